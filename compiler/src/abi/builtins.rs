@@ -1,0 +1,169 @@
+//! The runtime entry points ("builtins", or libcalls) that compiled code
+//! calls through the VMContext's builtin table.
+//!
+//! The list is one macro, [`foreach_builtin_function!`], so the compiler (which
+//! builds call signatures) and the runtime (which provides the bodies, in
+//! `runtime/src/libcalls.rs`) cannot drift apart: the runtime expands the
+//! same macro to build its table, and a missing body is a compile error.
+//!
+//! Every builtin takes the caller's `vmctx` first and uses the platform C
+//! calling convention. Fallible builtins return a status word: zero on
+//! success, non-zero when the operation must trap with the builtin's
+//! [`Builtin::trap`] kind; compiled code turns that into a trap at the call
+//! site, so unwinding never crosses a Rust frame.
+
+use super::trap::Trap;
+
+/// Calls `$mac` with the list of builtins: `name(param: type, ...) -> type;`
+/// where a type is one of `vmctx`, `i32`, `i64` or `pointer`.
+#[macro_export]
+macro_rules! foreach_builtin_function {
+    ($mac:ident) => {
+        $mac! {
+            /// `memory.grow` of a 32-bit memory: returns the old size in pages, or `-1`.
+            memory32_grow(vmctx: vmctx, memory: i32, delta: i32) -> i32;
+            /// `memory.copy`: status.
+            memory_copy(vmctx: vmctx, dst_memory: i32, dst: i64, src_memory: i32, src: i64, len: i64) -> i32;
+            /// `memory.fill`: status.
+            memory_fill(vmctx: vmctx, memory: i32, dst: i64, value: i32, len: i64) -> i32;
+            /// `memory.init`: status.
+            memory_init(vmctx: vmctx, memory: i32, data: i32, dst: i64, src: i32, len: i32) -> i32;
+            /// `data.drop`.
+            data_drop(vmctx: vmctx, data: i32);
+            /// `table.grow`: returns the old size in elements, or `-1`.
+            table_grow(vmctx: vmctx, table: i32, delta: i32, init: pointer) -> i32;
+            /// `table.fill`: status.
+            table_fill(vmctx: vmctx, table: i32, dst: i32, value: pointer, len: i32) -> i32;
+            /// `table.copy`: status.
+            table_copy(vmctx: vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `table.init`: status.
+            table_init(vmctx: vmctx, table: i32, elem: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `elem.drop`.
+            elem_drop(vmctx: vmctx, elem: i32);
+        }
+    };
+}
+
+/// The abstract type of a builtin's parameter or result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinType {
+    /// The caller's VMContext pointer.
+    VmContext,
+    /// A 32-bit integer.
+    I32,
+    /// A 64-bit integer.
+    I64,
+    /// A pointer-sized value (a reference).
+    Pointer,
+}
+
+/// One builtin: its slot in the table and its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Builtin {
+    index: u32,
+    name: &'static str,
+    params: &'static [BuiltinType],
+    result: Option<BuiltinType>,
+}
+
+macro_rules! builtin_type {
+    (vmctx) => {
+        BuiltinType::VmContext
+    };
+    (i32) => {
+        BuiltinType::I32
+    };
+    (i64) => {
+        BuiltinType::I64
+    };
+    (pointer) => {
+        BuiltinType::Pointer
+    };
+}
+
+macro_rules! define_builtins {
+    ($( $(#[$attr:meta])* $name:ident( $($pname:ident: $pty:ident),* ) $(-> $rty:ident)?; )*) => {
+        define_builtins!(@consts 0u32; $( $(#[$attr])* $name ( $($pty),* ) $(-> $rty)?; )*);
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &'static [Builtin] = &[ $( Builtin::$name, )* ];
+        }
+    };
+    (@consts $idx:expr; $(#[$attr:meta])* $name:ident ( $($pty:ident),* ) $(-> $rty:ident)?; $($rest:tt)*) => {
+        impl Builtin {
+            $(#[$attr])*
+            #[allow(non_upper_case_globals, reason = "builtin constants share the runtime function names")]
+            pub const $name: Builtin = Builtin {
+                index: $idx,
+                name: stringify!($name),
+                params: &[ $( builtin_type!($pty) ),* ],
+                result: define_builtins!(@result $($rty)?),
+            };
+        }
+        define_builtins!(@consts $idx + 1; $($rest)*);
+    };
+    (@consts $idx:expr;) => {};
+    (@result) => { None };
+    (@result $rty:ident) => { Some(builtin_type!($rty)) };
+}
+
+foreach_builtin_function!(define_builtins);
+
+impl Builtin {
+    /// Number of builtins, which is the length of the builtin table.
+    pub const COUNT: u32 = Builtin::ALL.len() as u32;
+
+    /// Slot of this builtin in the table.
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    /// Name, as in the runtime's function.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+
+    /// Parameter types (the first is always the VMContext).
+    pub fn params(self) -> &'static [BuiltinType] {
+        self.params
+    }
+
+    /// Result type, if any.
+    pub fn result(self) -> Option<BuiltinType> {
+        self.result
+    }
+
+    /// For builtins that return a status word, the trap a non-zero status
+    /// stands for.
+    pub fn trap(self) -> Option<Trap> {
+        match self.name {
+            "memory_copy" | "memory_fill" | "memory_init" => Some(Trap::MemoryOutOfBounds),
+            "table_fill" | "table_copy" | "table_init" => Some(Trap::TableOutOfBounds),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_are_dense_and_in_order() {
+        for (i, b) in Builtin::ALL.iter().enumerate() {
+            assert_eq!(b.index() as usize, i);
+            assert_eq!(b.params()[0], BuiltinType::VmContext);
+        }
+        assert_eq!(Builtin::COUNT, 10);
+        assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I32));
+        assert_eq!(Builtin::data_drop.result(), None);
+    }
+
+    #[test]
+    fn status_builtins_name_their_trap() {
+        assert_eq!(Builtin::memory_fill.trap(), Some(Trap::MemoryOutOfBounds));
+        assert_eq!(Builtin::table_copy.trap(), Some(Trap::TableOutOfBounds));
+        assert_eq!(Builtin::memory32_grow.trap(), None);
+    }
+}

@@ -1,0 +1,117 @@
+//! Compile-time knobs that change the generated code.
+//!
+//! `Tunables` are baked into compiled code, so every field is part of the
+//! artifact's identity (a cache key must cover all of them). The runtime's
+//! user-facing `Config` builds a `Tunables` and must allocate memories the way
+//! the tunables promised the code they would be.
+
+use crate::types::{MemoryType, WASM_PAGE_BYTES};
+
+/// How hard Cranelift optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    /// No optimisation: fastest compile.
+    None,
+    /// Optimise for speed (the default).
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
+/// Knobs that shape compiled code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tunables {
+    /// Bytes of address space reserved for each linear memory. A memory whose
+    /// maximum size fits in the reservation never moves, so its base address
+    /// can be loaded once per function.
+    pub memory_reservation: u64,
+    /// Bytes of inaccessible address space after each reservation. An access
+    /// whose highest possible address lands inside reservation + guard needs
+    /// no explicit bounds check: it faults instead.
+    pub memory_guard_size: u64,
+    /// Cranelift optimisation level.
+    pub opt_level: OptLevel,
+    /// Run Cranelift's IR verifier on every function (slow; for debugging).
+    pub debug_verifier: bool,
+}
+
+impl Default for Tunables {
+    fn default() -> Tunables {
+        Tunables {
+            memory_reservation: 4 << 30,
+            memory_guard_size: 2 << 30,
+            opt_level: OptLevel::Speed,
+            debug_verifier: cfg!(debug_assertions),
+        }
+    }
+}
+
+impl Tunables {
+    /// Whether a memory of this type keeps one base address for its whole
+    /// life: its largest possible size fits in the reservation.
+    pub fn memory_never_moves(&self, ty: &MemoryType) -> bool {
+        ty.max_pages_or_limit()
+            .checked_mul(WASM_PAGE_BYTES)
+            .is_some_and(|max| max <= self.memory_reservation)
+    }
+
+    /// Whether an access of `access_bytes` at static `offset` into a memory
+    /// of this type needs no explicit bounds check, because every address it
+    /// could form lies inside reservation + guard, where anything beyond the
+    /// memory's current length is inaccessible and faults.
+    pub fn access_needs_no_check(&self, ty: &MemoryType, offset: u64, access_bytes: u64) -> bool {
+        if ty.memory64 || !self.memory_never_moves(ty) {
+            return false;
+        }
+        let max_index = u64::from(u32::MAX);
+        let reach = max_index
+            .checked_add(offset)
+            .and_then(|r| r.checked_add(access_bytes));
+        let mapped = self.memory_reservation.checked_add(self.memory_guard_size);
+        match (reach, mapped) {
+            (Some(reach), Some(mapped)) => reach <= mapped,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mem(max: Option<u64>) -> MemoryType {
+        MemoryType {
+            min_pages: 1,
+            max_pages: max,
+            memory64: false,
+            shared: false,
+        }
+    }
+
+    #[test]
+    fn default_reservation_elides_checks_for_small_offsets() {
+        let t = Tunables::default();
+        assert!(t.memory_never_moves(&mem(None)));
+        assert!(t.access_needs_no_check(&mem(None), 0, 8));
+        assert!(t.access_needs_no_check(&mem(None), (2 << 30) - 8, 8));
+        assert!(!t.access_needs_no_check(&mem(None), 2 << 30, 8));
+    }
+
+    #[test]
+    fn small_reservation_needs_checks() {
+        let t = Tunables {
+            memory_reservation: 0,
+            memory_guard_size: 0,
+            ..Tunables::default()
+        };
+        assert!(!t.memory_never_moves(&mem(None)));
+        assert!(!t.access_needs_no_check(&mem(Some(1)), 0, 1));
+        let t = Tunables {
+            memory_reservation: 1 << 20,
+            memory_guard_size: 0,
+            ..Tunables::default()
+        };
+        assert!(t.memory_never_moves(&mem(Some(16))));
+        assert!(!t.access_needs_no_check(&mem(Some(16)), 0, 1));
+    }
+}

@@ -1,0 +1,455 @@
+//! The compiler driver: wasm bytes + target + settings -> [`CompiledModule`].
+//!
+//! Functions are independent, so they are validated, translated and compiled
+//! in parallel on scoped threads, each with its own Cranelift context. The
+//! output holds only plain data (machine code, relocations, trap tables and
+//! address maps), with no absolute addresses: the runtime places it anywhere.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{ExternalName, LibCall};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_entity::PrimaryMap;
+use cranelift_frontend::FunctionBuilderContext;
+use wasmparser::{FuncValidatorAllocations, WasmFeatures};
+
+use crate::abi::{AddressMap, OptLevel, TrapTable, Tunables, VmOffsets};
+use crate::error::{CompileError, CompileResult};
+use crate::indices::{DefinedFuncIndex, FuncIndex, TypeIndex};
+use crate::module_info::{FunctionInput, ModuleInfo, parse};
+use crate::trampolines::{build_array_to_wasm, build_wasm_to_array};
+use crate::translate::{TranslateEnv, translate_function, trap_from_code};
+use crate::types::FuncType;
+
+/// What a relocation points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelocTarget {
+    /// A function of this module (always a defined one).
+    Function(FuncIndex),
+    /// A Cranelift library routine (for operations the target cannot do
+    /// inline).
+    LibCall(LibCall),
+}
+
+/// A place in a function's code to patch at load time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relocation {
+    /// Offset in the function's code.
+    pub offset: u32,
+    /// How to patch.
+    pub kind: Reloc,
+    /// What the patch refers to.
+    pub target: RelocTarget,
+    /// Constant added to the target address.
+    pub addend: i64,
+}
+
+/// The machine code of one function and what the runtime needs to know
+/// about it.
+#[derive(Debug, Clone)]
+pub struct CompiledFunction {
+    /// Machine code.
+    pub body: Vec<u8>,
+    /// Required alignment of the code, in bytes.
+    pub alignment: u32,
+    /// Places to patch when loading.
+    pub relocations: Vec<Relocation>,
+    /// Instructions that can trap, and how.
+    pub traps: TrapTable,
+    /// Code offsets to wasm byte offsets, for backtraces.
+    pub address_map: AddressMap,
+}
+
+/// A whole compiled module: plain data, ready to be loaded or serialized.
+#[derive(Debug, Clone)]
+pub struct CompiledModule {
+    /// The module's declarations.
+    pub info: ModuleInfo,
+    /// The VMContext layout the code was compiled against.
+    pub offsets: VmOffsets,
+    /// The knobs the code was compiled with.
+    pub tunables: Tunables,
+    /// Defined functions' code.
+    pub functions: PrimaryMap<DefinedFuncIndex, CompiledFunction>,
+    /// Trampolines' code; see the two maps below.
+    pub trampolines: Vec<CompiledFunction>,
+    /// For each type of a defined function, its host-to-wasm trampoline (an
+    /// index into `trampolines`).
+    pub array_to_wasm: BTreeMap<TypeIndex, usize>,
+    /// For each type of an imported function, its wasm-to-host trampoline
+    /// (an index into `trampolines`).
+    pub wasm_to_array: BTreeMap<TypeIndex, usize>,
+}
+
+/// Which machine to compile for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The machine this process runs on, with its CPU features.
+    Host,
+    /// A target triple such as `aarch64-unknown-linux-gnu`, with baseline
+    /// CPU features.
+    Triple(String),
+}
+
+/// A configured compiler for one target.
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+    tunables: Tunables,
+    features: WasmFeatures,
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiler")
+            .field("triple", &self.isa.triple().to_string())
+            .field("tunables", &self.tunables)
+            .finish()
+    }
+}
+
+fn flag(b: &mut settings::Builder, name: &str, value: &str) -> CompileResult<()> {
+    b.set(name, value)
+        .map_err(|e| CompileError::Target(format!("setting {name}={value}: {e}")))
+}
+
+impl Compiler {
+    /// Sets up a compiler for `target` with `tunables`, validating modules
+    /// against `features`.
+    ///
+    /// # Errors
+    ///
+    /// [`CompileError::Target`] if the target is unknown or the host CPU is
+    /// not supported by Cranelift.
+    pub fn new(
+        target: &Target,
+        tunables: Tunables,
+        features: WasmFeatures,
+    ) -> CompileResult<Compiler> {
+        let mut b = settings::builder();
+        let opt = match tunables.opt_level {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        };
+        flag(&mut b, "opt_level", opt)?;
+        flag(&mut b, "preserve_frame_pointers", "true")?;
+        flag(&mut b, "enable_probestack", "false")?;
+        flag(&mut b, "enable_multi_ret_implicit_sret", "true")?;
+        flag(&mut b, "unwind_info", "false")?;
+        flag(&mut b, "is_pic", "false")?;
+        flag(
+            &mut b,
+            "enable_verifier",
+            if tunables.debug_verifier {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa_builder = match target {
+            Target::Host => {
+                cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string()))?
+            }
+            Target::Triple(triple) => cranelift_codegen::isa::lookup_by_name(triple)
+                .map_err(|e| CompileError::Target(format!("{triple}: {e}")))?,
+        };
+        let isa = isa_builder
+            .finish(settings::Flags::new(b))
+            .map_err(|e| CompileError::Target(e.to_string()))?;
+        Ok(Compiler {
+            isa,
+            tunables,
+            features,
+        })
+    }
+
+    /// The target ISA.
+    pub fn isa(&self) -> &OwnedTargetIsa {
+        &self.isa
+    }
+
+    /// The knobs this compiler bakes into code.
+    pub fn tunables(&self) -> &Tunables {
+        &self.tunables
+    }
+
+    /// The wasm features modules are validated against.
+    pub fn features(&self) -> WasmFeatures {
+        self.features
+    }
+
+    /// Compiles a binary module.
+    ///
+    /// # Errors
+    ///
+    /// Invalid or unsupported modules, and code generation failures; see
+    /// [`CompileError`].
+    pub fn compile(&self, wasm: &[u8]) -> CompileResult<CompiledModule> {
+        let parsed = parse(wasm, self.features)?;
+        let info = parsed.info;
+        let offsets = VmOffsets::new(self.isa.pointer_bytes(), info.vm_counts());
+        let functions = self.compile_functions(&info, &offsets, parsed.bodies)?;
+
+        let mut trampolines = Vec::new();
+        let mut by_type: HashMap<(bool, &FuncType), usize> = HashMap::new();
+        let mut array_to_wasm = BTreeMap::new();
+        let mut wasm_to_array = BTreeMap::new();
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        for (index, &ty_index) in info.functions.iter() {
+            let imported = info.is_imported_func(index);
+            let map = if imported {
+                &mut wasm_to_array
+            } else {
+                &mut array_to_wasm
+            };
+            if map.contains_key(&ty_index) {
+                continue;
+            }
+            let ty = &info.types[ty_index];
+            let slot = match by_type.get(&(imported, ty)) {
+                Some(&slot) => slot,
+                None => {
+                    ctx.clear();
+                    if imported {
+                        build_wasm_to_array(&*self.isa, &offsets, ty, &mut ctx.func, &mut fctx);
+                    } else {
+                        build_array_to_wasm(&*self.isa, ty, &mut ctx.func, &mut fctx);
+                    }
+                    trampolines.push(self.emit(&mut ctx, u32::MAX)?);
+                    by_type.insert((imported, ty), trampolines.len() - 1);
+                    trampolines.len() - 1
+                }
+            };
+            map.insert(ty_index, slot);
+        }
+
+        Ok(CompiledModule {
+            info,
+            offsets,
+            tunables: self.tunables,
+            functions,
+            trampolines,
+            array_to_wasm,
+            wasm_to_array,
+        })
+    }
+
+    /// Compiles the host-to-wasm trampoline for functions of type `ty`.
+    ///
+    /// # Errors
+    ///
+    /// Code generation failures.
+    pub fn compile_array_to_wasm(&self, ty: &FuncType) -> CompileResult<CompiledFunction> {
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        build_array_to_wasm(&*self.isa, ty, &mut ctx.func, &mut fctx);
+        self.emit(&mut ctx, u32::MAX)
+    }
+
+    /// Compiles the wasm-to-host trampoline for host functions of type `ty`.
+    ///
+    /// # Errors
+    ///
+    /// Code generation failures.
+    pub fn compile_wasm_to_array(&self, ty: &FuncType) -> CompileResult<CompiledFunction> {
+        let offsets = VmOffsets::new(self.isa.pointer_bytes(), Default::default());
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        build_wasm_to_array(&*self.isa, &offsets, ty, &mut ctx.func, &mut fctx);
+        self.emit(&mut ctx, u32::MAX)
+    }
+
+    fn compile_functions(
+        &self,
+        info: &ModuleInfo,
+        offsets: &VmOffsets,
+        bodies: Vec<FunctionInput<'_>>,
+    ) -> CompileResult<PrimaryMap<DefinedFuncIndex, CompiledFunction>> {
+        let env = TranslateEnv {
+            info,
+            offsets,
+            tunables: &self.tunables,
+            isa: &*self.isa,
+        };
+        let count = bodies.len();
+        let code_bytes: usize = bodies.iter().map(|b| b.body.as_bytes().len()).sum();
+        let threads = if count > 1 && code_bytes > PARALLEL_THRESHOLD_BYTES {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(count)
+        } else {
+            1
+        };
+
+        let inputs: Vec<Mutex<Option<FunctionInput<'_>>>> =
+            bodies.into_iter().map(|b| Mutex::new(Some(b))).collect();
+        let outputs: Vec<Mutex<Option<CompileResult<CompiledFunction>>>> =
+            (0..count).map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut ctx = Context::new();
+            let mut fctx = FunctionBuilderContext::new();
+            let mut allocs = FuncValidatorAllocations::default();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                let input = inputs[i]
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .take()
+                    .expect("each body is taken once");
+                let def = DefinedFuncIndex::from_u32(u32::try_from(i).expect("bounded count"));
+                let result = self.compile_one(&env, def, input, &mut ctx, &mut fctx, &mut allocs);
+                let failed = result.is_err();
+                *outputs[i].lock().expect("no panics while holding the lock") = Some(result);
+                if failed {
+                    // Stop handing out work; earlier functions still finish
+                    // so the reported error is the first by index.
+                    next.fetch_max(count, Ordering::Relaxed);
+                }
+            }
+        };
+        if threads <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 1..threads {
+                    s.spawn(work);
+                }
+                work();
+            });
+        }
+
+        let mut functions = PrimaryMap::with_capacity(count);
+        for output in outputs {
+            match output
+                .into_inner()
+                .expect("no panics while holding the lock")
+            {
+                Some(result) => {
+                    functions.push(result?);
+                }
+                None => unreachable!("a function was skipped without an earlier error"),
+            }
+        }
+        Ok(functions)
+    }
+
+    fn compile_one(
+        &self,
+        env: &TranslateEnv<'_>,
+        def: DefinedFuncIndex,
+        input: FunctionInput<'_>,
+        ctx: &mut Context,
+        fctx: &mut FunctionBuilderContext,
+        allocs: &mut FuncValidatorAllocations,
+    ) -> CompileResult<CompiledFunction> {
+        let index = env.info.func_index(def);
+        let mut validator = input.validator.into_validator(std::mem::take(allocs));
+        ctx.clear();
+        translate_function(env, index, &mut validator, &input.body, &mut ctx.func, fctx)?;
+        *allocs = validator.into_allocations();
+        self.emit(ctx, index.as_u32())
+    }
+
+    /// Runs Cranelift on `ctx.func` and collects the code and its metadata.
+    fn emit(&self, ctx: &mut Context, func_index: u32) -> CompileResult<CompiledFunction> {
+        let codegen_error = |message: String| CompileError::Codegen {
+            func_index,
+            message,
+        };
+        ctx.compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| codegen_error(format!("{:?}", e.inner)))?;
+        let code = ctx
+            .compiled_code()
+            .ok_or_else(|| codegen_error("no code produced".into()))?;
+        let func = &ctx.func;
+
+        let mut relocations = Vec::new();
+        for r in code.buffer.relocs() {
+            let target = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                    let name = &func.params.user_named_funcs()[*name];
+                    RelocTarget::Function(FuncIndex::from_u32(name.index))
+                }
+                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => {
+                    RelocTarget::LibCall(*lc)
+                }
+                other => {
+                    return Err(codegen_error(format!(
+                        "unexpected relocation target {other:?}"
+                    )));
+                }
+            };
+            relocations.push(Relocation {
+                offset: r.offset,
+                kind: r.kind,
+                target,
+                addend: r.addend,
+            });
+        }
+
+        let mut traps = TrapTable::default();
+        let mut sites: Vec<_> = code
+            .buffer
+            .traps()
+            .iter()
+            .map(|t| (t.offset, t.code))
+            .collect();
+        sites.sort_by_key(|&(offset, _)| offset);
+        for (offset, code) in sites {
+            let trap = trap_from_code(code)
+                .ok_or_else(|| codegen_error(format!("unknown trap code {code}")))?;
+            traps.push(offset, trap);
+        }
+
+        let mut address_map = AddressMap::default();
+        for loc in code.buffer.get_srclocs_sorted() {
+            if !loc.loc.is_default() {
+                address_map.push(loc.start, loc.loc.bits());
+            }
+        }
+
+        Ok(CompiledFunction {
+            body: code.code_buffer().to_vec(),
+            alignment: code.buffer.alignment,
+            relocations,
+            traps,
+            address_map,
+        })
+    }
+}
+
+/// Below this many bytes of function bodies, compiling on one thread beats
+/// spawning workers.
+const PARALLEL_THRESHOLD_BYTES: usize = 16 * 1024;
+
+/// Compiles for the host with default settings; a convenience for tests.
+///
+/// # Errors
+///
+/// As [`Compiler::compile`].
+pub fn compile_for_host(wasm: &[u8], features: WasmFeatures) -> CompileResult<CompiledModule> {
+    Compiler::new(&Target::Host, Tunables::default(), features)?.compile(wasm)
+}
+
+/// The default feature set: WebAssembly 2.0 without SIMD, which cljit does
+/// not compile yet.
+pub fn default_features() -> WasmFeatures {
+    (WasmFeatures::WASM2 | WasmFeatures::CALL_INDIRECT_OVERLONG | WasmFeatures::BULK_MEMORY_OPT)
+        & !WasmFeatures::SIMD
+}
+
+/// The features cljit can compile; enabling anything else is refused.
+pub fn supported_features() -> WasmFeatures {
+    default_features()
+}

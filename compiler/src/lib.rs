@@ -1,0 +1,44 @@
+//! cljit's compiler: a pure function from WebAssembly bytes (plus target and
+//! settings) to a [`CompiledModule`], with no execution, no memory mapping and
+//! no unsafe code.
+//!
+//! ```text
+//!  bytes ─► module_info::parse ─► ModuleInfo + bodies
+//!                                        │ (parallel, one per function)
+//!                                        ▼
+//!                         translate (validate + wasm → CLIF)
+//!                                        ▼
+//!                         Cranelift codegen ─► CompiledFunction
+//!                                        ▼
+//!                  CompiledModule { code, relocations, trap tables, address maps }
+//! ```
+//!
+//! What compiled code and the runtime must agree on lives in [`abi`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod abi;
+mod compile;
+mod error;
+pub mod indices;
+mod module_info;
+mod trampolines;
+mod translate;
+pub mod types;
+
+pub use compile::{
+    CompiledFunction, CompiledModule, Compiler, RelocTarget, Relocation, Target, compile_for_host,
+    default_features, supported_features,
+};
+pub use error::{CompileError, CompileResult};
+pub use module_info::{
+    DataSegment, ElementItems, ElementSegment, Export, Import, ModuleInfo, SegmentMode,
+};
+
+/// Re-exported so the runtime and embedders name the same feature set.
+pub use wasmparser::WasmFeatures;
+
+/// Re-exported for the runtime's loader, which needs the ISA and relocation
+/// kinds that compiled code refers to.
+pub use cranelift_codegen;

@@ -1,0 +1,645 @@
+//! Parsing and validating a module into a [`ModuleInfo`].
+//!
+//! One pass over the sections with `wasmparser` validates the module and
+//! records everything the compiler and the runtime need: types, imports,
+//! functions, tables, memories, globals, exports, the start function, element
+//! and data segments, and names. Function bodies are not validated here; each
+//! is handed to the translator together with its validator, so bodies are
+//! validated while they are translated (in parallel).
+
+use std::collections::BTreeMap;
+
+use cranelift_entity::{EntityRef, PrimaryMap};
+use wasmparser::{
+    CompositeInnerType, Encoding, ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name,
+    Operator, Parser, Payload, TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+};
+
+use crate::abi::VmCounts;
+use crate::error::{CompileError, CompileResult, unsupported};
+use crate::indices::*;
+use crate::types::*;
+
+/// An import: where it comes from and what it provides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// The module name of the import.
+    pub module: String,
+    /// The field name of the import.
+    pub name: String,
+    /// The index the import occupies in its index space.
+    pub index: EntityIndex,
+}
+
+/// An export: a name for one entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// The export name.
+    pub name: String,
+    /// The exported entity.
+    pub index: EntityIndex,
+}
+
+/// When and where a segment is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegmentMode<I> {
+    /// Copied into the entity `I` at `offset` during instantiation.
+    Active {
+        /// The table or memory written.
+        target: I,
+        /// Where in it, as a constant expression.
+        offset: ConstExpr,
+    },
+    /// Kept for `table.init` / `memory.init`.
+    Passive,
+    /// Only declares functions referable by `ref.func` (element segments).
+    Declared,
+}
+
+/// The items of an element segment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElementItems {
+    /// A list of function indices (the compact encoding).
+    Functions(Vec<FuncIndex>),
+    /// A list of constant expressions.
+    Expressions(Vec<ConstExpr>),
+}
+
+impl ElementItems {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            ElementItems::Functions(f) => f.len(),
+            ElementItems::Expressions(e) => e.len(),
+        }
+    }
+
+    /// True if the segment is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An element segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementSegment {
+    /// Active, passive or declared.
+    pub mode: SegmentMode<TableIndex>,
+    /// The type of the items.
+    pub element_type: RefType,
+    /// The items.
+    pub items: ElementItems,
+}
+
+/// A data segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSegment {
+    /// Active or passive.
+    pub mode: SegmentMode<MemoryIndex>,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Everything known about a module apart from its code.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// The module's name from the name section, if any.
+    pub name: Option<String>,
+    /// Function types, by type index.
+    pub types: PrimaryMap<TypeIndex, FuncType>,
+    /// Imports, in order.
+    pub imports: Vec<Import>,
+    /// The type of every function, imports first.
+    pub functions: PrimaryMap<FuncIndex, TypeIndex>,
+    /// Every table, imports first.
+    pub tables: PrimaryMap<TableIndex, TableType>,
+    /// Every memory, imports first.
+    pub memories: PrimaryMap<MemoryIndex, MemoryType>,
+    /// Every global, imports first.
+    pub globals: PrimaryMap<GlobalIndex, GlobalType>,
+    /// Initial values of the defined globals.
+    pub global_inits: PrimaryMap<DefinedGlobalIndex, ConstExpr>,
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Exports, in order.
+    pub exports: Vec<Export>,
+    /// The start function.
+    pub start: Option<FuncIndex>,
+    /// Element segments.
+    pub elements: PrimaryMap<ElemIndex, ElementSegment>,
+    /// Data segments.
+    pub data: PrimaryMap<DataIndex, DataSegment>,
+    /// Function names from the name section.
+    pub func_names: BTreeMap<FuncIndex, String>,
+}
+
+impl ModuleInfo {
+    /// The type of function `index`.
+    pub fn func_type(&self, index: FuncIndex) -> &FuncType {
+        &self.types[self.functions[index]]
+    }
+
+    /// Whether function `index` is imported.
+    pub fn is_imported_func(&self, index: FuncIndex) -> bool {
+        index.as_u32() < self.num_imported_funcs
+    }
+
+    /// The defined-function index of `index`, or `None` for an import.
+    pub fn defined_func_index(&self, index: FuncIndex) -> Option<DefinedFuncIndex> {
+        index
+            .as_u32()
+            .checked_sub(self.num_imported_funcs)
+            .map(DefinedFuncIndex::from_u32)
+    }
+
+    /// The function index of defined function `index`.
+    pub fn func_index(&self, index: DefinedFuncIndex) -> FuncIndex {
+        FuncIndex::from_u32(self.num_imported_funcs + index.as_u32())
+    }
+
+    /// Number of functions the module defines.
+    pub fn num_defined_funcs(&self) -> u32 {
+        u32::try_from(self.functions.len()).expect("bounded by wasmparser limits")
+            - self.num_imported_funcs
+    }
+
+    /// The defined-global index of `index`, or `None` for an import.
+    pub fn defined_global_index(&self, index: GlobalIndex) -> Option<DefinedGlobalIndex> {
+        index
+            .as_u32()
+            .checked_sub(self.num_imported_globals)
+            .map(DefinedGlobalIndex::from_u32)
+    }
+
+    /// The global index of defined global `index`.
+    pub fn global_index(&self, index: DefinedGlobalIndex) -> GlobalIndex {
+        GlobalIndex::from_u32(self.num_imported_globals + index.as_u32())
+    }
+
+    /// Whether table `index` is imported.
+    pub fn is_imported_table(&self, index: TableIndex) -> bool {
+        index.as_u32() < self.num_imported_tables
+    }
+
+    /// Whether memory `index` is imported.
+    pub fn is_imported_memory(&self, index: MemoryIndex) -> bool {
+        index.as_u32() < self.num_imported_memories
+    }
+
+    /// The name of function `index` from the name section, if any.
+    pub fn func_name(&self, index: FuncIndex) -> Option<&str> {
+        self.func_names.get(&index).map(String::as_str)
+    }
+
+    /// The counts the VMContext layout is computed from.
+    pub fn vm_counts(&self) -> VmCounts {
+        let len = |n: usize| u32::try_from(n).expect("bounded by wasmparser limits");
+        VmCounts {
+            imported_funcs: self.num_imported_funcs,
+            funcs: len(self.functions.len()),
+            tables: len(self.tables.len()),
+            memories: len(self.memories.len()),
+            imported_globals: self.num_imported_globals,
+            defined_globals: len(self.global_inits.len()),
+        }
+    }
+
+    /// The export with this name.
+    pub fn export(&self, name: &str) -> Option<EntityIndex> {
+        self.exports
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.index)
+    }
+}
+
+/// A function body waiting to be validated and translated.
+pub struct FunctionInput<'a> {
+    /// The validator for this body, holding the module's types.
+    pub validator: FuncToValidate<ValidatorResources>,
+    /// The body's bytes.
+    pub body: FunctionBody<'a>,
+}
+
+/// The result of the module-level pass.
+pub struct ParsedModule<'a> {
+    /// What the module declares.
+    pub info: ModuleInfo,
+    /// Function bodies, in defined-function order.
+    pub bodies: Vec<FunctionInput<'a>>,
+}
+
+/// Converts a parser value type.
+pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> CompileResult<ValType> {
+    Ok(match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
+        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type(r, offset)?),
+    })
+}
+
+/// Converts a parser reference type; only the two nullable 2.0 types exist here.
+pub(crate) fn ref_type(ty: wasmparser::RefType, offset: u64) -> CompileResult<RefType> {
+    if ty == wasmparser::RefType::FUNCREF {
+        Ok(RefType::FuncRef)
+    } else if ty == wasmparser::RefType::EXTERNREF {
+        Ok(RefType::ExternRef)
+    } else {
+        Err(unsupported(Some(offset), format!("reference type {ty}")))
+    }
+}
+
+fn func_type(ty: &wasmparser::FuncType, offset: u64) -> CompileResult<FuncType> {
+    let params = ty
+        .params()
+        .iter()
+        .map(|&t| val_type(t, offset))
+        .collect::<CompileResult<Vec<_>>>()?;
+    let results = ty
+        .results()
+        .iter()
+        .map(|&t| val_type(t, offset))
+        .collect::<CompileResult<Vec<_>>>()?;
+    Ok(FuncType::new(params, results))
+}
+
+fn table_type(ty: &wasmparser::TableType, offset: u64) -> CompileResult<TableType> {
+    if ty.table64 || ty.shared {
+        return Err(unsupported(Some(offset), "64-bit or shared tables"));
+    }
+    Ok(TableType {
+        element: ref_type(ty.element_type, offset)?,
+        min_elements: ty.initial,
+        max_elements: ty.maximum,
+    })
+}
+
+fn memory_type(ty: &wasmparser::MemoryType, offset: u64) -> CompileResult<MemoryType> {
+    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
+        return Err(unsupported(
+            Some(offset),
+            "64-bit, shared or custom-page-size memories",
+        ));
+    }
+    Ok(MemoryType {
+        min_pages: ty.initial,
+        max_pages: ty.maximum,
+        memory64: ty.memory64,
+        shared: ty.shared,
+    })
+}
+
+fn global_type(ty: &wasmparser::GlobalType, offset: u64) -> CompileResult<GlobalType> {
+    if ty.shared {
+        return Err(unsupported(Some(offset), "shared globals"));
+    }
+    Ok(GlobalType {
+        content: val_type(ty.content_type, offset)?,
+        mutable: ty.mutable,
+    })
+}
+
+/// Converts a validated constant expression.
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
+    let mut reader = expr.get_operators_reader();
+    let mut ops = Vec::new();
+    loop {
+        let offset = u64::try_from(reader.original_position()).unwrap_or(u64::MAX);
+        let op = match reader.read()? {
+            Operator::End => break,
+            Operator::I32Const { value } => ConstOp::I32Const(value),
+            Operator::I64Const { value } => ConstOp::I64Const(value),
+            Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
+            Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
+            Operator::V128Const { value } => ConstOp::V128Const(value.i128() as u128),
+            Operator::RefNull { hty } => {
+                let ty = match hty {
+                    wasmparser::HeapType::FUNC => RefType::FuncRef,
+                    wasmparser::HeapType::EXTERN => RefType::ExternRef,
+                    other => {
+                        return Err(unsupported(Some(offset), format!("ref.null {other:?}")));
+                    }
+                };
+                ConstOp::RefNull(ty)
+            }
+            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::I32Add => ConstOp::I32Add,
+            Operator::I32Sub => ConstOp::I32Sub,
+            Operator::I32Mul => ConstOp::I32Mul,
+            Operator::I64Add => ConstOp::I64Add,
+            Operator::I64Sub => ConstOp::I64Sub,
+            Operator::I64Mul => ConstOp::I64Mul,
+            other => {
+                return Err(unsupported(
+                    Some(offset),
+                    format!("constant expression operator {other:?}"),
+                ));
+            }
+        };
+        ops.push(op);
+    }
+    Ok(ConstExpr { ops })
+}
+
+fn entity_index(kind: ExternalKind, index: u32, offset: u64) -> CompileResult<EntityIndex> {
+    Ok(match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => {
+            EntityIndex::Function(FuncIndex::from_u32(index))
+        }
+        ExternalKind::Table => EntityIndex::Table(TableIndex::from_u32(index)),
+        ExternalKind::Memory => EntityIndex::Memory(MemoryIndex::from_u32(index)),
+        ExternalKind::Global => EntityIndex::Global(GlobalIndex::from_u32(index)),
+        ExternalKind::Tag => return Err(unsupported(Some(offset), "exception tags")),
+    })
+}
+
+/// Parses and validates `bytes` (a binary module) with `features`, returning
+/// the module's declarations and its function bodies, whose validation is
+/// left to the translator.
+///
+/// # Errors
+///
+/// [`CompileError::Invalid`] for a malformed or invalid module (with the byte
+/// offset), [`CompileError::Unsupported`] for valid constructs cljit does not
+/// implement.
+pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule<'_>> {
+    let mut validator = Validator::new_with_features(features);
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            bodies.push(FunctionInput {
+                validator: func,
+                body,
+            });
+            continue;
+        }
+        match payload {
+            Payload::Version {
+                encoding, range, ..
+            } => {
+                if encoding != Encoding::Module {
+                    return Err(unsupported(Some(range.start), "components"));
+                }
+            }
+            Payload::TypeSection(reader) => {
+                let offset = reader.range().start;
+                for group in reader {
+                    let group = group?;
+                    for sub in group.into_types() {
+                        match &sub.composite_type.inner {
+                            CompositeInnerType::Func(ft) => {
+                                info.types.push(func_type(ft, offset)?);
+                            }
+                            _ => return Err(unsupported(None, "GC types")),
+                        }
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports_with_offsets() {
+                    let (offset, import) = import?;
+                    let index = match import.ty {
+                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                            info.num_imported_funcs += 1;
+                            EntityIndex::Function(info.functions.push(TypeIndex::from_u32(ty)))
+                        }
+                        TypeRef::Table(ty) => {
+                            info.num_imported_tables += 1;
+                            EntityIndex::Table(info.tables.push(table_type(&ty, offset)?))
+                        }
+                        TypeRef::Memory(ty) => {
+                            info.num_imported_memories += 1;
+                            EntityIndex::Memory(info.memories.push(memory_type(&ty, offset)?))
+                        }
+                        TypeRef::Global(ty) => {
+                            info.num_imported_globals += 1;
+                            EntityIndex::Global(info.globals.push(global_type(&ty, offset)?))
+                        }
+                        TypeRef::Tag(_) => {
+                            return Err(unsupported(Some(offset), "exception tags"));
+                        }
+                    };
+                    info.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        index,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.functions.push(TypeIndex::from_u32(ty?));
+                }
+            }
+            Payload::TableSection(reader) => {
+                let offset = reader.range().start;
+                for table in reader {
+                    let table = table?;
+                    if let wasmparser::TableInit::Expr(_) = table.init {
+                        return Err(unsupported(Some(offset), "table initialiser expressions"));
+                    }
+                    info.tables.push(table_type(&table.ty, offset)?);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                let offset = reader.range().start;
+                for memory in reader {
+                    info.memories.push(memory_type(&memory?, offset)?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                let offset = reader.range().start;
+                for global in reader {
+                    let global = global?;
+                    info.globals.push(global_type(&global.ty, offset)?);
+                    info.global_inits.push(const_expr(&global.init_expr)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                let offset = reader.range().start;
+                for export in reader {
+                    let export = export?;
+                    info.exports.push(Export {
+                        name: export.name.to_string(),
+                        index: entity_index(export.kind, export.index, offset)?,
+                    });
+                }
+            }
+            Payload::StartSection { func, .. } => {
+                info.start = Some(FuncIndex::from_u32(func));
+            }
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    let element = element?;
+                    let offset = element.range.start;
+                    let mode = match element.kind {
+                        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+                        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            target: TableIndex::from_u32(table_index.unwrap_or(0)),
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    let (element_type, items) = match element.items {
+                        wasmparser::ElementItems::Functions(funcs) => {
+                            let funcs = funcs
+                                .into_iter()
+                                .map(|f| f.map(FuncIndex::from_u32))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            (RefType::FuncRef, ElementItems::Functions(funcs))
+                        }
+                        wasmparser::ElementItems::Expressions(ty, exprs) => {
+                            let exprs = exprs
+                                .into_iter()
+                                .map(|e| const_expr(&e?))
+                                .collect::<CompileResult<Vec<_>>>()?;
+                            (ref_type(ty, offset)?, ElementItems::Expressions(exprs))
+                        }
+                    };
+                    info.elements.push(ElementSegment {
+                        mode,
+                        element_type,
+                        items,
+                    });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            target: MemoryIndex::from_u32(memory_index),
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    info.data.push(DataSegment {
+                        mode,
+                        bytes: data.data.to_vec(),
+                    });
+                }
+            }
+            Payload::CustomSection(reader) => {
+                if let KnownCustom::Name(names) = reader.as_known() {
+                    read_names(names, &mut info);
+                }
+            }
+            Payload::TagSection(reader) => {
+                return Err(unsupported(Some(reader.range().start), "exception tags"));
+            }
+            _ => {}
+        }
+    }
+
+    if bodies.len() != info.num_defined_funcs() as usize {
+        // The validator guarantees this; keep the invariant visible.
+        return Err(CompileError::Invalid {
+            offset: bytes.len() as u64,
+            message: "function and code section have inconsistent lengths".into(),
+        });
+    }
+    Ok(ParsedModule { info, bodies })
+}
+
+/// Records module and function names. The name section is advisory: a
+/// malformed one is ignored rather than failing the module, as the spec
+/// requires of custom sections.
+fn read_names(names: wasmparser::NameSectionReader<'_>, info: &mut ModuleInfo) {
+    for name in names {
+        let Ok(name) = name else { return };
+        match name {
+            Name::Module { name, .. } => info.name = Some(name.to_string()),
+            Name::Function(map) => {
+                for naming in map {
+                    let Ok(naming) = naming else { return };
+                    let index = FuncIndex::from_u32(naming.index);
+                    if index.index() < info.functions.len() || info.functions.is_empty() {
+                        info.func_names.insert(index, naming.name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features() -> WasmFeatures {
+        WasmFeatures::WASM2 & !WasmFeatures::SIMD
+    }
+
+    #[test]
+    fn records_declarations() {
+        // (module
+        //   (import "m" "f" (func (param i32)))
+        //   (memory 1 2) (global i32 (i32.const 7))
+        //   (func $g (export "g") (result i32) i32.const 1)
+        //   (data (i32.const 0) "hi"))
+        let bytes = [
+            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
+            0x01, 0x09, 0x02, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x01, 0x7f, // types
+            0x02, 0x07, 0x01, 0x01, b'm', 0x01, b'f', 0x00, 0x00, // import
+            0x03, 0x02, 0x01, 0x01, // functions
+            0x05, 0x04, 0x01, 0x01, 0x01, 0x02, // memory
+            0x06, 0x06, 0x01, 0x7f, 0x00, 0x41, 0x07, 0x0b, // global
+            0x07, 0x05, 0x01, 0x01, b'g', 0x00, 0x01, // export
+            0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x01, 0x0b, // code
+            0x0b, 0x08, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x02, b'h', b'i', // data
+        ];
+        let parsed = parse(&bytes, features()).expect("valid module");
+        let info = &parsed.info;
+        assert_eq!(info.types.len(), 2);
+        assert_eq!(info.num_imported_funcs, 1);
+        assert_eq!(info.functions.len(), 2);
+        assert_eq!(info.memories[MemoryIndex::new(0)].max_pages, Some(2));
+        assert_eq!(
+            info.global_inits[DefinedGlobalIndex::new(0)],
+            ConstExpr::single(ConstOp::I32Const(7))
+        );
+        assert_eq!(
+            info.export("g"),
+            Some(EntityIndex::Function(FuncIndex::new(1)))
+        );
+        assert_eq!(info.data[DataIndex::new(0)].bytes, b"hi");
+        assert_eq!(parsed.bodies.len(), 1);
+        assert_eq!(
+            info.defined_func_index(FuncIndex::new(1)),
+            Some(DefinedFuncIndex::new(0))
+        );
+        assert_eq!(info.defined_func_index(FuncIndex::new(0)), None);
+    }
+
+    #[test]
+    fn malformed_module_reports_offset() {
+        let err = match parse(b"\0asm\x02\0\0\0", features()) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted a bad version"),
+        };
+        match err {
+            CompileError::Invalid { offset, .. } => assert_eq!(offset, 4),
+            other => panic!("unexpected error {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Trampolines between the host's "array call" convention and wasm's native
+//! convention, one pair shape per function type.
+//!
+//! ```text
+//!  host ──array_to_wasm(callee_vmctx, caller_vmctx, wasm_call, values, len)──► wasm function
+//!  wasm ──wasm_to_array(host_ctx, caller_vmctx, params...)──► host_ctx.func_ref.array_call(...)
+//! ```
+//!
+//! In the array convention every argument and result takes one 16-byte slot
+//! of `values` (see `VALUE_SLOT_BYTES`), so the runtime can call any function
+//! without code generated per Rust signature. The wasm-to-array direction
+//! stores its arguments on its own stack, calls the host function's array
+//! entry, and turns a non-zero status into a `HostError` trap raised right
+//! there, in compiled code: the error itself waits in the runtime's
+//! per-thread state, and no Rust frame is ever unwound.
+
+use cranelift_codegen::ir::{
+    self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserFuncName,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use crate::abi::vmoffsets::VALUE_SLOT_BYTES;
+use crate::abi::{Trap, VmOffsets};
+use crate::translate::{array_call_signature, ir_type, trap_code, wasm_signature};
+use crate::types::FuncType;
+
+fn value_slot(i: usize) -> i32 {
+    i32::try_from(i).expect("function arity is bounded by wasmparser") * VALUE_SLOT_BYTES as i32
+}
+
+/// Builds the host-to-wasm trampoline for functions of type `ty` into `func`.
+pub(crate) fn build_array_to_wasm(
+    isa: &dyn TargetIsa,
+    ty: &FuncType,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) {
+    let ptr = isa.pointer_type();
+    func.signature = array_call_signature(ptr, isa);
+    func.name = UserFuncName::default();
+    let mut builder = FunctionBuilder::new(func, fctx);
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    builder.seal_block(entry);
+    let params = builder.block_params(entry).to_vec();
+    let (callee_vmctx, caller_vmctx, wasm_call, values) =
+        (params[0], params[1], params[2], params[3]);
+
+    let mut args = vec![callee_vmctx, caller_vmctx];
+    for (i, &p) in ty.params().iter().enumerate() {
+        let v = builder.ins().load(
+            ir_type(p, ptr),
+            MemFlagsData::trusted(),
+            values,
+            value_slot(i),
+        );
+        args.push(v);
+    }
+    let sig = builder.import_signature(wasm_signature(ty, ptr, isa));
+    let call = builder.ins().call_indirect(sig, wasm_call, &args);
+    let results = builder.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        builder
+            .ins()
+            .store(MemFlagsData::trusted(), r, values, value_slot(i));
+    }
+    let ok = builder.ins().iconst(ir::types::I32, 0);
+    builder.ins().return_(&[ok]);
+    builder.finalize(isa.frontend_config());
+}
+
+/// Builds the wasm-to-host trampoline for functions of type `ty` into `func`.
+pub(crate) fn build_wasm_to_array(
+    isa: &dyn TargetIsa,
+    offsets: &VmOffsets,
+    ty: &FuncType,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) {
+    let ptr = isa.pointer_type();
+    func.signature = wasm_signature(ty, ptr, isa);
+    func.name = UserFuncName::default();
+    let slots = ty.params().len().max(ty.results().len()).max(1);
+    let mut builder = FunctionBuilder::new(func, fctx);
+    let slot = builder.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        u32::try_from(slots).expect("bounded arity") * VALUE_SLOT_BYTES,
+        4,
+    ));
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    builder.seal_block(entry);
+    let params = builder.block_params(entry).to_vec();
+    let (host_ctx, caller_vmctx) = (params[0], params[1]);
+
+    let values = builder.ins().stack_addr(ptr, slot, 0);
+    for (i, &p) in params[2..].iter().enumerate() {
+        builder
+            .ins()
+            .store(MemFlagsData::trusted(), p, values, value_slot(i));
+    }
+    let array_call_offset = offsets.host_func_func_ref() + offsets.func_ref_array_call();
+    let array_call = builder.ins().load(
+        ptr,
+        MemFlagsData::trusted().with_readonly(),
+        host_ctx,
+        i32::try_from(array_call_offset).expect("small offset"),
+    );
+    let null = builder.ins().iconst(ptr, 0);
+    let len = builder
+        .ins()
+        .iconst(ptr, i64::try_from(slots).expect("bounded arity"));
+    let sig = builder.import_signature(array_call_signature(ptr, isa));
+    let call = builder.ins().call_indirect(
+        sig,
+        array_call,
+        &[host_ctx, caller_vmctx, null, values, len],
+    );
+    let status = builder.inst_results(call)[0];
+    builder.ins().trapnz(status, trap_code(Trap::HostError));
+    let mut results = Vec::with_capacity(ty.results().len());
+    for (i, &r) in ty.results().iter().enumerate() {
+        let v = builder.ins().load(
+            ir_type(r, ptr),
+            MemFlagsData::trusted(),
+            values,
+            value_slot(i),
+        );
+        results.push(v);
+    }
+    builder.ins().return_(&results);
+    builder.finalize(isa.frontend_config());
+}
