@@ -1,1 +1,54 @@
-//! placeholder
+//! cljit's runtime: engines, modules, stores, instances and linkers; linear
+//! memory behind guard pages; traps from signals.
+//!
+//! ```text
+//!  Engine ── Compiler (cljit-compiler), signature registry, host trampolines
+//!    │
+//!  Module ── code loaded by cranelift-jit, registered for the trap handler
+//!    │
+//!  Store<T> ── instances (VMContexts), memories, tables, globals, host funcs
+//!    │
+//!  Instance / Func / Memory / Table / Global ── handles checked against the store
+//! ```
+//!
+//! All of cljit's unsafe code lives in this crate; every block states the
+//! invariant it relies on.
+
+#![deny(missing_docs)]
+
+mod arch;
+mod code_memory;
+mod config;
+mod engine;
+mod error;
+mod externals;
+mod func;
+mod instance;
+mod libcalls;
+mod linker;
+mod memory;
+mod module;
+mod signatures;
+mod store;
+mod sys;
+mod traps;
+mod values;
+mod vm;
+
+pub use cljit_compiler::abi::{OptLevel, Trap};
+pub use cljit_compiler::types::{
+    FuncType, GlobalType, MemoryType, RefType, TableType, ValType, WASM_PAGE_BYTES,
+};
+pub use cljit_compiler::{CompileError, WasmFeatures};
+pub use config::{Config, FEATURE_NAMES};
+pub use engine::Engine;
+pub use error::{Error, ErrorKind, FrameInfo, Result, WasmBacktrace};
+pub use externals::{Extern, Global, Memory, Table};
+pub use func::{
+    Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WithCaller,
+};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::{ExternType, Module};
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use values::{ExternRef, Ref, Val, ValRaw};

@@ -1,0 +1,123 @@
+//! [`Config`]: the settings users choose when creating an [`Engine`](crate::Engine).
+
+use cljit_compiler::abi::{OptLevel, Tunables};
+use cljit_compiler::{Target, WasmFeatures, default_features};
+
+/// Engine settings: wasm features, memory layout, stack budget, code
+/// generation.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) tunables: Tunables,
+    pub(crate) features: WasmFeatures,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) target: Target,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            tunables: Tunables::default(),
+            features: default_features(),
+            max_wasm_stack: 512 * 1024,
+            target: Target::Host,
+        }
+    }
+}
+
+/// The wasm proposals that can be toggled by name, as `-W NAME=y|n` does.
+pub const FEATURE_NAMES: &[(&str, WasmFeatures)] = &[
+    ("mutable-global", WasmFeatures::MUTABLE_GLOBAL),
+    (
+        "saturating-float-to-int",
+        WasmFeatures::SATURATING_FLOAT_TO_INT,
+    ),
+    ("sign-extension", WasmFeatures::SIGN_EXTENSION),
+    ("multi-value", WasmFeatures::MULTI_VALUE),
+    ("bulk-memory", WasmFeatures::BULK_MEMORY),
+    ("reference-types", WasmFeatures::REFERENCE_TYPES),
+    ("simd", WasmFeatures::SIMD),
+    ("relaxed-simd", WasmFeatures::RELAXED_SIMD),
+    ("threads", WasmFeatures::THREADS),
+    ("tail-call", WasmFeatures::TAIL_CALL),
+    ("multi-memory", WasmFeatures::MULTI_MEMORY),
+    ("memory64", WasmFeatures::MEMORY64),
+    ("extended-const", WasmFeatures::EXTENDED_CONST),
+    ("function-references", WasmFeatures::FUNCTION_REFERENCES),
+    ("gc", WasmFeatures::GC),
+    ("exceptions", WasmFeatures::EXCEPTIONS),
+    ("wide-arithmetic", WasmFeatures::WIDE_ARITHMETIC),
+];
+
+impl Config {
+    /// The default configuration: WebAssembly 2.0 without SIMD, 4 GiB
+    /// reservation plus 2 GiB guard per memory, 512 KiB of wasm stack.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Enables or disables a wasm proposal by its name (see
+    /// [`FEATURE_NAMES`]). Proposals cljit cannot compile are refused when
+    /// the engine is created.
+    ///
+    /// # Errors
+    ///
+    /// If the name is unknown.
+    pub fn wasm_feature(&mut self, name: &str, enable: bool) -> Result<&mut Config, String> {
+        let (_, feature) = FEATURE_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| format!("unknown wasm feature `{name}`"))?;
+        self.features.set(*feature, enable);
+        Ok(self)
+    }
+
+    /// Replaces the whole feature set.
+    pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Config {
+        self.features = features;
+        self
+    }
+
+    /// The enabled features.
+    pub fn features(&self) -> WasmFeatures {
+        self.features
+    }
+
+    /// Bytes of address space reserved per linear memory. At 4 GiB or more,
+    /// compiled code needs no bounds checks for 32-bit memories (with a large
+    /// enough guard); below, accesses are checked explicitly and memories
+    /// may move when they grow.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Config {
+        self.tunables.memory_reservation = bytes;
+        self
+    }
+
+    /// Bytes of inaccessible guard region after each memory's reservation.
+    pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Config {
+        self.tunables.memory_guard_size = bytes;
+        self
+    }
+
+    /// Most bytes of native stack wasm may use before a call-stack-exhausted
+    /// trap.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Cranelift's optimisation level.
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.tunables.opt_level = level;
+        self
+    }
+
+    /// Runs Cranelift's IR verifier on every function (slow).
+    pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Config {
+        self.tunables.debug_verifier = enable;
+        self
+    }
+
+    /// The compile knobs this configuration implies.
+    pub fn tunables(&self) -> &Tunables {
+        &self.tunables
+    }
+}

@@ -1,0 +1,122 @@
+//! [`Engine`]: the compiler configured for this host, the engine-wide
+//! signature registry, and trampolines for host functions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cljit_compiler::types::FuncType;
+use cljit_compiler::{Compiler, supported_features};
+
+use crate::code_memory::{CodeItem, CodeMemory};
+use crate::config::{Config, FEATURE_NAMES};
+use crate::error::{Error, Result};
+use crate::signatures::SignatureRegistry;
+use crate::sys::signals;
+use crate::traps::registry::CodeKind;
+
+/// A compilation environment shared by modules and stores. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine(Arc<EngineInner>);
+
+struct EngineInner {
+    config: Config,
+    compiler: Compiler,
+    signatures: SignatureRegistry,
+    /// Wasm-to-host trampolines compiled on demand, by signature id, for
+    /// host functions that reach wasm without being imported by a module
+    /// that has one.
+    host_trampolines: Mutex<HashMap<u32, (CodeMemory, usize)>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.0.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(&Config::default()).expect("the default configuration is valid")
+    }
+}
+
+impl Engine {
+    /// Creates an engine, installing the process's trap handlers if this is
+    /// the first.
+    ///
+    /// # Errors
+    ///
+    /// If the configuration enables a wasm feature cljit cannot compile, or
+    /// the host CPU is not supported.
+    pub fn new(config: &Config) -> Result<Engine> {
+        let unsupported = config.features - supported_features();
+        if !unsupported.is_empty() {
+            let names: Vec<&str> = FEATURE_NAMES
+                .iter()
+                .filter(|(_, f)| unsupported.contains(*f))
+                .map(|(n, _)| *n)
+                .collect();
+            let names = if names.is_empty() {
+                format!("{unsupported:?}")
+            } else {
+                names.join(", ")
+            };
+            return Err(Error::msg(format!(
+                "wasm feature not supported by cljit yet: {names}"
+            )));
+        }
+        let compiler = Compiler::new(&config.target, config.tunables, config.features)?;
+        signals::install_handlers();
+        Ok(Engine(Arc::new(EngineInner {
+            config: config.clone(),
+            compiler,
+            signatures: SignatureRegistry::default(),
+            host_trampolines: Mutex::new(HashMap::new()),
+        })))
+    }
+
+    /// The configuration the engine was made with.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The compiler.
+    pub(crate) fn compiler(&self) -> &Compiler {
+        &self.0.compiler
+    }
+
+    /// The engine-wide signature registry.
+    pub(crate) fn signatures(&self) -> &SignatureRegistry {
+        &self.0.signatures
+    }
+
+    /// Whether two handles are the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// The wasm-to-host trampoline for host functions of type `ty` (id
+    /// `type_id`), compiled the first time it is needed and kept for the
+    /// engine's life.
+    pub(crate) fn host_trampoline(&self, type_id: u32, ty: &FuncType) -> Result<usize> {
+        let mut cache = self
+            .0
+            .host_trampolines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((_, ptr)) = cache.get(&type_id) {
+            return Ok(*ptr);
+        }
+        let compiled = self.0.compiler.compile_wasm_to_array(ty)?;
+        let items = [CodeItem {
+            function: &compiled,
+            kind: CodeKind::Trampoline,
+        }];
+        let (code, addresses) = CodeMemory::load(self.0.compiler.isa(), &items, None, |_| None)?;
+        let ptr = addresses[0];
+        cache.insert(type_id, (code, ptr));
+        Ok(ptr)
+    }
+}

@@ -1,0 +1,271 @@
+//! The runtime's error type: one pointer-sized [`Error`] carrying an
+//! [`ErrorKind`], and the wasm backtrace attached to traps.
+
+use std::fmt;
+
+use cljit_compiler::CompileError;
+use cljit_compiler::abi::Trap;
+
+/// Why something failed: compiling, linking, instantiating or running.
+pub struct Error(Box<ErrorKind>);
+
+/// The kinds of [`Error`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Wasm code trapped.
+    Trap {
+        /// Which trap.
+        trap: Trap,
+        /// Where, innermost frame first.
+        backtrace: WasmBacktrace,
+    },
+    /// The module could not be compiled.
+    Compile(CompileError),
+    /// An import has no definition.
+    UnknownImport {
+        /// The import's module name.
+        module: String,
+        /// The import's field name.
+        name: String,
+        /// What was expected ("function", "table", ...).
+        kind: &'static str,
+    },
+    /// An import's definition has the wrong type.
+    IncompatibleImport {
+        /// The import's module name.
+        module: String,
+        /// The import's field name.
+        name: String,
+        /// What does not match.
+        reason: String,
+    },
+    /// The program asked to exit with a status (WASI `proc_exit`).
+    Exit(i32),
+    /// An error returned by a host function or an I/O operation.
+    Host(Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else, described in words (for example a misused API).
+    Message(String),
+}
+
+impl Error {
+    /// An error with a message.
+    pub fn msg(message: impl Into<String>) -> Error {
+        Error(Box::new(ErrorKind::Message(message.into())))
+    }
+
+    /// Wraps any error, typically from a host function.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error(Box::new(ErrorKind::Host(Box::new(error))))
+    }
+
+    /// The request to exit with `status`, as WASI's `proc_exit` makes it.
+    pub fn exit(status: i32) -> Error {
+        Error(Box::new(ErrorKind::Exit(status)))
+    }
+
+    /// A trap with its backtrace.
+    pub fn trap(trap: Trap, backtrace: WasmBacktrace) -> Error {
+        Error(Box::new(ErrorKind::Trap { trap, backtrace }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// The trap, if this error is one.
+    pub fn as_trap(&self) -> Option<Trap> {
+        match &*self.0 {
+            ErrorKind::Trap { trap, .. } => Some(*trap),
+            _ => None,
+        }
+    }
+
+    /// The wasm backtrace of a trap.
+    pub fn backtrace(&self) -> Option<&WasmBacktrace> {
+        match &*self.0 {
+            ErrorKind::Trap { backtrace, .. } => Some(backtrace),
+            _ => None,
+        }
+    }
+
+    /// The exit status, if this error is a request to exit.
+    pub fn exit_status(&self) -> Option<i32> {
+        match &*self.0 {
+            ErrorKind::Exit(status) => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn unknown_import(module: &str, name: &str, kind: &'static str) -> Error {
+        Error(Box::new(ErrorKind::UnknownImport {
+            module: module.to_string(),
+            name: name.to_string(),
+            kind,
+        }))
+    }
+
+    pub(crate) fn incompatible_import(module: &str, name: &str, reason: String) -> Error {
+        Error(Box::new(ErrorKind::IncompatibleImport {
+            module: module.to_string(),
+            name: name.to_string(),
+            reason,
+        }))
+    }
+}
+
+impl From<CompileError> for Error {
+    fn from(e: CompileError) -> Error {
+        Error(Box::new(ErrorKind::Compile(e)))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::new(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            ErrorKind::Trap { trap, backtrace } => {
+                write!(f, "wasm trap: {trap}")?;
+                if !backtrace.frames().is_empty() {
+                    write!(f, "\n{backtrace}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Compile(e) => e.fmt(f),
+            ErrorKind::UnknownImport { module, name, kind } => {
+                write!(
+                    f,
+                    "unknown import: `{module}::{name}` ({kind}) has not been defined"
+                )
+            }
+            ErrorKind::IncompatibleImport {
+                module,
+                name,
+                reason,
+            } => write!(
+                f,
+                "incompatible import type for `{module}::{name}`: {reason}"
+            ),
+            ErrorKind::Exit(status) => write!(f, "exited with status {status}"),
+            ErrorKind::Host(e) => e.fmt(f),
+            ErrorKind::Message(m) => f.write_str(m),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::Compile(e) => e.source(),
+            ErrorKind::Host(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand for runtime results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One wasm frame of a backtrace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Index of the function in its module's function index space.
+    pub func_index: u32,
+    /// The function's name from the name section.
+    pub func_name: Option<String>,
+    /// The module's name from the name section.
+    pub module_name: Option<String>,
+    /// Byte offset in the module of the instruction executing.
+    pub wasm_offset: Option<u32>,
+}
+
+/// The wasm frames active when a trap happened, innermost first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WasmBacktrace {
+    frames: Vec<FrameInfo>,
+    truncated: bool,
+}
+
+impl WasmBacktrace {
+    /// A backtrace of these frames; `truncated` if older frames were dropped.
+    pub fn new(frames: Vec<FrameInfo>, truncated: bool) -> WasmBacktrace {
+        WasmBacktrace { frames, truncated }
+    }
+
+    /// The frames, innermost first.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+
+    /// Whether older frames were left out.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+}
+
+impl fmt::Display for WasmBacktrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("wasm backtrace:")?;
+        for (i, frame) in self.frames.iter().enumerate() {
+            write!(f, "\n  {i:>4}: ")?;
+            match frame.wasm_offset {
+                Some(offset) => write!(f, "{offset:#8x} - ")?,
+                None => f.write_str("         - ")?,
+            }
+            if let Some(module) = &frame.module_name {
+                write!(f, "{module}!")?;
+            }
+            match &frame.func_name {
+                Some(name) => f.write_str(name)?,
+                None => write!(f, "<wasm function {}>", frame.func_index)?,
+            }
+        }
+        if self.truncated {
+            f.write_str("\n        ... older frames omitted")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<()>>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn trap_display_has_spec_message_and_frames() {
+        let e = Error::trap(
+            Trap::IntegerDivisionByZero,
+            WasmBacktrace::new(
+                vec![FrameInfo {
+                    func_index: 3,
+                    func_name: Some("div".into()),
+                    module_name: None,
+                    wasm_offset: Some(0x2e),
+                }],
+                false,
+            ),
+        );
+        let text = e.to_string();
+        assert!(text.starts_with("wasm trap: integer divide by zero\nwasm backtrace:"));
+        assert!(text.contains("0x2e - div"), "{text}");
+        assert_eq!(e.as_trap(), Some(Trap::IntegerDivisionByZero));
+    }
+}

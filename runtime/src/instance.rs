@@ -1,0 +1,526 @@
+//! Instantiation: checking imports, building the VMContext, creating the
+//! module's memories, tables and globals, applying element and data
+//! segments, and running the start function; and [`Instance`], the handle
+//! to the result.
+//!
+//! Segment initialisation follows the WebAssembly 2.0 semantics: active
+//! segments are applied in order, each checked in full before it writes
+//! anything; the first that is out of bounds traps, and the effects of the
+//! earlier ones remain (they are visible through imported tables and
+//! memories). The instance's data is kept by the store even then, because
+//! tables elsewhere may already refer to its functions.
+//! <https://webassembly.github.io/spec/core/exec/modules.html#instantiation>
+
+use std::ptr::NonNull;
+
+use cljit_compiler::abi::Trap;
+use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, FuncIndex, GlobalIndex};
+use cljit_compiler::types::{ConstExpr, ConstOp, MemoryType, TableType};
+use cljit_compiler::{ElementItems, SegmentMode};
+use cranelift_entity::EntityRef;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result, WasmBacktrace};
+use crate::externals::{Extern, Global, Memory, Table, global_storage};
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults, call_raw};
+use crate::libcalls;
+use crate::memory::LinearMemory;
+use crate::module::{ExternType, Module};
+use crate::store::{AsContext, AsContextMut, GlobalSlot, StoreContextMut, StoreId, StoreOpaque};
+use crate::values::ValRaw;
+use crate::vm::table::{TableStorage, range};
+use crate::vm::vmcontext::{VmContextAlloc, VmFuncRef, VmFunctionImport, VmGlobalDefinition};
+
+/// An instantiated module, owned by a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    store: StoreId,
+    index: usize,
+}
+
+/// What the store keeps for each instance.
+pub(crate) struct InstanceData {
+    /// This instance's index in the store.
+    pub(crate) handle: usize,
+    pub(crate) module: Module,
+    pub(crate) vmctx: VmContextAlloc,
+    /// Store indices of all memories, imports first.
+    pub(crate) memories: Vec<usize>,
+    /// Store indices of all tables, imports first.
+    pub(crate) tables: Vec<usize>,
+    /// Store indices of all globals, imports first.
+    pub(crate) globals: Vec<usize>,
+    /// Passive element segments' values; `None` once dropped (and for
+    /// active and declared segments, which are dropped at instantiation).
+    pub(crate) passive_elements: Vec<Option<Box<[usize]>>>,
+    /// Whether each data segment has been dropped.
+    pub(crate) dropped_data: Vec<bool>,
+}
+
+fn trap(trap: Trap) -> Error {
+    Error::trap(trap, WasmBacktrace::default())
+}
+
+/// Whether limits `actual` satisfy the import's required `min`/`max`.
+fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<u64>) -> bool {
+    actual_min >= min
+        && match max {
+            None => true,
+            Some(max) => actual_max.is_some_and(|a| a <= max),
+        }
+}
+
+fn table_matches(actual: &TableType, expected: &TableType) -> bool {
+    actual.element == expected.element
+        && limits_match(
+            actual.min_elements,
+            actual.max_elements,
+            expected.min_elements,
+            expected.max_elements,
+        )
+}
+
+fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
+    actual.memory64 == expected.memory64
+        && actual.shared == expected.shared
+        && limits_match(
+            actual.min_pages,
+            actual.max_pages,
+            expected.min_pages,
+            expected.max_pages,
+        )
+}
+
+impl Instance {
+    pub(crate) fn from_index(store: StoreId, index: usize) -> Instance {
+        Instance { store, index }
+    }
+
+    /// Instantiates `module` with `imports`, one per import in order.
+    ///
+    /// # Errors
+    ///
+    /// Imports that are missing or of the wrong type, resources that cannot
+    /// be allocated, and traps during initialisation or the start function.
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let mut cx = store.as_context_mut();
+        instantiate(&mut cx, module, imports)
+    }
+
+    fn data<'a>(&self, store: &'a StoreOpaque) -> &'a InstanceData {
+        assert_eq!(store.id(), self.store, "instance used with the wrong store");
+        store.instance(self.index)
+    }
+
+    /// The module this is an instance of.
+    pub fn module(&self, store: impl AsContext) -> Module {
+        self.data(store.as_context().opaque()).module.clone()
+    }
+
+    /// The export called `name`.
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let cx = store.as_context();
+        let opaque = cx.opaque();
+        let data = self.data(opaque);
+        let index = data.module.info().export(name)?;
+        Some(export(opaque, data, index))
+    }
+
+    /// All exports, in the module's order.
+    pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
+        let cx = store.as_context();
+        let opaque = cx.opaque();
+        let data = self.data(opaque);
+        data.module
+            .info()
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), export(opaque, data, e.index)))
+            .collect()
+    }
+
+    /// The exported function `name`.
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name`, typed.
+    ///
+    /// # Errors
+    ///
+    /// If there is no such function or its type differs.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let cx = store.as_context();
+        let func = self
+            .get_func(&cx, name)
+            .ok_or_else(|| Error::msg(format!("no exported function `{name}`")))?;
+        func.typed(&cx)
+    }
+
+    /// The exported memory `name`.
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported table `name`.
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// The exported global `name`.
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+}
+
+fn func_ref_ptr(data: &InstanceData, index: FuncIndex) -> *mut VmFuncRef {
+    let offset = data.module.offsets().vmctx_func_ref(index.as_u32());
+    // SAFETY: the offset names this function's VmFuncRef in the vmctx.
+    unsafe { data.vmctx.field::<VmFuncRef>(offset) }
+}
+
+fn export(store: &StoreOpaque, data: &InstanceData, index: EntityIndex) -> Extern {
+    match index {
+        EntityIndex::Function(f) => Extern::Func(Func::from_raw(
+            store.id(),
+            NonNull::new(func_ref_ptr(data, f)).expect("vmctx pointers are not null"),
+        )),
+        EntityIndex::Table(t) => {
+            Extern::Table(Table::from_index(store.id(), data.tables[t.index()]))
+        }
+        EntityIndex::Memory(m) => {
+            Extern::Memory(Memory::from_index(store.id(), data.memories[m.index()]))
+        }
+        EntityIndex::Global(g) => {
+            Extern::Global(Global::from_index(store.id(), data.globals[g.index()]))
+        }
+    }
+}
+
+/// Evaluates a constant expression in the context of a (partly built)
+/// instance: its globals so far and its function references.
+fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Result<ValRaw> {
+    let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
+    let bad = || Error::msg("malformed constant expression");
+    for op in &expr.ops {
+        let value = match *op {
+            ConstOp::I32Const(v) => ValRaw::i32(v),
+            ConstOp::I64Const(v) => ValRaw::i64(v),
+            ConstOp::F32Const(bits) => ValRaw::i32(bits as i32),
+            ConstOp::F64Const(bits) => ValRaw::i64(bits as i64),
+            ConstOp::V128Const(v) => ValRaw::v128(v),
+            ConstOp::RefNull(_) => ValRaw::pointer(0),
+            ConstOp::RefFunc(f) => {
+                ValRaw::pointer(func_ref_ptr(data, FuncIndex::from_u32(f)) as usize)
+            }
+            ConstOp::GlobalGet(g) => {
+                let slot = data
+                    .globals
+                    .get(GlobalIndex::from_u32(g).index())
+                    .ok_or_else(bad)?;
+                let def = store.globals[*slot].definition;
+                // SAFETY: the definition is live while the store is; value
+                // slots and global storage share one encoding.
+                unsafe { std::mem::transmute::<VmGlobalDefinition, ValRaw>(*def) }
+            }
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let b = stack.pop().ok_or_else(bad)?.get_i32();
+                let a = stack.pop().ok_or_else(bad)?.get_i32();
+                ValRaw::i32(match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let b = stack.pop().ok_or_else(bad)?.get_i64();
+                let a = stack.pop().ok_or_else(bad)?.get_i64();
+                ValRaw::i64(match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+        };
+        stack.push(value);
+    }
+    stack.pop().ok_or_else(bad)
+}
+
+fn instantiate<T>(
+    cx: &mut StoreContextMut<'_, T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
+    let store = cx.opaque_mut();
+    if !Engine::same(module.engine(), store.engine()) {
+        return Err(Error::msg("module and store belong to different engines"));
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        return Err(Error::msg(format!(
+            "expected {} imports, got {}",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    store.retain_module(module);
+    let offsets = *module.offsets();
+    let handle = store.instances.len();
+    let mut data = Box::new(InstanceData {
+        handle,
+        module: module.clone(),
+        vmctx: VmContextAlloc::new(&offsets),
+        memories: Vec::with_capacity(info.memories.len()),
+        tables: Vec::with_capacity(info.tables.len()),
+        globals: Vec::with_capacity(info.globals.len()),
+        passive_elements: vec![None; info.elements.len()],
+        dropped_data: vec![false; info.data.len()],
+    });
+    let vmctx = data.vmctx.as_ptr();
+    let instance_ptr: *mut InstanceData = &mut *data;
+
+    // SAFETY (for every `write` below): each offset comes from this module's
+    // VmOffsets and names a field of the written type.
+    unsafe {
+        data.vmctx
+            .write(offsets.vmctx_builtins(), libcalls::builtin_table());
+        data.vmctx
+            .write(offsets.vmctx_runtime_limits(), store.limits_ptr());
+        data.vmctx
+            .write(offsets.vmctx_store(), store as *mut StoreOpaque);
+        data.vmctx
+            .write(offsets.vmctx_type_ids(), module.type_ids().as_ptr());
+        data.vmctx.write(offsets.vmctx_instance(), instance_ptr);
+    }
+
+    for (import, ext) in info.imports.iter().zip(imports) {
+        let (m, n) = (import.module.as_str(), import.name.as_str());
+        let expected = module.entity_type(import.index);
+        let mismatch = |actual: ExternType| {
+            Error::incompatible_import(m, n, format!("expected {expected}, found {actual}"))
+        };
+        match (import.index, ext) {
+            (EntityIndex::Function(f), Extern::Func(func)) => {
+                let actual = func.ty(&*cx);
+                let store = cx.opaque_mut();
+                if ExternType::Func(actual.clone()) != expected {
+                    return Err(mismatch(ExternType::Func(actual)));
+                }
+                let trampoline = module.wasm_to_array(info.functions[f]);
+                let func_ref = func.func_ref_for_import(store, trampoline)?;
+                // SAFETY: see above.
+                unsafe {
+                    data.vmctx.write(
+                        offsets.vmctx_function_import(f.as_u32()),
+                        VmFunctionImport {
+                            wasm_call: func_ref.wasm_call,
+                            vmctx: func_ref.vmctx,
+                        },
+                    );
+                    data.vmctx
+                        .write(offsets.vmctx_func_ref(f.as_u32()), func_ref);
+                }
+            }
+            (EntityIndex::Table(t), Extern::Table(table)) => {
+                let store = cx.opaque_mut();
+                let index = table.index(store);
+                let actual = store.tables[index].ty();
+                let ExternType::Table(want) = &expected else {
+                    unreachable!()
+                };
+                if !table_matches(&actual, want) {
+                    return Err(mismatch(ExternType::Table(actual)));
+                }
+                let def = store.tables[index].definition_ptr();
+                data.tables.push(index);
+                // SAFETY: see above.
+                unsafe { data.vmctx.write(offsets.vmctx_table(t.as_u32()), def) };
+            }
+            (EntityIndex::Memory(mi), Extern::Memory(memory)) => {
+                let store = cx.opaque_mut();
+                let index = memory.index(store);
+                let actual = store.memories[index].ty();
+                let ExternType::Memory(want) = &expected else {
+                    unreachable!()
+                };
+                if !memory_matches(&actual, want) {
+                    return Err(mismatch(ExternType::Memory(actual)));
+                }
+                let def = store.memories[index].definition_ptr();
+                data.memories.push(index);
+                // SAFETY: see above.
+                unsafe { data.vmctx.write(offsets.vmctx_memory(mi.as_u32()), def) };
+            }
+            (EntityIndex::Global(g), Extern::Global(global)) => {
+                let store = cx.opaque_mut();
+                let index = global.index(store);
+                let slot = &store.globals[index];
+                if ExternType::Global(slot.ty) != expected {
+                    return Err(mismatch(ExternType::Global(slot.ty)));
+                }
+                data.globals.push(index);
+                // SAFETY: see above.
+                unsafe {
+                    data.vmctx
+                        .write(offsets.vmctx_imported_global(g.as_u32()), slot.definition)
+                };
+            }
+            (_, other) => {
+                let actual = other.ty(&*cx);
+                return Err(mismatch(actual));
+            }
+        }
+    }
+
+    let store = cx.opaque_mut();
+    let tunables = *store.engine().config().tunables();
+    for (mi, ty) in info
+        .memories
+        .iter()
+        .skip(info.num_imported_memories as usize)
+    {
+        let memory = LinearMemory::new(*ty, &tunables)
+            .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
+        store.memories.push(memory);
+        let index = store.memories.len() - 1;
+        let def = store.memories[index].definition_ptr();
+        data.memories.push(index);
+        // SAFETY: see above.
+        unsafe { data.vmctx.write(offsets.vmctx_memory(mi.as_u32()), def) };
+    }
+    for (ti, ty) in info.tables.iter().skip(info.num_imported_tables as usize) {
+        let table = TableStorage::new(*ty, 0).ok_or_else(|| Error::msg("table too large"))?;
+        store.tables.push(table);
+        let index = store.tables.len() - 1;
+        let def = store.tables[index].definition_ptr();
+        data.tables.push(index);
+        // SAFETY: see above.
+        unsafe { data.vmctx.write(offsets.vmctx_table(ti.as_u32()), def) };
+    }
+    for def in 0..info.num_defined_funcs() {
+        let def = DefinedFuncIndex::from_u32(def);
+        let index = info.func_index(def);
+        let ty = info.functions[index];
+        let func_ref = VmFuncRef {
+            wasm_call: module.function_address(def) as *const u8,
+            array_call: module
+                .array_to_wasm(ty)
+                .expect("every defined function's type has a trampoline")
+                as *const u8,
+            vmctx,
+            type_id: module.type_ids()[ty.index()],
+        };
+        // SAFETY: see above.
+        unsafe {
+            data.vmctx
+                .write(offsets.vmctx_func_ref(index.as_u32()), func_ref)
+        };
+    }
+    for (def, init) in info.global_inits.iter() {
+        let index = info.global_index(def);
+        let value = eval_const(init, store, &data)?;
+        let offset = offsets.vmctx_defined_global(def.as_u32());
+        // SAFETY: see above.
+        let definition = unsafe {
+            data.vmctx.write(offset, global_storage(value));
+            data.vmctx.field::<VmGlobalDefinition>(offset)
+        };
+        store.globals.push(GlobalSlot {
+            ty: info.globals[index],
+            definition,
+            _owned: None,
+        });
+        data.globals.push(store.globals.len() - 1);
+    }
+
+    // From here on the instance's functions may escape into shared tables,
+    // so the store keeps its data whatever happens next.
+    store.instances.push(data);
+    let instance = Instance::from_index(store.id(), handle);
+    initialize_segments(store, handle)?;
+
+    if let Some(start) = info.start {
+        let func_ref = func_ref_ptr(store.instance(handle), start);
+        // SAFETY: the start function takes and returns nothing, and belongs
+        // to this store.
+        unsafe { call_raw(cx, func_ref, &mut [])? };
+    }
+    Ok(instance)
+}
+
+/// Applies element segments, then data segments, in order.
+fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
+    let module = store.instances[handle].module.clone();
+    let info = module.info();
+    for (ei, segment) in info.elements.iter() {
+        let values: Vec<usize> = {
+            let data = &store.instances[handle];
+            match &segment.items {
+                ElementItems::Functions(funcs) => funcs
+                    .iter()
+                    .map(|&f| func_ref_ptr(data, f) as usize)
+                    .collect(),
+                ElementItems::Expressions(exprs) => exprs
+                    .iter()
+                    .map(|e| eval_const(e, store, data).map(|v| v.get_pointer()))
+                    .collect::<Result<_>>()?,
+            }
+        };
+        match &segment.mode {
+            SegmentMode::Passive => {
+                store.instances[handle].passive_elements[ei.index()] = Some(values.into());
+            }
+            SegmentMode::Declared => {}
+            SegmentMode::Active { target, offset } => {
+                let offset = eval_const(offset, store, &store.instances[handle])?.get_i32() as u32;
+                let table = store.instances[handle].tables[target.index()];
+                let storage = &mut store.tables[table];
+                let dst = range(u64::from(offset), values.len() as u64, storage.size())
+                    .ok_or_else(|| trap(Trap::TableOutOfBounds))?;
+                storage.elements_mut()[dst].copy_from_slice(&values);
+            }
+        }
+    }
+    for (di, segment) in info.data.iter() {
+        match &segment.mode {
+            SegmentMode::Active { target, offset } => {
+                let offset = eval_const(offset, store, &store.instances[handle])?.get_i32() as u32;
+                let memory = store.instances[handle].memories[target.index()];
+                let memory = &mut store.memories[memory];
+                let dst = range(
+                    u64::from(offset),
+                    segment.bytes.len() as u64,
+                    memory.byte_size() as u64,
+                )
+                .ok_or_else(|| trap(Trap::MemoryOutOfBounds))?;
+                memory.data_mut()[dst].copy_from_slice(&segment.bytes);
+                store.instances[handle].dropped_data[di.index()] = true;
+            }
+            SegmentMode::Passive | SegmentMode::Declared => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_subtyping() {
+        assert!(limits_match(2, Some(5), 1, Some(5)));
+        assert!(limits_match(2, None, 1, None));
+        assert!(!limits_match(2, None, 1, Some(5)));
+        assert!(!limits_match(0, Some(5), 1, None));
+        assert!(!limits_match(2, Some(6), 1, Some(5)));
+    }
+}

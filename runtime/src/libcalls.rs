@@ -1,0 +1,283 @@
+//! The bodies of the runtime entry points compiled code calls through the
+//! VMContext's builtin table (the list is `foreach_builtin_function!` in
+//! `cljit_compiler::abi::builtins`).
+//!
+//! !!! The bounds checks here guard the sandbox. Changes need a second
+//! reviewer. !!!
+//!
+//! Each body recovers the store and instance from the caller's vmctx. They
+//! never panic or unwind (a panic cannot cross `extern "C"`): fallible ones
+//! return a status word, non-zero meaning "trap with this builtin's trap",
+//! which compiled code raises itself. Bulk operations check their whole range
+//! before writing anything, as WebAssembly 2.0 requires.
+
+use cljit_compiler::abi::Builtin;
+use cljit_compiler::abi::VmOffsets;
+use cljit_compiler::foreach_builtin_function;
+
+use crate::instance::InstanceData;
+use crate::store::StoreOpaque;
+use crate::vm::table::range;
+use crate::vm::vmcontext::vmctx_read_ptr;
+
+const OK: u32 = 0;
+const TRAP: u32 = 1;
+
+/// The store and the index of the instance owning `vmctx`.
+///
+/// # Safety
+///
+/// `vmctx` must be a live instance vmctx.
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
+    let offsets = VmOffsets::new(
+        u8::try_from(size_of::<usize>()).expect("pointer size fits in u8"),
+        Default::default(),
+    );
+    // SAFETY: per the contract, the header fields are set.
+    unsafe {
+        let store = vmctx_read_ptr::<StoreOpaque>(vmctx, offsets.vmctx_store());
+        let instance = vmctx_read_ptr::<InstanceData>(vmctx, offsets.vmctx_instance());
+        (&mut *store, (*instance).handle)
+    }
+}
+
+fn to_u64(v: usize) -> u64 {
+    v as u64
+}
+
+unsafe extern "C" fn memory32_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let index = store.instances[instance].memories[memory as usize];
+    match store.memories[index].grow(u64::from(delta)) {
+        Some(old) => u32::try_from(old).unwrap_or(u32::MAX),
+        None => u32::MAX,
+    }
+}
+
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_memory: u32,
+    dst: u64,
+    src_memory: u32,
+    src: u64,
+    len: u64,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let data = &store.instances[instance];
+    let (dst_index, src_index) = (
+        data.memories[dst_memory as usize],
+        data.memories[src_memory as usize],
+    );
+    let dst_mem = &store.memories[dst_index];
+    let src_mem = &store.memories[src_index];
+    let (Some(d), Some(s)) = (
+        range(dst, len, to_u64(dst_mem.byte_size())),
+        range(src, len, to_u64(src_mem.byte_size())),
+    ) else {
+        return TRAP;
+    };
+    // SAFETY: both ranges are in bounds of accessible memory; `copy` allows
+    // overlap (the same memory).
+    unsafe {
+        std::ptr::copy(
+            src_mem.base().add(s.start),
+            dst_mem.base().add(d.start),
+            d.len(),
+        )
+    };
+    OK
+}
+
+unsafe extern "C" fn memory_fill(
+    vmctx: *mut u8,
+    memory: u32,
+    dst: u64,
+    value: u32,
+    len: u64,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let index = store.instances[instance].memories[memory as usize];
+    let mem = &mut store.memories[index];
+    let Some(d) = range(dst, len, to_u64(mem.byte_size())) else {
+        return TRAP;
+    };
+    mem.data_mut()[d].fill(value as u8);
+    OK
+}
+
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    memory: u32,
+    data_index: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let data = &store.instances[instance];
+    let bytes: &[u8] = if data.dropped_data[data_index as usize] {
+        &[]
+    } else {
+        &data.module.info().data[cljit_compiler::indices::DataIndex::from_u32(data_index)].bytes
+    };
+    let index = data.memories[memory as usize];
+    let mem = &mut store.memories[index];
+    let (Some(d), Some(s)) = (
+        range(dst, u64::from(len), to_u64(mem.byte_size())),
+        range(u64::from(src), u64::from(len), to_u64(bytes.len())),
+    ) else {
+        return TRAP;
+    };
+    mem.data_mut()[d].copy_from_slice(&bytes[s]);
+    OK
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    store.instances[instance].dropped_data[data_index as usize] = true;
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: *mut u8) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let index = store.instances[instance].tables[table as usize];
+    match store.tables[index].grow(u64::from(delta), init as usize) {
+        Some(old) => u32::try_from(old).unwrap_or(u32::MAX),
+        None => u32::MAX,
+    }
+}
+
+unsafe extern "C" fn table_fill(
+    vmctx: *mut u8,
+    table: u32,
+    dst: u32,
+    value: *mut u8,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let index = store.instances[instance].tables[table as usize];
+    if store.tables[index].fill(u64::from(dst), value as usize, u64::from(len)) {
+        OK
+    } else {
+        TRAP
+    }
+}
+
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let data = &store.instances[instance];
+    let (dst_index, src_index) = (
+        data.tables[dst_table as usize],
+        data.tables[src_table as usize],
+    );
+    let (Some(d), Some(s)) = (
+        range(
+            u64::from(dst),
+            u64::from(len),
+            store.tables[dst_index].size(),
+        ),
+        range(
+            u64::from(src),
+            u64::from(len),
+            store.tables[src_index].size(),
+        ),
+    ) else {
+        return TRAP;
+    };
+    if dst_index == src_index {
+        store.tables[dst_index]
+            .elements_mut()
+            .copy_within(s, d.start);
+    } else {
+        let values: Vec<usize> = store.tables[src_index].elements()[s].to_vec();
+        store.tables[dst_index].elements_mut()[d].copy_from_slice(&values);
+    }
+    OK
+}
+
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let data = &store.instances[instance];
+    let values: &[usize] = data.passive_elements[elem as usize]
+        .as_deref()
+        .unwrap_or(&[]);
+    let index = data.tables[table as usize];
+    let (Some(d), Some(s)) = (
+        range(u64::from(dst), u64::from(len), store.tables[index].size()),
+        range(u64::from(src), u64::from(len), values.len() as u64),
+    ) else {
+        return TRAP;
+    };
+    let values = values[s].to_vec();
+    store.tables[index].elements_mut()[d].copy_from_slice(&values);
+    OK
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    store.instances[instance].passive_elements[elem as usize] = None;
+}
+
+macro_rules! rust_type {
+    (vmctx) => { *mut u8 };
+    (i32) => { u32 };
+    (i64) => { u64 };
+    (pointer) => { *mut u8 };
+}
+
+/// The builtin table: one function pointer per builtin, in table order.
+#[repr(transparent)]
+struct BuiltinTable([*const (); Builtin::COUNT as usize]);
+
+// SAFETY: the table holds addresses of functions; it is immutable.
+unsafe impl Sync for BuiltinTable {}
+
+macro_rules! define_table {
+    ($( $(#[$attr:meta])* $name:ident( $($pname:ident: $pty:ident),* ) $(-> $rty:ident)?; )*) => {
+        static BUILTINS: BuiltinTable = BuiltinTable([
+            // Each cast checks the body's signature against the list.
+            $( $name as unsafe extern "C" fn($(rust_type!($pty)),*) $(-> rust_type!($rty))? as *const (), )*
+        ]);
+    };
+}
+
+foreach_builtin_function!(define_table);
+
+/// The address of the builtin table, stored in every vmctx.
+pub(crate) fn builtin_table() -> *const *const () {
+    BUILTINS.0.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_one_entry_per_builtin() {
+        assert_eq!(BUILTINS.0.len(), Builtin::ALL.len());
+        assert!(BUILTINS.0.iter().all(|p| !p.is_null()));
+    }
+}

@@ -1,0 +1,198 @@
+//! Linear memories: a reservation plus guard region, grown in place, or (in
+//! explicit-bounds-check mode, when the reservation is too small) moved to a
+//! bigger one.
+//!
+//! ```text
+//!  base                       current_length        reservation      + guard
+//!   |---- accessible (RW) ---------|---- PROT_NONE ----------|---- PROT_NONE ----|
+//! ```
+//!
+//! Whether a memory may move is decided by the same `Tunables` the code was
+//! compiled with (`Tunables::memory_never_moves`): code for a memory that
+//! never moves loads its base once; code for one that may move reloads it.
+
+pub mod mmap;
+
+use cljit_compiler::abi::Tunables;
+use cljit_compiler::types::{MemoryType, WASM_PAGE_BYTES};
+
+use self::mmap::Mmap;
+use crate::vm::vmcontext::VmMemoryDefinition;
+
+/// One linear memory, owned by a store.
+#[derive(Debug)]
+pub struct LinearMemory {
+    ty: MemoryType,
+    mmap: Mmap,
+    guard_bytes: usize,
+    may_move: bool,
+    max_bytes: u64,
+    /// Shared with compiled code through vmctx pointers; boxed so its
+    /// address is stable.
+    definition: Box<VmMemoryDefinition>,
+}
+
+fn to_usize(bytes: u64) -> Option<usize> {
+    usize::try_from(bytes).ok()
+}
+
+impl LinearMemory {
+    /// Creates a memory of type `ty` laid out as `tunables` promised the code.
+    ///
+    /// # Errors
+    ///
+    /// When the address space cannot be reserved or the initial pages
+    /// cannot be committed.
+    pub fn new(ty: MemoryType, tunables: &Tunables) -> std::io::Result<LinearMemory> {
+        let oom = || std::io::Error::new(std::io::ErrorKind::OutOfMemory, "memory too large");
+        let max_bytes = ty.max_pages_or_limit().saturating_mul(WASM_PAGE_BYTES);
+        let initial = ty.min_pages.checked_mul(WASM_PAGE_BYTES).ok_or_else(oom)?;
+        let may_move = !tunables.memory_never_moves(&ty);
+        let reservation = if may_move {
+            tunables.memory_reservation.max(initial)
+        } else {
+            tunables.memory_reservation
+        };
+        let guard_bytes = to_usize(tunables.memory_guard_size).ok_or_else(oom)?;
+        let total = to_usize(reservation)
+            .and_then(|r| r.checked_add(guard_bytes))
+            .ok_or_else(oom)?;
+        let mut mmap = Mmap::reserve(total)?;
+        let initial = to_usize(initial).ok_or_else(oom)?;
+        mmap.make_accessible(initial)?;
+        let definition = Box::new(VmMemoryDefinition {
+            base: mmap.as_ptr(),
+            current_length: initial,
+        });
+        Ok(LinearMemory {
+            ty,
+            mmap,
+            guard_bytes,
+            may_move,
+            max_bytes,
+            definition,
+        })
+    }
+
+    /// The memory's type, with its current size as the minimum.
+    pub fn ty(&self) -> MemoryType {
+        MemoryType {
+            min_pages: self.pages(),
+            ..self.ty
+        }
+    }
+
+    /// Current size in bytes.
+    pub fn byte_size(&self) -> usize {
+        self.definition.current_length
+    }
+
+    /// Current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.byte_size() as u64 / WASM_PAGE_BYTES
+    }
+
+    /// Start of the memory.
+    pub fn base(&self) -> *mut u8 {
+        self.definition.base
+    }
+
+    /// The definition compiled code reads.
+    pub fn definition_ptr(&mut self) -> *mut VmMemoryDefinition {
+        &mut *self.definition
+    }
+
+    /// Grows by `delta_pages`, returning the old size in pages, or `None`
+    /// when the memory cannot grow that much (its maximum, or the system's
+    /// memory); the memory is then unchanged.
+    pub fn grow(&mut self, delta_pages: u64) -> Option<u64> {
+        let old_pages = self.pages();
+        let new_pages = old_pages.checked_add(delta_pages)?;
+        let new_bytes = new_pages.checked_mul(WASM_PAGE_BYTES)?;
+        if new_bytes > self.max_bytes {
+            return None;
+        }
+        let new_len = to_usize(new_bytes)?;
+        let reserved = self.mmap.len() - self.guard_bytes;
+        if new_len <= reserved {
+            self.mmap.make_accessible(new_len).ok()?;
+        } else if self.may_move {
+            // Move to a bigger reservation: double, to amortise copies.
+            let want = new_len
+                .max(reserved.saturating_mul(2))
+                .min(to_usize(self.max_bytes)?);
+            let mut bigger = Mmap::reserve(want.checked_add(self.guard_bytes)?).ok()?;
+            bigger.make_accessible(new_len).ok()?;
+            // SAFETY: both regions are accessible for `byte_size()` bytes and
+            // are distinct mappings.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.mmap.as_ptr(),
+                    bigger.as_ptr(),
+                    self.byte_size(),
+                );
+            }
+            self.mmap = bigger;
+            self.definition.base = self.mmap.as_ptr();
+        } else {
+            return None;
+        }
+        self.definition.current_length = new_len;
+        Some(old_pages)
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: [base, base + current_length) is accessible and owned by
+        // this memory; `&self` prevents growth (which could move it) while
+        // the slice lives.
+        unsafe { std::slice::from_raw_parts(self.base(), self.byte_size()) }
+    }
+
+    /// The accessible bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, with exclusive access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.base(), self.byte_size()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            min_pages: min,
+            max_pages: max,
+            memory64: false,
+            shared: false,
+        }
+    }
+
+    #[test]
+    fn static_memory_grows_in_place_up_to_its_maximum() {
+        let mut m = LinearMemory::new(ty(1, Some(3)), &Tunables::default()).expect("memory");
+        let base = m.base();
+        assert_eq!(m.grow(1), Some(1));
+        assert_eq!(m.grow(1), Some(2));
+        assert_eq!(m.grow(1), None);
+        assert_eq!(m.pages(), 3);
+        assert_eq!(m.base(), base);
+        assert!(m.data().iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn dynamic_memory_moves_and_keeps_contents() {
+        let tunables = Tunables {
+            memory_reservation: 0,
+            memory_guard_size: 0,
+            ..Tunables::default()
+        };
+        let mut m = LinearMemory::new(ty(1, None), &tunables).expect("memory");
+        m.data_mut()[10] = 42;
+        assert_eq!(m.grow(3), Some(1));
+        assert_eq!(m.byte_size(), 4 * 65536);
+        assert_eq!(m.data()[10], 42);
+        assert_eq!(m.data()[4 * 65536 - 1], 0);
+    }
+}

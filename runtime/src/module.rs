@@ -1,0 +1,242 @@
+//! [`Module`]: a compiled module, loaded and ready to instantiate.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
+use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
+use cljit_compiler::{CompiledModule, ModuleInfo, abi::VmOffsets};
+use cranelift_entity::{EntityRef, PrimaryMap};
+
+use crate::code_memory::{CodeItem, CodeMemory};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::traps::registry::CodeKind;
+
+/// The type of an importable or exportable entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function.
+    Func(FuncType),
+    /// A table.
+    Table(TableType),
+    /// A linear memory.
+    Memory(MemoryType),
+    /// A global.
+    Global(GlobalType),
+}
+
+impl ExternType {
+    /// "function", "table", "memory" or "global".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExternType::Func(_) => "function",
+            ExternType::Table(_) => "table",
+            ExternType::Memory(_) => "memory",
+            ExternType::Global(_) => "global",
+        }
+    }
+}
+
+impl std::fmt::Display for ExternType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExternType::Func(t) => t.fmt(f),
+            ExternType::Table(t) => t.fmt(f),
+            ExternType::Memory(t) => t.fmt(f),
+            ExternType::Global(t) => t.fmt(f),
+        }
+    }
+}
+
+/// A compiled WebAssembly module. Cheap to clone; instantiate it in any
+/// store of the same engine.
+#[derive(Clone)]
+pub struct Module(Arc<ModuleInner>);
+
+pub(crate) struct ModuleInner {
+    engine: Engine,
+    info: Arc<ModuleInfo>,
+    offsets: VmOffsets,
+    /// Addresses of defined functions.
+    functions: PrimaryMap<DefinedFuncIndex, usize>,
+    /// Host-to-wasm trampoline address by type of a defined function.
+    array_to_wasm: HashMap<TypeIndex, usize>,
+    /// Wasm-to-host trampoline address by type of an imported function.
+    wasm_to_array: HashMap<TypeIndex, usize>,
+    /// Engine-wide signature id of each module type.
+    type_ids: Box<[u32]>,
+    _code: CodeMemory,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.0.info.name)
+            .field("functions", &self.0.info.functions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Module {
+    /// Compiles a module from binary or text (`.wat`) bytes.
+    ///
+    /// # Errors
+    ///
+    /// Text that does not parse, invalid or unsupported modules.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Compiles a binary module.
+    ///
+    /// # Errors
+    ///
+    /// Invalid or unsupported modules.
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let compiled = engine.compiler().compile(binary)?;
+        Module::load(engine, compiled)
+    }
+
+    /// Reads and compiles a module file (binary or text).
+    ///
+    /// # Errors
+    ///
+    /// I/O errors (with the path), and those of [`Module::new`].
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
+        Module::new(engine, bytes)
+    }
+
+    /// Loads compiled code into executable memory.
+    fn load(engine: &Engine, compiled: CompiledModule) -> Result<Module> {
+        let info = Arc::new(compiled.info);
+        let mut items = Vec::with_capacity(compiled.functions.len() + compiled.trampolines.len());
+        for (def, f) in compiled.functions.iter() {
+            items.push(CodeItem {
+                function: f,
+                kind: CodeKind::Wasm(info.func_index(def)),
+            });
+        }
+        for t in &compiled.trampolines {
+            items.push(CodeItem {
+                function: t,
+                kind: CodeKind::Trampoline,
+            });
+        }
+        let resolve_info = Arc::clone(&info);
+        let (code, addresses) = CodeMemory::load(
+            engine.compiler().isa(),
+            &items,
+            Some(Arc::clone(&info)),
+            move |f| resolve_info.defined_func_index(f).map(|d| d.index()),
+        )?;
+        let num_defined = compiled.functions.len();
+        let mut functions = PrimaryMap::with_capacity(num_defined);
+        for &address in &addresses[..num_defined] {
+            functions.push(address);
+        }
+        let trampoline = |slot: &usize| addresses[num_defined + slot];
+        let array_to_wasm = compiled
+            .array_to_wasm
+            .iter()
+            .map(|(&ty, slot)| (ty, trampoline(slot)))
+            .collect();
+        let wasm_to_array = compiled
+            .wasm_to_array
+            .iter()
+            .map(|(&ty, slot)| (ty, trampoline(slot)))
+            .collect();
+        let type_ids = info
+            .types
+            .values()
+            .map(|ty| engine.signatures().register(ty))
+            .collect();
+        Ok(Module(Arc::new(ModuleInner {
+            engine: engine.clone(),
+            info,
+            offsets: compiled.offsets,
+            functions,
+            array_to_wasm,
+            wasm_to_array,
+            type_ids,
+            _code: code,
+        })))
+    }
+
+    /// The engine the module was compiled with.
+    pub fn engine(&self) -> &Engine {
+        &self.0.engine
+    }
+
+    /// The module's name from its name section.
+    pub fn name(&self) -> Option<&str> {
+        self.0.info.name.as_deref()
+    }
+
+    /// The module's imports: module name, field name and type.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &str, ExternType)> + '_ {
+        self.0.info.imports.iter().map(|i| {
+            (
+                i.module.as_str(),
+                i.name.as_str(),
+                self.entity_type(i.index),
+            )
+        })
+    }
+
+    /// The module's exports: name and type.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, ExternType)> + '_ {
+        self.0
+            .info
+            .exports
+            .iter()
+            .map(|e| (e.name.as_str(), self.entity_type(e.index)))
+    }
+
+    /// The type of an entity of this module.
+    pub(crate) fn entity_type(&self, index: EntityIndex) -> ExternType {
+        let info = &self.0.info;
+        match index {
+            EntityIndex::Function(f) => ExternType::Func(info.func_type(f).clone()),
+            EntityIndex::Table(t) => ExternType::Table(info.tables[t]),
+            EntityIndex::Memory(m) => ExternType::Memory(info.memories[m]),
+            EntityIndex::Global(g) => ExternType::Global(info.globals[g]),
+        }
+    }
+
+    pub(crate) fn info(&self) -> &ModuleInfo {
+        &self.0.info
+    }
+
+    pub(crate) fn offsets(&self) -> &VmOffsets {
+        &self.0.offsets
+    }
+
+    pub(crate) fn function_address(&self, index: DefinedFuncIndex) -> usize {
+        self.0.functions[index]
+    }
+
+    pub(crate) fn array_to_wasm(&self, ty: TypeIndex) -> Option<usize> {
+        self.0.array_to_wasm.get(&ty).copied()
+    }
+
+    pub(crate) fn wasm_to_array(&self, ty: TypeIndex) -> Option<usize> {
+        self.0.wasm_to_array.get(&ty).copied()
+    }
+
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.0.type_ids
+    }
+
+    /// Whether two handles are the same module.
+    pub(crate) fn same(&self, other: &Module) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}

@@ -1,0 +1,324 @@
+//! Stores: the owners of everything instances create and use.
+//!
+//! A [`Store`] owns instances, memories, tables, globals, host functions and
+//! host references; handles ([`Instance`](crate::Instance),
+//! [`Memory`](crate::Memory), ...) are small copyable indices tagged with
+//! the store's id, and are checked against the store on use. Nothing is
+//! freed before the store is dropped, so a handle never dangles.
+//!
+//! Compiled code reaches the store through a raw pointer in each vmctx
+//! (`StoreOpaque` is the first field of the `#[repr(C)]` `StoreInner<T>`), so
+//! host functions called from wasm can recover the typed store.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cljit_compiler::types::GlobalType;
+
+use crate::engine::Engine;
+use crate::func::HostFuncContext;
+use crate::instance::InstanceData;
+use crate::memory::LinearMemory;
+use crate::module::Module;
+use crate::values::ExternData;
+use crate::vm::table::TableStorage;
+use crate::vm::vmcontext::{VmGlobalDefinition, VmRuntimeLimits};
+
+/// Identifies a store, so handles can be checked against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StoreId(u64);
+
+impl StoreId {
+    fn allocate() -> StoreId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A global's storage: inside an instance's vmctx, or owned here.
+pub(crate) struct GlobalSlot {
+    pub(crate) ty: GlobalType,
+    pub(crate) definition: *mut VmGlobalDefinition,
+    pub(crate) _owned: Option<Box<VmGlobalDefinition>>,
+}
+
+/// The untyped part of a store.
+pub struct StoreOpaque {
+    id: StoreId,
+    engine: Engine,
+    pub(crate) limits: Box<VmRuntimeLimits>,
+    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) tables: Vec<TableStorage>,
+    pub(crate) globals: Vec<GlobalSlot>,
+    pub(crate) host_funcs: Vec<Box<HostFuncContext>>,
+    pub(crate) externs: Vec<Box<ExternData>>,
+    /// Modules whose code this store's functions may point into (including
+    /// trampolines given to host functions), kept alive with the store.
+    modules: Vec<Module>,
+}
+
+// SAFETY: the raw pointers inside (vmctx fields, global definitions) point
+// into allocations owned by this store; moving the store to another thread
+// moves their ownership with it. Host data must be Send (checked on Store<T>).
+unsafe impl Send for StoreOpaque {}
+
+impl std::fmt::Debug for StoreOpaque {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOpaque")
+            .field("id", &self.id)
+            .field("instances", &self.instances.len())
+            .field("memories", &self.memories.len())
+            .field("tables", &self.tables.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreOpaque {
+    /// The store's id.
+    pub fn id(&self) -> StoreId {
+        self.id
+    }
+
+    /// The engine this store uses.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The limits compiled code reads (stack limit).
+    pub(crate) fn limits_ptr(&mut self) -> *mut VmRuntimeLimits {
+        &mut *self.limits
+    }
+
+    /// The data of instance `index`.
+    pub(crate) fn instance(&self, index: usize) -> &InstanceData {
+        &self.instances[index]
+    }
+
+    /// Keeps `module`'s code alive as long as the store.
+    pub(crate) fn retain_module(&mut self, module: &Module) {
+        if !self.modules.iter().any(|m| m.same(module)) {
+            self.modules.push(module.clone());
+        }
+    }
+}
+
+/// The typed store: the opaque part first, then the embedder's data.
+#[repr(C)]
+pub(crate) struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+/// All the state of a set of instances, plus host data `T` that host
+/// functions can reach.
+pub struct Store<T> {
+    inner: Box<StoreInner<T>>,
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.opaque.fmt(f)
+    }
+}
+
+impl<T> Store<T> {
+    /// Creates an empty store on `engine` holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    id: StoreId::allocate(),
+                    engine: engine.clone(),
+                    limits: Box::default(),
+                    instances: Vec::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    host_funcs: Vec::new(),
+                    externs: Vec::new(),
+                    modules: Vec::new(),
+                },
+                data,
+            }),
+        }
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store, returning the host data.
+    pub fn into_data(self) -> T {
+        let inner = *self.inner;
+        inner.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.inner.opaque.engine()
+    }
+}
+
+/// A shared borrow of a store.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+
+/// An exclusive borrow of a store.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<'a, T> StoreContext<'a, T> {
+    /// The untyped store.
+    pub(crate) fn opaque(&self) -> &'a StoreOpaque {
+        &self.0.opaque
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &'a T {
+        &self.0.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &'a Engine {
+        self.0.opaque.engine()
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// The untyped store.
+    pub(crate) fn opaque(&self) -> &StoreOpaque {
+        &self.0.opaque
+    }
+
+    /// The untyped store, mutably.
+    pub(crate) fn opaque_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.0.opaque
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.0.opaque.engine()
+    }
+
+    /// A raw pointer to the typed store, for entering wasm.
+    pub(crate) fn as_raw(&mut self) -> *mut StoreInner<T> {
+        self.0
+    }
+}
+
+/// Anything that can lend a store for reading.
+pub trait AsContext {
+    /// The store's host data type.
+    type Data;
+    /// Borrows the store.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that can lend a store for writing.
+pub trait AsContextMut: AsContext {
+    /// Borrows the store exclusively.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(&self.inner)
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(&mut self.inner)
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<'a, T> From<&'a Store<T>> for StoreContext<'a, T> {
+    fn from(store: &'a Store<T>) -> StoreContext<'a, T> {
+        StoreContext(&store.inner)
+    }
+}
+
+impl<'a, T> From<&'a mut Store<T>> for StoreContext<'a, T> {
+    fn from(store: &'a mut Store<T>) -> StoreContext<'a, T> {
+        StoreContext(&store.inner)
+    }
+}
+
+impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
+    fn from(store: &'a mut Store<T>) -> StoreContextMut<'a, T> {
+        StoreContextMut(&mut store.inner)
+    }
+}
+
+impl<'a, T> From<StoreContextMut<'a, T>> for StoreContext<'a, T> {
+    fn from(cx: StoreContextMut<'a, T>) -> StoreContext<'a, T> {
+        StoreContext(cx.0)
+    }
+}
+
+impl<'a, T> From<&'a StoreContextMut<'_, T>> for StoreContext<'a, T> {
+    fn from(cx: &'a StoreContextMut<'_, T>) -> StoreContext<'a, T> {
+        StoreContext(cx.0)
+    }
+}
+
+impl<'a, T> From<&'a mut StoreContextMut<'_, T>> for StoreContextMut<'a, T> {
+    fn from(cx: &'a mut StoreContextMut<'_, T>) -> StoreContextMut<'a, T> {
+        StoreContextMut(cx.0)
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
+        (**self).as_context_mut()
+    }
+}

@@ -1,0 +1,3 @@
+//! Unix (Linux) platform code.
+
+pub mod signals;

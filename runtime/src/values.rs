@@ -1,0 +1,354 @@
+//! Values crossing between the host and wasm: [`Val`] for the typed API,
+//! [`ValRaw`] for the 16-byte slots of the array calling convention, [`Ref`]
+//! for table elements, and [`ExternRef`] for host references.
+
+use std::any::Any;
+use std::ptr::NonNull;
+
+use cljit_compiler::types::{RefType, ValType};
+
+use crate::error::{Error, Result};
+use crate::func::Func;
+use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
+use crate::vm::vmcontext::VmFuncRef;
+
+/// A WebAssembly value.
+#[derive(Debug, Clone, Copy)]
+pub enum Val {
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// An `f32`, as its bits (so NaN payloads survive).
+    F32(u32),
+    /// An `f64`, as its bits.
+    F64(u64),
+    /// A `v128`.
+    V128(u128),
+    /// A `funcref`; `None` is null.
+    FuncRef(Option<Func>),
+    /// An `externref`; `None` is null.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The value's type.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// The zero value of a type (null for references).
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
+            ValType::Ref(RefType::FuncRef) => Val::FuncRef(None),
+            ValType::Ref(RefType::ExternRef) => Val::ExternRef(None),
+        }
+    }
+
+    /// The `i32`, if this is one.
+    pub fn i32(&self) -> Option<i32> {
+        match self {
+            Val::I32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `i64`, if this is one.
+    pub fn i64(&self) -> Option<i64> {
+        match self {
+            Val::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `f32`, if this is one.
+    pub fn f32(&self) -> Option<f32> {
+        match self {
+            Val::F32(v) => Some(f32::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The `f64`, if this is one.
+    pub fn f64(&self) -> Option<f64> {
+        match self {
+            Val::F64(v) => Some(f64::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// Encodes the value into a raw slot, checking it belongs to `store`.
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        Ok(match self {
+            Val::I32(v) => ValRaw::i32(v),
+            Val::I64(v) => ValRaw::i64(v),
+            Val::F32(v) => ValRaw::i32(v as i32),
+            Val::F64(v) => ValRaw::i64(v as i64),
+            Val::V128(v) => ValRaw::v128(v),
+            Val::FuncRef(f) => ValRaw::pointer(match f {
+                Some(f) => f.raw_func_ref(store)? as usize,
+                None => 0,
+            }),
+            Val::ExternRef(e) => ValRaw::pointer(match e {
+                Some(e) => e.raw(store)?,
+                None => 0,
+            }),
+        })
+    }
+
+    /// Decodes a raw slot of type `ty` produced in `store`.
+    ///
+    /// # Safety
+    ///
+    /// A reference slot must hold null or a reference made in `store`.
+    pub(crate) unsafe fn from_raw(raw: ValRaw, ty: ValType, store: &StoreOpaque) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw.get_i32()),
+            ValType::I64 => Val::I64(raw.get_i64()),
+            ValType::F32 => Val::F32(raw.get_i32() as u32),
+            ValType::F64 => Val::F64(raw.get_i64() as u64),
+            ValType::V128 => Val::V128(raw.get_v128()),
+            ValType::Ref(RefType::FuncRef) => Val::FuncRef(
+                NonNull::new(raw.get_pointer() as *mut VmFuncRef)
+                    .map(|p| Func::from_raw(store.id(), p)),
+            ),
+            ValType::Ref(RefType::ExternRef) => {
+                Val::ExternRef(NonNull::new(raw.get_pointer() as *mut ExternData).map(|p| {
+                    ExternRef {
+                        store: store.id(),
+                        ptr: p,
+                    }
+                }))
+            }
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
+
+/// One 16-byte value slot of the array calling convention: every value sits
+/// at the slot's start in native byte order.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct ValRaw([u8; 16]);
+
+impl std::fmt::Debug for ValRaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ValRaw({:#034x})", u128::from_ne_bytes(self.0))
+    }
+}
+
+impl ValRaw {
+    /// A slot holding an `i32` (or `f32` bits).
+    pub fn i32(v: i32) -> ValRaw {
+        let mut s = [0; 16];
+        s[..4].copy_from_slice(&v.to_ne_bytes());
+        ValRaw(s)
+    }
+
+    /// A slot holding an `i64` (or `f64` bits).
+    pub fn i64(v: i64) -> ValRaw {
+        let mut s = [0; 16];
+        s[..8].copy_from_slice(&v.to_ne_bytes());
+        ValRaw(s)
+    }
+
+    /// A slot holding a `v128`.
+    pub fn v128(v: u128) -> ValRaw {
+        ValRaw(v.to_ne_bytes())
+    }
+
+    /// A slot holding a pointer-sized reference.
+    pub fn pointer(p: usize) -> ValRaw {
+        let mut s = [0; 16];
+        s[..size_of::<usize>()].copy_from_slice(&p.to_ne_bytes());
+        ValRaw(s)
+    }
+
+    /// The `i32` in the slot.
+    pub fn get_i32(&self) -> i32 {
+        i32::from_ne_bytes(self.0[..4].try_into().expect("4 bytes"))
+    }
+
+    /// The `i64` in the slot.
+    pub fn get_i64(&self) -> i64 {
+        i64::from_ne_bytes(self.0[..8].try_into().expect("8 bytes"))
+    }
+
+    /// The `v128` in the slot.
+    pub fn get_v128(&self) -> u128 {
+        u128::from_ne_bytes(self.0)
+    }
+
+    /// The pointer-sized reference in the slot.
+    pub fn get_pointer(&self) -> usize {
+        usize::from_ne_bytes(
+            self.0[..size_of::<usize>()]
+                .try_into()
+                .expect("pointer-sized"),
+        )
+    }
+}
+
+/// A reference value, as stored in tables.
+#[derive(Debug, Clone, Copy)]
+pub enum Ref {
+    /// A function reference; `None` is null.
+    Func(Option<Func>),
+    /// A host reference; `None` is null.
+    Extern(Option<ExternRef>),
+}
+
+impl Ref {
+    /// The reference type of this value.
+    pub fn ty(&self) -> RefType {
+        match self {
+            Ref::Func(_) => RefType::FuncRef,
+            Ref::Extern(_) => RefType::ExternRef,
+        }
+    }
+
+    /// Whether this is a null reference.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Ref::Func(None) | Ref::Extern(None))
+    }
+
+    /// The raw table element, checking the reference belongs to `store`.
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<usize> {
+        Ok(match self {
+            Ref::Func(Some(f)) => f.raw_func_ref(store)? as usize,
+            Ref::Extern(Some(e)) => e.raw(store)?,
+            Ref::Func(None) | Ref::Extern(None) => 0,
+        })
+    }
+
+    /// Decodes a raw table element of type `ty`.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be null or a reference made in `store`.
+    pub(crate) unsafe fn from_raw(raw: usize, ty: RefType, store: &StoreOpaque) -> Ref {
+        // SAFETY: per the caller's contract.
+        match unsafe { Val::from_raw(ValRaw::pointer(raw), ValType::Ref(ty), store) } {
+            Val::FuncRef(f) => Ref::Func(f),
+            Val::ExternRef(e) => Ref::Extern(e),
+            _ => unreachable!("reference types decode to references"),
+        }
+    }
+}
+
+impl From<Ref> for Val {
+    fn from(r: Ref) -> Val {
+        match r {
+            Ref::Func(f) => Val::FuncRef(f),
+            Ref::Extern(e) => Val::ExternRef(e),
+        }
+    }
+}
+
+/// The host value behind an `externref`, owned by the store.
+pub(crate) struct ExternData {
+    pub(crate) value: Box<dyn Any + Send + Sync>,
+}
+
+/// A reference to a host value that wasm can hold and pass around but not
+/// look into. It lives as long as its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExternRef {
+    store: StoreId,
+    ptr: NonNull<ExternData>,
+}
+
+// SAFETY: the pointer is only dereferenced through the owning store (checked
+// by id), which provides the synchronisation; the value is `Send + Sync`.
+unsafe impl Send for ExternRef {}
+// SAFETY: as above.
+unsafe impl Sync for ExternRef {}
+
+impl ExternRef {
+    /// Wraps `value` in a new reference owned by `store`.
+    pub fn new(mut store: impl AsContextMut, value: impl Any + Send + Sync) -> ExternRef {
+        let mut cx = store.as_context_mut();
+        let store = cx.opaque_mut();
+        let mut data = Box::new(ExternData {
+            value: Box::new(value),
+        });
+        let ptr = NonNull::from(&mut *data);
+        store.externs.push(data);
+        ExternRef {
+            store: store.id(),
+            ptr,
+        }
+    }
+
+    /// The host value.
+    ///
+    /// # Errors
+    ///
+    /// If the reference belongs to another store.
+    pub fn data<'a, S: AsContext>(&self, store: &'a S) -> Result<&'a (dyn Any + Send + Sync)> {
+        let opaque = store.as_context().opaque();
+        if opaque.id() != self.store {
+            return Err(Error::msg("externref used with the wrong store"));
+        }
+        // SAFETY: the data is owned by the store, which outlives 'a.
+        Ok(unsafe { &*self.ptr.as_ptr() }.value.as_ref())
+    }
+
+    pub(crate) fn raw(&self, store: &StoreOpaque) -> Result<usize> {
+        if store.id() != self.store {
+            return Err(Error::msg("externref used with the wrong store"));
+        }
+        Ok(self.ptr.as_ptr() as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_slots_round_trip() {
+        assert_eq!(ValRaw::i32(-5).get_i32(), -5);
+        assert_eq!(ValRaw::i64(i64::MIN).get_i64(), i64::MIN);
+        assert_eq!(ValRaw::v128(u128::MAX - 3).get_v128(), u128::MAX - 3);
+        assert_eq!(ValRaw::pointer(0xdead_beef).get_pointer(), 0xdead_beef);
+        assert_eq!(size_of::<ValRaw>(), 16);
+        assert_eq!(align_of::<ValRaw>(), 16);
+    }
+}

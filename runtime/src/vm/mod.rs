@@ -1,0 +1,4 @@
+//! The data structures compiled code touches directly.
+
+pub mod table;
+pub mod vmcontext;
