@@ -1,1 +1,68 @@
-fn main() {}
+//! The `cljit` binary.
+//!
+//! Exit codes follow wasmtime: 0 on success; the program's own status when
+//! it exits (WASI `proc_exit`); 134 (128 + SIGABRT) when wasm traps; 1 for
+//! any other error, printed as `error: ...` with its cause chain.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use cljit_cli::commands::{run::RunCommand, wast::WastCommand};
+
+/// A WebAssembly runtime: Cranelift JIT, guard-page memories, WASI.
+#[derive(Parser, Debug)]
+#[command(name = "cljit", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a WebAssembly module (`cljit FILE` is short for `cljit run FILE`).
+    Run(RunCommand),
+    /// Run WebAssembly spec scripts.
+    Wast(WastCommand),
+}
+
+const SUBCOMMANDS: &[&str] = &["run", "wast", "help"];
+
+/// Inserts `run` when the first argument is a file rather than a
+/// subcommand or option, so `cljit app.wasm` works.
+fn with_implicit_run(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+        if !first.starts_with('-') && !SUBCOMMANDS.contains(&first) {
+            args.insert(1, "run".into());
+        }
+    }
+    args
+}
+
+/// Exit status for a trap, as wasmtime uses on Unix (128 + SIGABRT).
+const TRAP_EXIT: u8 = 134;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(with_implicit_run(std::env::args_os().collect()));
+    let result = match cli.command {
+        Command::Run(cmd) => cmd.execute().map(|()| true),
+        Command::Wast(cmd) => cmd.execute(),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            let runtime = error.chain().find_map(|e| e.downcast_ref::<cljit::Error>());
+            if let Some(status) = runtime.and_then(cljit::Error::exit_status) {
+                return ExitCode::from(u8::try_from(status & 0xff).unwrap_or(1));
+            }
+            eprintln!("error: {error:?}");
+            if runtime.and_then(cljit::Error::as_trap).is_some() {
+                ExitCode::from(TRAP_EXIT)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -377,7 +377,11 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
 
-    for payload in Parser::new(0).parse_all(bytes) {
+    let mut parser = Parser::new(0);
+    // Section readers decode some encodings by feature (e.g. 64-bit limits
+    // only with memory64), so they must see the same features.
+    parser.set_features(features);
+    for payload in parser.parse_all(bytes) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
             bodies.push(FunctionInput {

@@ -1,0 +1,4 @@
+//! The subcommands, one `*Command` with `execute()` each.
+
+pub mod run;
+pub mod wast;

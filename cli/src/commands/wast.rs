@@ -1,0 +1,58 @@
+//! `cljit wast`: run WebAssembly spec scripts.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::flags::CommonOptions;
+use crate::wast::WastContext;
+
+/// Runs spec scripts (`.wast`), printing each file's assertion count and
+/// failures, then `assertions: N` for all files.
+#[derive(clap::Args, Debug)]
+pub struct WastCommand {
+    #[command(flatten)]
+    common: CommonOptions,
+
+    /// The scripts to run.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+impl WastCommand {
+    /// Runs the command; returns whether every script passed.
+    ///
+    /// # Errors
+    ///
+    /// Bad options. Unreadable or unparsable scripts count as failures.
+    pub fn execute(self) -> anyhow::Result<bool> {
+        let config = self.common.config()?;
+        let mut total = 0;
+        let mut ok = true;
+        for file in &self.files {
+            let name = file.display().to_string();
+            let result = std::fs::read_to_string(file)
+                .with_context(|| format!("failed to read `{name}`"))
+                .and_then(|contents| WastContext::new(&config)?.run(&name, &contents));
+            match result {
+                Ok(report) => {
+                    total += report.assertions;
+                    println!("{name}: {} assertions", report.assertions);
+                    for f in &report.failures {
+                        println!("{name}:{}:{}: {}", f.line, f.column, f.message);
+                    }
+                    if !report.failures.is_empty() {
+                        println!("{name}: {} failed", report.failures.len());
+                        ok = false;
+                    }
+                }
+                Err(e) => {
+                    println!("{name}: error: {e:#}");
+                    ok = false;
+                }
+            }
+        }
+        println!("assertions: {total}");
+        Ok(ok)
+    }
+}

@@ -1,0 +1,142 @@
+//! Flags shared by every command: `-W` for wasm features and limits, `-O`
+//! for code generation and memory layout, named as wasmtime names them.
+
+use anyhow::{Context as _, anyhow, bail};
+use cljit::{Config, OptLevel};
+
+/// Options that shape the engine.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CommonOptions {
+    /// WebAssembly features and limits, comma-separated or repeated:
+    /// `NAME[=y|n]` toggles a proposal (bulk-memory, multi-value,
+    /// reference-types, sign-extension, saturating-float-to-int,
+    /// mutable-global, simd, ...); `max-wasm-stack=BYTES` sets the stack
+    /// budget.
+    #[arg(short = 'W', value_name = "KEY[=VAL]")]
+    pub wasm: Vec<String>,
+
+    /// Code generation and memory options, comma-separated or repeated:
+    /// `opt-level=0|1|2|s`, `memory-reservation=BYTES`,
+    /// `memory-guard-size=BYTES` (a reservation below 4 GiB selects explicit
+    /// bounds checks).
+    #[arg(short = 'O', value_name = "KEY[=VAL]")]
+    pub optimize: Vec<String>,
+}
+
+fn pairs(values: &[String]) -> impl Iterator<Item = (&str, Option<&str>)> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim())),
+            None => (s.trim(), None),
+        })
+}
+
+fn parse_bool(key: &str, value: Option<&str>) -> anyhow::Result<bool> {
+    match value {
+        None | Some("y" | "yes" | "true") => Ok(true),
+        Some("n" | "no" | "false") => Ok(false),
+        Some(other) => bail!("invalid value `{other}` for `{key}`: expected y or n"),
+    }
+}
+
+/// Parses a byte count: decimal or `0x` hex, with an optional K, M or G
+/// suffix (powers of 1024).
+pub fn parse_bytes(key: &str, value: Option<&str>) -> anyhow::Result<u64> {
+    let value = value.ok_or_else(|| anyhow!("`{key}` needs a value"))?;
+    let cleaned = value.replace('_', "");
+    let (digits, scale) = match cleaned.chars().last() {
+        Some('K' | 'k') => (&cleaned[..cleaned.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&cleaned[..cleaned.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&cleaned[..cleaned.len() - 1], 1 << 30),
+        _ => (cleaned.as_str(), 1),
+    };
+    let n = match digits.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => digits.parse(),
+    }
+    .with_context(|| format!("invalid byte count `{value}` for `{key}`"))?;
+    n.checked_mul(scale)
+        .ok_or_else(|| anyhow!("byte count `{value}` for `{key}` is too large"))
+}
+
+impl CommonOptions {
+    /// The engine configuration these options describe.
+    ///
+    /// # Errors
+    ///
+    /// Unknown keys or malformed values.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::new();
+        for (key, value) in pairs(&self.wasm) {
+            match key {
+                "max-wasm-stack" => {
+                    let bytes = parse_bytes(key, value)?;
+                    config.max_wasm_stack(usize::try_from(bytes).context("stack size too large")?);
+                }
+                _ => {
+                    let enable = parse_bool(key, value)?;
+                    config
+                        .wasm_feature(key, enable)
+                        .map_err(|e| anyhow!("{e} (in -W {key})"))?;
+                }
+            }
+        }
+        for (key, value) in pairs(&self.optimize) {
+            match key {
+                "opt-level" => {
+                    let level = match value {
+                        Some("0") => OptLevel::None,
+                        Some("1" | "2") | None => OptLevel::Speed,
+                        Some("s") => OptLevel::SpeedAndSize,
+                        Some(other) => bail!("invalid opt-level `{other}`: expected 0, 1, 2 or s"),
+                    };
+                    config.cranelift_opt_level(level);
+                }
+                "memory-reservation" => {
+                    config.memory_reservation(parse_bytes(key, value)?);
+                }
+                "memory-guard-size" => {
+                    config.memory_guard_size(parse_bytes(key, value)?);
+                }
+                other => bail!("unknown option `-O {other}`"),
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts() {
+        assert_eq!(parse_bytes("k", Some("4G")).unwrap(), 4 << 30);
+        assert_eq!(parse_bytes("k", Some("0x10")).unwrap(), 16);
+        assert_eq!(parse_bytes("k", Some("1_000")).unwrap(), 1000);
+        assert!(parse_bytes("k", Some("x")).is_err());
+        assert!(parse_bytes("k", None).is_err());
+    }
+
+    #[test]
+    fn options_build_a_config() {
+        let opts = CommonOptions {
+            wasm: vec![
+                "bulk-memory=n,multi-value".into(),
+                "max-wasm-stack=64K".into(),
+            ],
+            optimize: vec!["memory-reservation=0".into()],
+        };
+        let config = opts.config().unwrap();
+        assert!(!config.features().bulk_memory());
+        assert_eq!(config.tunables().memory_reservation, 0);
+        let bad = CommonOptions {
+            wasm: vec!["no-such-feature".into()],
+            optimize: vec![],
+        };
+        assert!(bad.config().is_err());
+    }
+}
