@@ -27,15 +27,16 @@ enum Command {
     Wast(WastCommand),
 }
 
-const SUBCOMMANDS: &[&str] = &["run", "wast", "help"];
+/// Arguments that are not a file to run.
+const NOT_A_RUN: &[&str] = &["run", "wast", "help", "-h", "--help", "-V", "--version"];
 
-/// Inserts `run` when the first argument is a file rather than a
-/// subcommand or option, so `cljit app.wasm` works.
+/// Inserts `run` when the first argument is not a subcommand (nor a request
+/// for help or the version), so `cljit app.wasm` and `cljit --invoke f
+/// app.wasm` work as in wasmtime.
 fn with_implicit_run(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        if !first.starts_with('-') && !SUBCOMMANDS.contains(&first) {
-            args.insert(1, "run".into());
-        }
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    if first.is_some_and(|first| !NOT_A_RUN.contains(&first.as_str())) {
+        args.insert(1, "run".into());
     }
     args
 }

@@ -220,10 +220,10 @@ impl WastContext {
                 },
             },
             AssertInvalid { mut module, .. } => {
-                if let Ok(bytes) = module.encode() {
-                    if cljit::Module::from_binary(&self.engine, &bytes).is_ok() {
-                        bail!("an invalid module was accepted");
-                    }
+                if let Ok(bytes) = module.encode()
+                    && cljit::Module::from_binary(&self.engine, &bytes).is_ok()
+                {
+                    bail!("an invalid module was accepted");
                 }
             }
             AssertMalformed { mut module, .. } => {

@@ -50,7 +50,7 @@ impl fmt::Display for OffsetSuffix {
 impl From<wasmparser::BinaryReaderError> for CompileError {
     fn from(e: wasmparser::BinaryReaderError) -> CompileError {
         CompileError::Invalid {
-            offset: u64::try_from(e.offset()).unwrap_or(u64::MAX),
+            offset: e.offset(),
             message: e.message().to_string(),
         }
     }

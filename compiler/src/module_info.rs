@@ -313,7 +313,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
     let mut reader = expr.get_operators_reader();
     let mut ops = Vec::new();
     loop {
-        let offset = u64::try_from(reader.original_position()).unwrap_or(u64::MAX);
+        let offset = reader.original_position();
         let op = match reader.read()? {
             Operator::End => break,
             Operator::I32Const { value } => ConstOp::I32Const(value),
@@ -393,10 +393,8 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
         match payload {
             Payload::Version {
                 encoding, range, ..
-            } => {
-                if encoding != Encoding::Module {
-                    return Err(unsupported(Some(range.start), "components"));
-                }
+            } if encoding != Encoding::Module => {
+                return Err(unsupported(Some(range.start), "components"));
             }
             Payload::TypeSection(reader) => {
                 let offset = reader.range().start;

@@ -75,9 +75,11 @@ impl CodeMemory {
         let signature = Signature::new(CallConv::SystemV);
         let ids = items
             .iter()
-            .map(|_| jit.declare_anonymous_function(&signature))
-            .collect::<Result<Vec<FuncId>, _>>()
-            .map_err(|e| jit_error("declare", e))?;
+            .map(|_| {
+                jit.declare_anonymous_function(&signature)
+                    .map_err(|e| jit_error("declare", e))
+            })
+            .collect::<Result<Vec<FuncId>>>()?;
         for (item, &id) in items.iter().zip(&ids) {
             let relocs = item
                 .function

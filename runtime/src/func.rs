@@ -297,10 +297,8 @@ impl Func {
         let ptr = self.func_ref.as_ptr();
         // SAFETY: the func ref lives as long as the store, which we checked.
         let func_ref = unsafe { &mut *ptr };
-        if func_ref.wasm_call.is_null() {
-            if let Some(t) = trampoline {
-                func_ref.wasm_call = t as *const u8;
-            }
+        if let (true, Some(t)) = (func_ref.wasm_call.is_null(), trampoline) {
+            func_ref.wasm_call = t as *const u8;
         }
         self.raw_func_ref(store)?;
         Ok(*func_ref)

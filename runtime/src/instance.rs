@@ -288,8 +288,9 @@ fn instantiate<T>(
     let vmctx = data.vmctx.as_ptr();
     let instance_ptr: *mut InstanceData = &mut *data;
 
-    // SAFETY (for every `write` below): each offset comes from this module's
-    // VmOffsets and names a field of the written type.
+    // Every `write` below (each with its own SAFETY note) uses an offset from
+    // this module's VmOffsets naming a field of the written type.
+    // SAFETY: as just said, for the header fields.
     unsafe {
         data.vmctx
             .write(offsets.vmctx_builtins(), libcalls::builtin_table());

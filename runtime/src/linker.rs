@@ -183,14 +183,14 @@ impl<T: 'static> Linker<T> {
                 .definitions
                 .get(&(m.to_string(), n.to_string()))
                 .ok_or_else(|| Error::unknown_import(m, n, ty.kind()))?;
-            if let (Definition::HostFunc(have, _), ExternType::Func(want)) = (def, &ty) {
-                if have != want {
-                    return Err(Error::incompatible_import(
-                        m,
-                        n,
-                        format!("expected {want}, found {have}"),
-                    ));
-                }
+            if let (Definition::HostFunc(have, _), ExternType::Func(want)) = (def, &ty)
+                && have != want
+            {
+                return Err(Error::incompatible_import(
+                    m,
+                    n,
+                    format!("expected {want}, found {have}"),
+                ));
             }
             imports.push(self.materialize(&mut cx, def));
         }

@@ -46,11 +46,23 @@ pub struct StoreOpaque {
     id: StoreId,
     engine: Engine,
     pub(crate) limits: Box<VmRuntimeLimits>,
+    #[allow(
+        clippy::vec_box,
+        reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
+    )]
     pub(crate) instances: Vec<Box<InstanceData>>,
     pub(crate) memories: Vec<LinearMemory>,
     pub(crate) tables: Vec<TableStorage>,
     pub(crate) globals: Vec<GlobalSlot>,
+    #[allow(
+        clippy::vec_box,
+        reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
+    )]
     pub(crate) host_funcs: Vec<Box<HostFuncContext>>,
+    #[allow(
+        clippy::vec_box,
+        reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
+    )]
     pub(crate) externs: Vec<Box<ExternData>>,
     /// Modules whose code this store's functions may point into (including
     /// trampolines given to host functions), kept alive with the store.

@@ -1,0 +1,257 @@
+//! The `cljit` binary as users run it: real processes, exit codes, output.
+//!
+//! These live with the binary (not in the workspace's `tests/`) because
+//! Cargo gives a binary's path (`CARGO_BIN_EXE_cljit`) only to the tests of
+//! its own package.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cljit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cljit"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("cljit runs")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Writes `contents` to a fresh temporary file named `name`.
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cljit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a clean failure: the given exit code, one `error:` report, no
+/// panic.
+fn assert_error(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn invoke_prints_results() {
+    let o = cljit(&["run", "--invoke", "fib", "examples/fib.wat", "30"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "832040\n");
+
+    let wat = temp_file(
+        "multi.wat",
+        br#"(module (func (export "pair") (param i64 f32) (result i64 f64 f32)
+              (i64.mul (local.get 0) (i64.const -2)) (f64.const 2.5) (local.get 1)))"#,
+    );
+    let o = cljit(&[
+        "run",
+        "--invoke",
+        "pair",
+        wat.to_str().unwrap(),
+        "21",
+        "0.25",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "-42\n2.5\n0.25\n");
+}
+
+#[test]
+fn file_alone_is_short_for_run() {
+    let o = cljit(&["examples/fib.wat"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let o = cljit(&["--invoke", "fib", "examples/fib.wat", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "55\n");
+}
+
+#[test]
+fn start_runs_and_binary_modules_work() {
+    let wasm = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+             (func (export "_start") (i32.store (i32.const 0) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let path = temp_file("start.wasm", &wasm);
+    let o = cljit(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn traps_exit_134_with_message_and_backtrace() {
+    let wat = temp_file(
+        "trap.wat",
+        br#"(module
+              (func $divide (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+              (func (export "div") (param i32 i32) (result i32) (call $divide (local.get 0) (local.get 1)))
+              (func (export "_start") unreachable))"#,
+    );
+    let o = cljit(&["run", "--invoke", "div", wat.to_str().unwrap(), "1", "0"]);
+    assert_error(&o, 134, "failed to invoke `div`");
+    let err = stderr(&o);
+    assert!(err.contains("wasm trap: integer divide by zero"), "{err}");
+    assert!(
+        err.contains("wasm backtrace:") && err.contains("divide"),
+        "{err}"
+    );
+
+    let o = cljit(&["run", wat.to_str().unwrap()]);
+    assert_error(&o, 134, "wasm trap: unreachable executed");
+}
+
+#[test]
+fn bad_input_is_one_clear_error() {
+    let o = cljit(&["run", "does-not-exist.wasm"]);
+    assert_error(&o, 1, "failed to compile `does-not-exist.wasm`");
+    assert!(stderr(&o).contains("No such file"), "{}", stderr(&o));
+
+    let garbage = temp_file("garbage.wasm", b"\0asm\x01\0\0\0\x05\x03\x01");
+    let o = cljit(&["run", garbage.to_str().unwrap()]);
+    assert_error(&o, 1, "invalid wasm at offset 0x");
+
+    let o = cljit(&["run", "--invoke", "nope", "examples/fib.wat"]);
+    assert_error(&o, 1, "failed to find an exported function `nope`");
+
+    let o = cljit(&["run", "--invoke", "fib", "examples/fib.wat"]);
+    assert_error(
+        &o,
+        1,
+        "takes 1 argument(s) of type (func (param i32) (result i32)), but 0 were given",
+    );
+
+    let o = cljit(&["run", "--invoke", "fib", "examples/fib.wat", "ten"]);
+    assert_error(&o, 1, "`ten` is not a valid i32");
+
+    let importer = temp_file(
+        "importer.wat",
+        br#"(module (import "env" "missing" (func)))"#,
+    );
+    let o = cljit(&["run", importer.to_str().unwrap()]);
+    assert_error(
+        &o,
+        1,
+        "unknown import: `env::missing` (function) has not been defined",
+    );
+
+    let o = cljit(&["run", "--preload", "nonsense", "examples/fib.wat"]);
+    assert_eq!(o.status.code(), Some(2), "clap usage error: {}", stderr(&o));
+}
+
+#[test]
+fn preload_makes_exports_importable() {
+    let lib = temp_file(
+        "lib.wat",
+        br#"(module (func (export "seven") (result i32) (i32.const 7)))"#,
+    );
+    let app = temp_file(
+        "app.wat",
+        br#"(module (import "lib" "seven" (func $s (result i32)))
+              (func (export "run") (result i32) (i32.mul (call $s) (i32.const 6))))"#,
+    );
+    let preload = format!("lib={}", lib.display());
+    let o = cljit(&[
+        "run",
+        "--preload",
+        &preload,
+        "--invoke",
+        "run",
+        app.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "42\n");
+}
+
+#[test]
+fn wasm_feature_and_memory_flags() {
+    let o = cljit(&["run", "-W", "simd=y", "examples/fib.wat"]);
+    assert_error(&o, 1, "not supported by cljit yet: simd");
+    let o = cljit(&["run", "-W", "warp-drive=y", "examples/fib.wat"]);
+    assert_error(&o, 1, "unknown wasm feature `warp-drive`");
+    let o = cljit(&[
+        "run",
+        "-O",
+        "memory-reservation=0,memory-guard-size=0",
+        "--invoke",
+        "fib",
+        "examples/fib.wat",
+        "12",
+    ]);
+    assert_eq!(stdout(&o), "144\n", "{}", stderr(&o));
+
+    let bulk = temp_file(
+        "bulk.wat",
+        br#"(module (memory 1) (func (export "f") (memory.fill (i32.const 0) (i32.const 0) (i32.const 1))))"#,
+    );
+    let o = cljit(&["run", "--invoke", "f", bulk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = cljit(&[
+        "run",
+        "-W",
+        "bulk-memory=n,reference-types=n",
+        "--invoke",
+        "f",
+        bulk.to_str().unwrap(),
+    ]);
+    assert_error(&o, 1, "bulk memory");
+}
+
+#[test]
+fn wast_counts_assertions_and_fails_on_failures() {
+    let o = cljit(&[
+        "wast",
+        "tests/misc_testsuite/bounds.wast",
+        "tests/misc_testsuite/stack.wast",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("tests/misc_testsuite/bounds.wast: 36 assertions\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("tests/misc_testsuite/stack.wast: 6 assertions\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("assertions: 42\n"), "{out}");
+
+    let failing = temp_file(
+        "failing.wast",
+        br#"(module (func (export "one") (result i32) (i32.const 1)))
+            (assert_return (invoke "one") (i32.const 1))
+            (assert_return (invoke "one") (i32.const 2))
+            (assert_trap (invoke "one") "unreachable")
+            (invoke "one")"#,
+    );
+    let o = cljit(&["wast", failing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("failing.wast: 3 assertions\n"), "{out}");
+    assert!(
+        out.contains("failing.wast:3:14: result 0: expected"),
+        "{out}"
+    );
+    assert!(out.contains("failing.wast: 2 failed\n"), "{out}");
+    assert!(out.ends_with("assertions: 3\n"), "{out}");
+
+    let broken = temp_file("broken.wast", b"(module (func");
+    let o = cljit(&["wast", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("broken.wast: error:"), "{}", stdout(&o));
+}

@@ -1,0 +1,138 @@
+//! Clear errors for bad modules, bad links and bad calls.
+
+use cljit::{Config, Engine, ErrorKind, Instance, Linker, Module, Store, Val};
+
+use crate::{engine, instantiate};
+
+#[test]
+fn invalid_and_malformed_modules_report_offsets() {
+    let engine = engine(false);
+    let error = Module::new(&engine, r#"(module (func (result i32) (i64.const 1)))"#).unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Compile(_)));
+    assert!(
+        error.to_string().starts_with("invalid wasm at offset 0x"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("type mismatch"), "{error}");
+
+    let error = Module::new(&engine, b"\0asm\x01\0\0\0\x01\xff").unwrap_err();
+    assert!(
+        error.to_string().starts_with("invalid wasm at offset 0x"),
+        "{error}"
+    );
+
+    let error = Module::new(&engine, "(module (func (").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("failed to parse WebAssembly text"),
+        "{error}"
+    );
+}
+
+#[test]
+fn unsupported_features_are_refused_clearly() {
+    let mut config = Config::new();
+    config.wasm_feature("simd", true).unwrap();
+    let error = Engine::new(&config).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("not supported by cljit yet: simd"),
+        "{error}"
+    );
+    assert!(Config::new().wasm_feature("teleportation", true).is_err());
+
+    // With SIMD disabled a v128 module does not validate.
+    let error = Module::new(&engine(false), "(module (func (param v128)))").unwrap_err();
+    assert!(error.to_string().contains("invalid wasm"), "{error}");
+
+    // Features can be turned off: bulk memory then no longer validates.
+    let mut config = Config::new();
+    config
+        .wasm_feature("bulk-memory", false)
+        .unwrap()
+        .wasm_feature("reference-types", false)
+        .unwrap();
+    let engine = Engine::new(&config).unwrap();
+    let error = Module::new(
+        &engine,
+        "(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))",
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("bulk memory"), "{error}");
+}
+
+#[test]
+fn link_errors_name_the_import() {
+    let engine = engine(false);
+    let module = Module::new(&engine, r#"(module (import "env" "f" (func (param i32))))"#).unwrap();
+    let mut store = Store::new(&engine, ());
+    let error = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unknown import: `env::f` (function) has not been defined"
+    );
+
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("env", "f", |_: i64| {}).unwrap();
+    let error = linker.instantiate(&mut store, &module).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "incompatible import type for `env::f`: expected (func (param i32)), found (func (param i64))"
+    );
+    assert!(
+        linker.func_wrap("env", "f", || {}).is_err(),
+        "redefinition is refused"
+    );
+    let error = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert!(
+        error.to_string().contains("expected 1 imports, got 0"),
+        "{error}"
+    );
+}
+
+#[test]
+fn calls_check_argument_counts_and_types() {
+    let (mut store, instance) = instantiate(
+        &engine(false),
+        r#"(module (func (export "f") (param i32) (result i32) (local.get 0)))"#,
+    );
+    let f = instance.get_func(&store, "f").unwrap();
+    let mut out = [Val::I32(0)];
+    let error = f.call(&mut store, &[], &mut out).unwrap_err();
+    assert_eq!(error.to_string(), "expected 1 arguments, got 0");
+    let error = f.call(&mut store, &[Val::I64(1)], &mut out).unwrap_err();
+    assert_eq!(error.to_string(), "argument 0 has type i64, expected i32");
+    let error = instance
+        .get_typed_func::<i64, i32>(&store, "f")
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("function type mismatch"),
+        "{error}"
+    );
+    assert!(instance.get_func(&store, "missing").is_none());
+    f.call(&mut store, &[Val::I32(4)], &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(4));
+}
+
+#[test]
+fn instantiation_traps_keep_earlier_segments() {
+    let engine = engine(false);
+    let mut store = Store::new(&engine, ());
+    let exporter = Module::new(&engine, r#"(module (memory (export "m") 1))"#).unwrap();
+    let exporter = Instance::new(&mut store, &exporter, &[]).unwrap();
+    let memory = exporter.get_memory(&store, "m").unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "m" (memory 1))
+             (data (i32.const 0) "ok")
+             (data (i32.const 65535) "too long"))"#,
+    )
+    .unwrap();
+    let error = Instance::new(&mut store, &module, &[memory.into()]).unwrap_err();
+    assert_eq!(error.as_trap(), Some(cljit::Trap::MemoryOutOfBounds));
+    assert_eq!(&memory.data(&store)[..2], b"ok");
+}
