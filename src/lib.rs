@@ -18,6 +18,8 @@
 //! # Ok::<(), cljit::Error>(())
 //! ```
 
+#![deny(missing_docs)]
+
 pub use cljit_runtime::*;
 
 /// WASI preview1, implemented over POSIX.

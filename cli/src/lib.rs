@@ -3,6 +3,7 @@
 //! ([`spectest`]).
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod commands;
 pub mod flags;

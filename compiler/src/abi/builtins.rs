@@ -1,7 +1,7 @@
 //! The runtime entry points ("builtins", or libcalls) that compiled code
 //! calls through the VMContext's builtin table.
 //!
-//! The list is one macro, [`foreach_builtin_function!`], so the compiler (which
+//! The list is one macro, [`foreach_builtin_function!`](crate::foreach_builtin_function), so the compiler (which
 //! builds call signatures) and the runtime (which provides the bodies, in
 //! `runtime/src/libcalls.rs`) cannot drift apart: the runtime expands the
 //! same macro to build its table, and a missing body is a compile error.
