@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use cranelift_entity::{EntityRef, PrimaryMap};
+use cranelift_entity::PrimaryMap;
 use wasmparser::{
     CompositeInnerType, Encoding, ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name,
     Operator, Parser, Payload, TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
@@ -574,9 +574,7 @@ fn read_names(names: wasmparser::NameSectionReader<'_>, info: &mut ModuleInfo) {
                 for naming in map {
                     let Ok(naming) = naming else { return };
                     let index = FuncIndex::from_u32(naming.index);
-                    if index.index() < info.functions.len() || info.functions.is_empty() {
-                        info.func_names.insert(index, naming.name.to_string());
-                    }
+                    info.func_names.insert(index, naming.name.to_string());
                 }
             }
             _ => {}
@@ -587,6 +585,7 @@ fn read_names(names: wasmparser::NameSectionReader<'_>, info: &mut ModuleInfo) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cranelift_entity::EntityRef;
 
     fn features() -> WasmFeatures {
         WasmFeatures::WASM2 & !WasmFeatures::SIMD

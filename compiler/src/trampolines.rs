@@ -58,7 +58,7 @@ pub(crate) fn build_array_to_wasm(
         );
         args.push(v);
     }
-    let sig = builder.import_signature(wasm_signature(ty, ptr, isa));
+    let sig = builder.import_signature(wasm_signature(ty, ptr));
     let call = builder.ins().call_indirect(sig, wasm_call, &args);
     let results = builder.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
@@ -80,7 +80,7 @@ pub(crate) fn build_wasm_to_array(
     fctx: &mut FunctionBuilderContext,
 ) {
     let ptr = isa.pointer_type();
-    func.signature = wasm_signature(ty, ptr, isa);
+    func.signature = wasm_signature(ty, ptr);
     func.name = UserFuncName::default();
     let slots = ty.params().len().max(ty.results().len()).max(1);
     let mut builder = FunctionBuilder::new(func, fctx);

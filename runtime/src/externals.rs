@@ -58,7 +58,22 @@ impl Extern {
         }
     }
 
+    /// Whether the entity belongs to `store`.
+    pub(crate) fn belongs_to(&self, store: &StoreOpaque) -> bool {
+        let id = match self {
+            Extern::Func(f) => f.store_id(),
+            Extern::Table(t) => t.store,
+            Extern::Memory(m) => m.store,
+            Extern::Global(g) => g.store,
+        };
+        id == store.id()
+    }
+
     /// The entity's current type.
+    ///
+    /// # Panics
+    ///
+    /// If the entity belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty(store)),
@@ -173,6 +188,18 @@ impl Memory {
         let cx = store.into();
         let index = self.index(&cx.0.opaque);
         cx.0.opaque.memories[index].data_mut()
+    }
+
+    /// The memory's bytes and the store's host data at once, for host
+    /// functions that move data between the two (as WASI does).
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::store::StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let cx = store.into();
+        let index = self.index(&cx.0.opaque);
+        let inner = cx.0;
+        (inner.opaque.memories[index].data_mut(), &mut inner.data)
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`.

@@ -184,6 +184,10 @@ impl Func {
         Func { store, func_ref }
     }
 
+    pub(crate) fn store_id(&self) -> StoreId {
+        self.store
+    }
+
     fn check_store(&self, store: &StoreOpaque) -> Result<()> {
         if store.id() != self.store {
             return Err(Error::msg("function used with the wrong store"));
@@ -317,6 +321,7 @@ impl Func {
         results: &mut [Val],
     ) -> Result<()> {
         let mut cx = store.as_context_mut();
+        self.check_store(cx.opaque())?;
         let ty = self.ty(&cx);
         if params.len() != ty.params().len() {
             return Err(Error::msg(format!(
@@ -365,7 +370,9 @@ impl Func {
         &self,
         store: impl AsContext,
     ) -> Result<TypedFunc<Params, Results>> {
-        let ty = self.ty(store);
+        let cx = store.as_context();
+        self.check_store(cx.opaque())?;
+        let ty = self.ty(&cx);
         let want = FuncType::new(Params::types(), Results::types());
         if ty != want {
             return Err(Error::msg(format!(

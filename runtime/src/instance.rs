@@ -272,6 +272,14 @@ fn instantiate<T>(
             imports.len()
         )));
     }
+    if let Some(i) = imports.iter().position(|e| !e.belongs_to(store)) {
+        let import = &info.imports[i];
+        return Err(Error::incompatible_import(
+            &import.module,
+            &import.name,
+            "the definition belongs to another store".into(),
+        ));
+    }
     store.retain_module(module);
     let offsets = *module.offsets();
     let handle = store.instances.len();
@@ -305,6 +313,7 @@ fn instantiate<T>(
 
     for (import, ext) in info.imports.iter().zip(imports) {
         let (m, n) = (import.module.as_str(), import.name.as_str());
+
         let expected = module.entity_type(import.index);
         let mismatch = |actual: ExternType| {
             Error::incompatible_import(m, n, format!("expected {expected}, found {actual}"))

@@ -136,3 +136,19 @@ fn instantiation_traps_keep_earlier_segments() {
     assert_eq!(error.as_trap(), Some(cljit::Trap::MemoryOutOfBounds));
     assert_eq!(&memory.data(&store)[..2], b"ok");
 }
+
+#[test]
+fn definitions_from_another_store_are_refused_not_panics() {
+    let engine = engine(false);
+    let mut first = Store::new(&engine, ());
+    let mut second = Store::new(&engine, ());
+    let f = cljit::Func::wrap(&mut first, || {});
+    let module = Module::new(&engine, r#"(module (import "" "f" (func)))"#).unwrap();
+    let error = Instance::new(&mut second, &module, &[f.into()]).unwrap_err();
+    assert!(
+        error.to_string().contains("belongs to another store"),
+        "{error}"
+    );
+    let mut out = [];
+    assert!(f.call(&mut second, &[], &mut out).is_err());
+}

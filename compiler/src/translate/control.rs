@@ -23,6 +23,9 @@ use crate::indices::TypeIndex;
 use crate::module_info::val_type;
 use crate::types::ValType;
 
+/// Parameter and result types of a block, or why they could not be read.
+type TResultTypes = crate::error::CompileResult<(Vec<ValType>, Vec<ValType>)>;
+
 /// What kind of construct a frame is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FrameKind {
@@ -336,5 +339,3 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 }
-
-type TResultTypes = crate::error::CompileResult<(Vec<ValType>, Vec<ValType>)>;

@@ -60,12 +60,7 @@ pub(crate) fn trap_from_code(code: TrapCode) -> Option<Trap> {
 
 /// The native signature of a wasm function of type `ty`:
 /// `(callee_vmctx, caller_vmctx, params...) -> results`, tail-call convention.
-pub(crate) fn wasm_signature(
-    ty: &FuncType,
-    pointer_type: ir::Type,
-    isa: &dyn TargetIsa,
-) -> Signature {
-    let _ = isa;
+pub(crate) fn wasm_signature(ty: &FuncType, pointer_type: ir::Type) -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
     sig.params
         .push(AbiParam::special(pointer_type, ArgumentPurpose::VMContext));
@@ -200,7 +195,7 @@ impl FuncTranslator<'_, '_> {
         if let Some(&sig) = self.env.sigs.get(&index) {
             return sig;
         }
-        let sig = wasm_signature(&self.info.types[index], self.pointer_type, self.isa);
+        let sig = wasm_signature(&self.info.types[index], self.pointer_type);
         let sig = self.builder.import_signature(sig);
         self.env.sigs.insert(index, sig);
         sig

@@ -136,7 +136,7 @@ pub(crate) fn translate_function(
 ) -> TResult {
     let pointer_type = env.isa.pointer_type();
     let ty = env.info.func_type(index);
-    func.signature = wasm_signature(ty, pointer_type, env.isa);
+    func.signature = wasm_signature(ty, pointer_type);
     func.name = UserFuncName::user(0, index.as_u32());
     env::install_stack_limit(func, env.offsets, pointer_type);
 

@@ -12,7 +12,7 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, condcodes::IntCC, 
 
 use super::{FuncTranslator, TResult};
 use crate::abi::{Builtin, Trap};
-use crate::indices::{FuncIndex, TableIndex};
+use crate::indices::TableIndex;
 
 impl FuncTranslator<'_, '_> {
     /// The address of element `index` (an `i32`) of table `table`, trapping
@@ -131,9 +131,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_ref_func(&mut self, function_index: u32) -> TResult {
-        let offset = self
-            .offsets
-            .vmctx_func_ref(FuncIndex::from_u32(function_index).as_u32());
+        let offset = self.offsets.vmctx_func_ref(function_index);
         let v = self.builder.ins().iadd_imm_u(self.vmctx, i64::from(offset));
         self.push(v);
         Ok(())
