@@ -559,6 +559,26 @@ impl<A: WasmTy> WasmParams for A {
     }
 }
 
+/// Calls `$mac` once per supported arity (0 to 12), with type names and
+/// tuple indices.
+macro_rules! for_each_arity {
+    ($mac:ident) => {
+        $mac!();
+        $mac!(A 0);
+        $mac!(A 0, B 1);
+        $mac!(A 0, B 1, C 2);
+        $mac!(A 0, B 1, C 2, D 3);
+        $mac!(A 0, B 1, C 2, D 3, E 4);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+        $mac!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+    };
+}
+
 macro_rules! wasm_params_tuple {
     ($($a:ident $i:tt),*) => {
         impl<$($a: WasmTy),*> WasmParams for ($($a,)*) {
@@ -577,19 +597,7 @@ macro_rules! wasm_params_tuple {
     };
 }
 
-wasm_params_tuple!();
-wasm_params_tuple!(A 0);
-wasm_params_tuple!(A 0, B 1);
-wasm_params_tuple!(A 0, B 1, C 2);
-wasm_params_tuple!(A 0, B 1, C 2, D 3);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-wasm_params_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+for_each_arity!(wasm_params_tuple);
 
 /// What a typed host closure returns: results, or a result of them.
 pub trait WasmRet: Send + Sync + 'static {
@@ -661,19 +669,7 @@ macro_rules! into_func {
     };
 }
 
-into_func!();
-into_func!(A 0);
-into_func!(A 0, B 1);
-into_func!(A 0, B 1, C 2);
-into_func!(A 0, B 1, C 2, D 3);
-into_func!(A 0, B 1, C 2, D 3, E 4);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+for_each_arity!(into_func);
 
 /// A function whose type is known statically.
 #[derive(Debug)]

@@ -92,6 +92,25 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
+    /// Pushes the frame of a construct with `num_params` inputs (already on
+    /// the operand stack, unless unreachable) and `num_results` outputs.
+    fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        destination: Block,
+        num_params: usize,
+        num_results: usize,
+    ) {
+        self.control.push(ControlFrame {
+            kind,
+            destination,
+            num_params,
+            num_results,
+            original_stack_size: self.stack.len().saturating_sub(num_params),
+            exit_is_branched_to: false,
+        });
+    }
+
     /// Jumps to `block` with arguments.
     fn jump_with(&mut self, block: Block, args: &[Value]) {
         let args = block_args(args);
@@ -125,14 +144,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn visit_block(&mut self, blockty: BlockType) -> TResult {
         let (params, results) = self.block_signature(blockty)?;
         let destination = block_with_params(self, &results);
-        self.control.push(ControlFrame {
-            kind: FrameKind::Block,
-            destination,
-            num_params: params.len(),
-            num_results: results.len(),
-            original_stack_size: self.stack.len().saturating_sub(params.len()),
-            exit_is_branched_to: false,
-        });
+        self.push_frame(FrameKind::Block, destination, params.len(), results.len());
         Ok(())
     }
 
@@ -140,22 +152,17 @@ impl FuncTranslator<'_, '_> {
         let (params, results) = self.block_signature(blockty)?;
         let header = block_with_params(self, &params);
         let destination = block_with_params(self, &results);
-        let original_stack_size = self.stack.len().saturating_sub(params.len());
         if self.reachable {
+            // The inputs are replaced by the header's parameters: the stack
+            // height is unchanged.
             let args = self.popn(params.len());
             self.jump_with(header, &args);
             self.builder.switch_to_block(header);
             let header_params = self.builder.block_params(header).to_vec();
             self.stack.extend(header_params);
         }
-        self.control.push(ControlFrame {
-            kind: FrameKind::Loop { header },
-            destination,
-            num_params: params.len(),
-            num_results: results.len(),
-            original_stack_size,
-            exit_is_branched_to: false,
-        });
+        let kind = FrameKind::Loop { header };
+        self.push_frame(kind, destination, params.len(), results.len());
         Ok(())
     }
 
@@ -175,18 +182,12 @@ impl FuncTranslator<'_, '_> {
             self.builder.seal_block(else_block);
             self.builder.switch_to_block(then_block);
         }
-        self.control.push(ControlFrame {
-            kind: FrameKind::If {
-                else_block,
-                saw_else: false,
-                head_reachable,
-            },
-            destination,
-            num_params: params.len(),
-            num_results: results.len(),
-            original_stack_size: self.stack.len().saturating_sub(params.len()),
-            exit_is_branched_to: false,
-        });
+        let kind = FrameKind::If {
+            else_block,
+            saw_else: false,
+            head_reachable,
+        };
+        self.push_frame(kind, destination, params.len(), results.len());
         Ok(())
     }
 
