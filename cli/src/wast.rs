@@ -81,10 +81,25 @@ fn is_assertion(directive: &WastDirective<'_>) -> bool {
 ///
 /// If the script does not parse.
 pub fn count_assertions(filename: &str, contents: &str) -> anyhow::Result<usize> {
+    let contents = &*normalize(contents);
     let buffer = parse_buffer(filename, contents)?;
     let wast =
         parser::parse::<Wast<'_>>(&buffer).map_err(|e| parse_error(e, filename, contents))?;
     Ok(wast.directives.iter().filter(|d| is_assertion(d)).count())
+}
+
+/// Rewrites the legacy `assert_uninstantiable` directive (which `wast` no
+/// longer parses) as the `assert_trap` on a module that the spec replaced it
+/// with, padded to the same length so positions in messages stay right.
+fn normalize(contents: &str) -> std::borrow::Cow<'_, str> {
+    const LEGACY: &str = "(assert_uninstantiable";
+    const CURRENT: &str = "(assert_trap          ";
+    const _: () = assert!(LEGACY.len() == CURRENT.len());
+    if contents.contains(LEGACY) {
+        contents.replace(LEGACY, CURRENT).into()
+    } else {
+        contents.into()
+    }
 }
 
 fn parse_buffer<'a>(filename: &str, contents: &'a str) -> anyhow::Result<ParseBuffer<'a>> {
@@ -130,6 +145,7 @@ impl WastContext {
     /// If the script does not parse. Failing directives are not errors: they
     /// are listed in the report.
     pub fn run(&mut self, filename: &str, contents: &str) -> anyhow::Result<WastReport> {
+        let contents = &*normalize(contents);
         let buffer = parse_buffer(filename, contents)?;
         let wast =
             parser::parse::<Wast<'_>>(&buffer).map_err(|e| parse_error(e, filename, contents))?;

@@ -250,8 +250,50 @@ fn wast_counts_assertions_and_fails_on_failures() {
     assert!(out.contains("failing.wast: 2 failed\n"), "{out}");
     assert!(out.ends_with("assertions: 3\n"), "{out}");
 
+    let legacy = temp_file(
+        "legacy.wast",
+        br#"(assert_uninstantiable (module (func $f unreachable) (start $f)) "unreachable")
+            (assert_trap (module (memory 0) (data (i32.const 1) "x")) "out of bounds memory access")"#,
+    );
+    let o = cljit(&["wast", legacy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("assertions: 2\n"), "{}", stdout(&o));
+
     let broken = temp_file("broken.wast", b"(module (func");
     let o = cljit(&["wast", broken.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("broken.wast: error:"), "{}", stdout(&o));
+}
+
+#[test]
+fn errors_stay_clean_with_rust_backtrace_set_and_closed_pipes() {
+    let wat = temp_file("recurse.wat", br#"(module (func $f (call $f)) (start $f))"#);
+    let o = Command::new(env!("CARGO_BIN_EXE_cljit"))
+        .arg(&wat)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_error(&o, 134, "wasm trap: call stack exhausted");
+    let err = stderr(&o);
+    assert!(!err.contains("Stack backtrace"), "{err}");
+    assert!(err.contains("... the frame above repeats"), "{err}");
+    assert!(err.lines().count() < 15, "{err}");
+
+    // Closed stdout and stderr: no panic (exit 101), the real exit code.
+    for (args, code) in [
+        (vec!["--invoke", "fib", "examples/fib.wat", "10"], 0),
+        (vec![wat.to_str().unwrap()], 134),
+    ] {
+        let (out_reader, out_writer) = std::io::pipe().unwrap();
+        let (err_reader, err_writer) = std::io::pipe().unwrap();
+        drop((out_reader, err_reader));
+        let status = Command::new(env!("CARGO_BIN_EXE_cljit"))
+            .args(&args)
+            .current_dir(repo())
+            .stdout(out_writer)
+            .stderr(err_writer)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
 }

@@ -215,22 +215,43 @@ impl WasmBacktrace {
     }
 }
 
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.wasm_offset {
+            Some(offset) => write!(f, "{offset:#8x} - ")?,
+            None => f.write_str("         - ")?,
+        }
+        if let Some(module) = &self.module_name {
+            write!(f, "{module}!")?;
+        }
+        match &self.func_name {
+            Some(name) => f.write_str(name),
+            None => write!(f, "<wasm function {}>", self.func_index),
+        }
+    }
+}
+
 impl fmt::Display for WasmBacktrace {
+    /// One line per frame; a run of identical frames (deep recursion) is
+    /// shown once with a count.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("wasm backtrace:")?;
-        for (i, frame) in self.frames.iter().enumerate() {
-            write!(f, "\n  {i:>4}: ")?;
-            match frame.wasm_offset {
-                Some(offset) => write!(f, "{offset:#8x} - ")?,
-                None => f.write_str("         - ")?,
+        let mut i = 0;
+        while i < self.frames.len() {
+            let frame = &self.frames[i];
+            write!(f, "\n  {i:>4}: {frame}")?;
+            let repeats = self.frames[i + 1..]
+                .iter()
+                .take_while(|other| *other == frame)
+                .count();
+            if repeats > 1 {
+                write!(
+                    f,
+                    "\n        ... the frame above repeats {repeats} more times"
+                )?;
+                i += repeats;
             }
-            if let Some(module) = &frame.module_name {
-                write!(f, "{module}!")?;
-            }
-            match &frame.func_name {
-                Some(name) => f.write_str(name)?,
-                None => write!(f, "<wasm function {}>", frame.func_index)?,
-            }
+            i += 1;
         }
         if self.truncated {
             f.write_str("\n        ... older frames omitted")?;
@@ -267,5 +288,23 @@ mod tests {
         assert!(text.starts_with("wasm trap: integer divide by zero\nwasm backtrace:"));
         assert!(text.contains("0x2e - div"), "{text}");
         assert_eq!(e.as_trap(), Some(Trap::IntegerDivisionByZero));
+    }
+
+    #[test]
+    fn repeated_frames_are_collapsed() {
+        let frame = |offset| FrameInfo {
+            func_index: 0,
+            func_name: Some("f".into()),
+            module_name: None,
+            wasm_offset: Some(offset),
+        };
+        let mut frames = vec![frame(0x1c)];
+        frames.extend(std::iter::repeat_n(frame(0x1a), 5));
+        let text = WasmBacktrace::new(frames, true).to_string();
+        assert_eq!(
+            text,
+            "wasm backtrace:\n     0:     0x1c - f\n     1:     0x1a - f\n        \
+             ... the frame above repeats 4 more times\n        ... older frames omitted"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `cljit run`: instantiate a module and run it, or invoke one export with
 //! arguments parsed by its signature.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -78,8 +79,10 @@ impl RunCommand {
                     .ok_or_else(|| anyhow!("failed to find an exported function `{name}`"))?;
                 let results = invoke(&mut store, func, &self.args)
                     .with_context(|| format!("failed to invoke `{name}`"))?;
+                let mut out = std::io::stdout().lock();
                 for value in results {
-                    println!("{}", format_value(&value));
+                    // A closed stdout is not worth a panic; the run happened.
+                    let _ = writeln!(out, "{}", format_value(&value));
                 }
             }
             None => {

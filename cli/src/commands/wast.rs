@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 
 use crate::flags::CommonOptions;
@@ -27,6 +29,13 @@ impl WastCommand {
     /// Bad options. Unreadable or unparsable scripts count as failures.
     pub fn execute(self) -> anyhow::Result<bool> {
         let config = self.common.config()?;
+        let mut out = std::io::stdout().lock();
+        // Output errors (a closed stdout) are ignored: the exit code tells.
+        macro_rules! say {
+            ($($arg:tt)*) => {
+                let _ = writeln!(out, $($arg)*);
+            };
+        }
         let mut total = 0;
         let mut ok = true;
         for file in &self.files {
@@ -37,22 +46,22 @@ impl WastCommand {
             match result {
                 Ok(report) => {
                     total += report.assertions;
-                    println!("{name}: {} assertions", report.assertions);
+                    say!("{name}: {} assertions", report.assertions);
                     for f in &report.failures {
-                        println!("{name}:{}:{}: {}", f.line, f.column, f.message);
+                        say!("{name}:{}:{}: {}", f.line, f.column, f.message);
                     }
                     if !report.failures.is_empty() {
-                        println!("{name}: {} failed", report.failures.len());
+                        say!("{name}: {} failed", report.failures.len());
                         ok = false;
                     }
                 }
                 Err(e) => {
-                    println!("{name}: error: {e:#}");
+                    say!("{name}: error: {e:#}");
                     ok = false;
                 }
             }
         }
-        println!("assertions: {total}");
+        say!("assertions: {total}");
         Ok(ok)
     }
 }
