@@ -368,20 +368,16 @@ pub(crate) unsafe fn read_global(
     ty: ValType,
     store: &StoreOpaque,
 ) -> Val {
-    // SAFETY: per the contract; the storage's first bytes hold the value in
-    // the same encoding as a value slot.
-    unsafe {
-        let mut raw = [0u8; 16];
-        raw.copy_from_slice(&(*def).storage);
-        Val::from_raw(std::mem::transmute::<[u8; 16], ValRaw>(raw), ty, store)
-    }
+    // SAFETY: per the contract; global storage and value slots share one
+    // encoding.
+    unsafe { Val::from_raw(ValRaw::from_bytes((*def).storage), ty, store) }
 }
 
 /// Encodes a value as a global's storage.
 pub(crate) fn global_storage(value: ValRaw) -> VmGlobalDefinition {
-    // SAFETY: ValRaw is 16 plain bytes.
-    let bytes: [u8; 16] = unsafe { std::mem::transmute(value) };
-    VmGlobalDefinition { storage: bytes }
+    VmGlobalDefinition {
+        storage: value.to_bytes(),
+    }
 }
 
 impl Global {

@@ -227,9 +227,8 @@ fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Res
                     .get(GlobalIndex::from_u32(g).index())
                     .ok_or_else(bad)?;
                 let def = store.globals[*slot].definition;
-                // SAFETY: the definition is live while the store is; value
-                // slots and global storage share one encoding.
-                unsafe { std::mem::transmute::<VmGlobalDefinition, ValRaw>(*def) }
+                // SAFETY: the definition is live while the store is.
+                ValRaw::from_bytes(unsafe { (*def).storage })
             }
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = stack.pop().ok_or_else(bad)?.get_i32();

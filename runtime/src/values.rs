@@ -200,6 +200,17 @@ impl ValRaw {
         ValRaw(s)
     }
 
+    /// A slot from its 16 bytes (native byte order, as compiled code and
+    /// global storage hold values).
+    pub fn from_bytes(bytes: [u8; 16]) -> ValRaw {
+        ValRaw(bytes)
+    }
+
+    /// The slot's 16 bytes.
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
     /// The `i32` in the slot.
     pub fn get_i32(&self) -> i32 {
         i32::from_ne_bytes(self.0[..4].try_into().expect("4 bytes"))

@@ -32,9 +32,11 @@ pub enum Trap {
     BadConversionToInteger = 8,
     /// The `unreachable` instruction was executed.
     UnreachableCodeReached = 9,
-    /// Execution was interrupted (epoch deadline or timeout).
+    /// Execution was interrupted (epoch deadline or timeout). Reserved: not
+    /// raised until epoch interruption exists.
     Interrupt = 10,
-    /// The store ran out of fuel.
+    /// The store ran out of fuel. Reserved: not raised until fuel metering
+    /// exists.
     OutOfFuel = 11,
     /// A host function returned an error; the runtime holds the error itself.
     HostError = 12,
