@@ -343,10 +343,7 @@ fn instantiate<T>(
                 let store = cx.opaque_mut();
                 let index = table.index(store);
                 let actual = store.tables[index].ty();
-                let ExternType::Table(want) = &expected else {
-                    unreachable!()
-                };
-                if !table_matches(&actual, want) {
+                if !table_matches(&actual, &info.tables[t]) {
                     return Err(mismatch(ExternType::Table(actual)));
                 }
                 let def = store.tables[index].definition_ptr();
@@ -358,10 +355,7 @@ fn instantiate<T>(
                 let store = cx.opaque_mut();
                 let index = memory.index(store);
                 let actual = store.memories[index].ty();
-                let ExternType::Memory(want) = &expected else {
-                    unreachable!()
-                };
-                if !memory_matches(&actual, want) {
+                if !memory_matches(&actual, &info.memories[mi]) {
                     return Err(mismatch(ExternType::Memory(actual)));
                 }
                 let def = store.memories[index].definition_ptr();
