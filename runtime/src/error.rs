@@ -22,15 +22,8 @@ pub enum ErrorKind {
     },
     /// The module could not be compiled.
     Compile(CompileError),
-    /// An import has no definition.
-    UnknownImport {
-        /// The import's module name.
-        module: String,
-        /// The import's field name.
-        name: String,
-        /// What was expected ("function", "table", ...).
-        kind: &'static str,
-    },
+    /// Imports with no definition: every one of them, in import order.
+    UnknownImports(Vec<MissingImport>),
     /// An import's definition has the wrong type.
     IncompatibleImport {
         /// The import's module name.
@@ -98,12 +91,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn unknown_import(module: &str, name: &str, kind: &'static str) -> Error {
-        Error(Box::new(ErrorKind::UnknownImport {
-            module: module.to_string(),
-            name: name.to_string(),
-            kind,
-        }))
+    pub(crate) fn unknown_imports(missing: Vec<MissingImport>) -> Error {
+        Error(Box::new(ErrorKind::UnknownImports(missing)))
     }
 
     pub(crate) fn incompatible_import(module: &str, name: &str, reason: String) -> Error {
@@ -138,12 +127,16 @@ impl fmt::Display for Error {
                 Ok(())
             }
             ErrorKind::Compile(e) => e.fmt(f),
-            ErrorKind::UnknownImport { module, name, kind } => {
-                write!(
-                    f,
-                    "unknown import: `{module}::{name}` ({kind}) has not been defined"
-                )
-            }
+            ErrorKind::UnknownImports(missing) => match &missing[..] {
+                [one] => write!(f, "unknown import: {one} has not been defined"),
+                all => {
+                    write!(f, "unknown imports: {} have not been defined:", all.len())?;
+                    for m in all {
+                        write!(f, "\n  {m}")?;
+                    }
+                    Ok(())
+                }
+            },
             ErrorKind::IncompatibleImport {
                 module,
                 name,
@@ -172,6 +165,23 @@ impl std::error::Error for Error {
             ErrorKind::Host(e) => e.source(),
             _ => None,
         }
+    }
+}
+
+/// One import that a linker could not resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingImport {
+    /// The import's module name.
+    pub module: String,
+    /// The import's field name.
+    pub name: String,
+    /// What was expected ("function", "table", ...).
+    pub kind: &'static str,
+}
+
+impl fmt::Display for MissingImport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}::{}` ({})", self.module, self.name, self.kind)
     }
 }
 

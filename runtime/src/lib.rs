@@ -23,6 +23,7 @@ mod engine;
 mod error;
 mod externals;
 mod func;
+pub mod guest;
 mod instance;
 mod libcalls;
 mod linker;
@@ -42,11 +43,12 @@ pub use cljit_compiler::types::{
 pub use cljit_compiler::{CompileError, WasmFeatures};
 pub use config::{Config, FEATURE_NAMES};
 pub use engine::Engine;
-pub use error::{Error, ErrorKind, FrameInfo, Result, WasmBacktrace};
+pub use error::{Error, ErrorKind, FrameInfo, MissingImport, Result, WasmBacktrace};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{
     Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WithCaller,
 };
+pub use guest::{GuestError, GuestMemory};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::{ExternType, Module};

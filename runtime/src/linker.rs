@@ -10,7 +10,7 @@ use std::sync::Arc;
 use cljit_compiler::types::FuncType;
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, MissingImport, Result};
 use crate::externals::Extern;
 use crate::func::{Caller, Func, HostFn, IntoFunc};
 use crate::instance::Instance;
@@ -178,11 +178,16 @@ impl<T: 'static> Linker<T> {
             return Err(Error::msg("linker and module belong to different engines"));
         }
         let mut imports = Vec::with_capacity(module.imports().len());
+        let mut missing = Vec::new();
         for (m, n, ty) in module.imports() {
-            let def = self
-                .definitions
-                .get(&(m.to_string(), n.to_string()))
-                .ok_or_else(|| Error::unknown_import(m, n, ty.kind()))?;
+            let Some(def) = self.definitions.get(&(m.to_string(), n.to_string())) else {
+                missing.push(MissingImport {
+                    module: m.to_string(),
+                    name: n.to_string(),
+                    kind: ty.kind(),
+                });
+                continue;
+            };
             if let (Definition::HostFunc(have, _), ExternType::Func(want)) = (def, &ty)
                 && have != want
             {
@@ -192,7 +197,12 @@ impl<T: 'static> Linker<T> {
                     format!("expected {want}, found {have}"),
                 ));
             }
-            imports.push(self.materialize(&mut cx, def));
+            if missing.is_empty() {
+                imports.push(self.materialize(&mut cx, def));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::unknown_imports(missing));
         }
         Instance::new(&mut cx, module, &imports)
     }

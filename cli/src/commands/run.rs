@@ -1,11 +1,14 @@
-//! `cljit run`: instantiate a module and run it, or invoke one export with
-//! arguments parsed by its signature.
+//! `cljit run`: instantiate a module with WASI and run it, or invoke one
+//! export with arguments parsed by its signature.
 
+use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
-use cljit::{Engine, Func, Linker, Module, Store, Val, ValType};
+use cljit::wasi::{DirAccess, WasiCtx, WasiCtxBuilder};
+use cljit::{Engine, Func, Instance, Linker, Module, Store, Val, ValType};
 
 use crate::flags::CommonOptions;
 
@@ -21,21 +24,48 @@ pub struct RunCommand {
     invoke: Option<String>,
 
     /// Instantiate another module first and make its exports importable
-    /// under NAME.
+    /// under NAME (a reactor has its `_initialize` run first).
     #[arg(long, value_name = "NAME=PATH", value_parser = parse_preload)]
     preload: Vec<(String, PathBuf)>,
 
-    /// The module to run: binary (`.wasm`) or text (`.wat`).
-    #[arg(value_name = "WASM")]
-    module: PathBuf,
+    /// Grant the guest access to the host directory HOST, under the name
+    /// GUEST (HOST itself when no GUEST is given).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]", value_parser = parse_dir)]
+    dirs: Vec<(PathBuf, String)>,
 
-    /// Arguments: of the invoked function, or of the program.
+    /// Like --dir, but read-only: nothing beneath it can be created,
+    /// changed or removed.
+    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]", value_parser = parse_dir)]
+    ro_dirs: Vec<(PathBuf, String)>,
+
+    /// Set an environment variable for the guest (`K=V`), or pass one of
+    /// the host's through (`K`).
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    envs: Vec<String>,
+
+    /// Pass the host's whole environment to the guest.
+    #[arg(long)]
+    inherit_env: bool,
+
+    /// The program name the guest sees as argv[0] (default: the module's
+    /// file name).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<OsString>,
+
+    /// Open a listening TCP socket at ADDR and hand it to the guest as a
+    /// preopened descriptor, for `sock_accept`.
+    #[arg(long, value_name = "ADDR")]
+    tcplisten: Vec<String>,
+
+    /// The module to run (binary `.wasm` or text `.wat`), then the
+    /// arguments: of the program, or of the invoked function.
     #[arg(
+        required = true,
         trailing_var_arg = true,
         allow_hyphen_values = true,
-        value_name = "ARGS"
+        value_name = "WASM [ARGS]..."
     )]
-    args: Vec<String>,
+    module_and_args: Vec<OsString>,
 }
 
 fn parse_preload(s: &str) -> Result<(String, PathBuf), String> {
@@ -47,7 +77,59 @@ fn parse_preload(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+fn parse_dir(s: &str) -> Result<(PathBuf, String), String> {
+    let (host, guest) = s.split_once("::").unwrap_or((s, s));
+    if host.is_empty() || guest.is_empty() {
+        return Err(format!("expected HOST[::GUEST], got `{s}`"));
+    }
+    Ok((PathBuf::from(host), guest.to_string()))
+}
+
 impl RunCommand {
+    fn wasi(&self, module: &Path, args: &[OsString]) -> anyhow::Result<WasiCtx> {
+        let mut b = WasiCtxBuilder::default();
+        let argv0 = match &self.argv0 {
+            Some(a) => a.clone(),
+            None => module
+                .file_name()
+                .map_or_else(|| module.as_os_str().to_owned(), |n| n.to_owned()),
+        };
+        b.arg(argv0.as_bytes());
+        b.args(args.iter().map(|a| a.as_bytes()));
+        if self.inherit_env {
+            b.inherit_env();
+        }
+        for e in &self.envs {
+            match e.split_once('=') {
+                Some((k, v)) => {
+                    b.env(k, v);
+                }
+                None => {
+                    if let Some(v) = std::env::var_os(e) {
+                        b.env(e, v.as_bytes());
+                    }
+                }
+            }
+        }
+        b.inherit_stdio()
+            .context("failed to pass stdio to the guest")?;
+        for (dirs, access) in [
+            (&self.dirs, DirAccess::ReadWrite),
+            (&self.ro_dirs, DirAccess::ReadOnly),
+        ] {
+            for (host, guest) in dirs {
+                b.preopened_dir(host, guest, access)
+                    .with_context(|| format!("failed to open directory `{}`", host.display()))?;
+            }
+        }
+        for addr in &self.tcplisten {
+            let listener = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("failed to listen on `{addr}`"))?;
+            b.preopened_socket(listener.into());
+        }
+        Ok(b.build()?)
+    }
+
     /// Runs the command.
     ///
     /// # Errors
@@ -55,29 +137,49 @@ impl RunCommand {
     /// Everything that can go wrong, with context; a trap or exit request
     /// stays inspectable through `downcast_ref::<cljit::Error>()`.
     pub fn execute(self) -> anyhow::Result<()> {
+        let (module_path, args) = self
+            .module_and_args
+            .split_first()
+            .ok_or_else(|| anyhow!("no module to run"))?;
+        let module_path = PathBuf::from(module_path);
         let engine = Engine::new(&self.common.config()?)?;
-        let mut store = Store::new(&engine, ());
+        let module = Module::from_file(&engine, &module_path)
+            .with_context(|| format!("failed to compile `{}`", module_path.display()))?;
+        let wasi = self.wasi(&module_path, args)?;
+        let mut store = Store::new(&engine, wasi);
         let mut linker = Linker::new(&engine);
+        cljit::wasi::add_to_linker(&mut linker, |cx| cx)?;
         for (name, path) in &self.preload {
             let module = Module::from_file(&engine, path)
                 .with_context(|| format!("failed to compile `{}`", path.display()))?;
             let instance = linker
                 .instantiate(&mut store, &module)
                 .with_context(|| format!("failed to instantiate `{}`", path.display()))?;
+            initialize(&mut store, instance)
+                .with_context(|| format!("failed to initialize `{}`", path.display()))?;
             linker.instance(&mut store, name, instance)?;
         }
-        let module = Module::from_file(&engine, &self.module)
-            .with_context(|| format!("failed to compile `{}`", self.module.display()))?;
         let instance = linker
             .instantiate(&mut store, &module)
-            .with_context(|| format!("failed to instantiate `{}`", self.module.display()))?;
+            .with_context(|| format!("failed to instantiate `{}`", module_path.display()))?;
 
         match &self.invoke {
             Some(name) => {
+                if instance.get_func(&store, "_start").is_none() {
+                    initialize(&mut store, instance).context("failed to run `_initialize`")?;
+                }
                 let func = instance
                     .get_func(&store, name)
                     .ok_or_else(|| anyhow!("failed to find an exported function `{name}`"))?;
-                let results = invoke(&mut store, func, &self.args)
+                let args = args
+                    .iter()
+                    .map(|a| {
+                        a.to_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| anyhow!("argument `{}` is not UTF-8", a.display()))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let results = invoke(&mut store, func, &args)
                     .with_context(|| format!("failed to invoke `{name}`"))?;
                 let mut out = std::io::stdout().lock();
                 for value in results {
@@ -90,7 +192,9 @@ impl RunCommand {
                     start
                         .call(&mut store, &[], &mut [])
                         .context("failed to run `_start`")?;
-                } else if !self.args.is_empty() {
+                } else if instance.get_func(&store, "_initialize").is_some() {
+                    initialize(&mut store, instance).context("failed to run `_initialize`")?;
+                } else if !args.is_empty() {
                     bail!(
                         "the module exports no `_start` function to pass arguments to (use --invoke)"
                     );
@@ -101,7 +205,15 @@ impl RunCommand {
     }
 }
 
-fn invoke(store: &mut Store<()>, func: Func, args: &[String]) -> anyhow::Result<Vec<Val>> {
+/// Runs a reactor's `_initialize`, if it exports one.
+fn initialize(store: &mut Store<WasiCtx>, instance: Instance) -> anyhow::Result<()> {
+    if let Some(init) = instance.get_func(&*store, "_initialize") {
+        init.call(&mut *store, &[], &mut [])?;
+    }
+    Ok(())
+}
+
+fn invoke(store: &mut Store<WasiCtx>, func: Func, args: &[String]) -> anyhow::Result<Vec<Val>> {
     let ty = func.ty(&*store);
     if args.len() != ty.params().len() {
         bail!(
