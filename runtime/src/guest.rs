@@ -157,20 +157,23 @@ impl<'a> GuestMemory<'a> {
         ptr: u32,
     ) -> Result<std::ops::Range<usize>, GuestError> {
         let size = T::SIZE as u32;
+        // Bounds first: a pointer out of memory is a fault whatever its
+        // alignment.
+        let range = self.range(ptr, size)?;
         if !ptr.is_multiple_of(size) {
             return Err(GuestError::Misaligned {
                 ptr: u64::from(ptr),
                 align: u64::from(size),
             });
         }
-        self.range(ptr, size)
+        Ok(range)
     }
 
     /// Reads a `T` at `ptr`.
     ///
     /// # Errors
     ///
-    /// Out of bounds, or `ptr` not aligned to `T::SIZE`.
+    /// Out of bounds (checked first), or `ptr` not aligned to `T::SIZE`.
     pub fn read<T: GuestPrimitive>(&self, ptr: u32) -> Result<T, GuestError> {
         let r = self.typed_range::<T>(ptr)?;
         Ok(T::from_le(&self.bytes[r]))

@@ -9,6 +9,7 @@ mod host;
 mod memory;
 mod parallel;
 mod traps;
+mod wasi;
 
 use cljit::{Config, Engine, Instance, Module, Store};
 

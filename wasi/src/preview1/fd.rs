@@ -205,6 +205,7 @@ pub(crate) fn fd_read(
     out: u32,
 ) -> WasiResult<()> {
     let list = iovecs(&c.mem, iovs, iovs_len)?;
+    c.mem.read::<u32>(out)?;
     let d = c.cx.fds.get(fd)?;
     d.check(rights::FD_READ)?;
     check_readable(d)?;
@@ -222,6 +223,7 @@ pub(crate) fn fd_pread(
     out: u32,
 ) -> WasiResult<()> {
     let list = iovecs(&c.mem, iovs, iovs_len)?;
+    c.mem.read::<u32>(out)?;
     let d = c.cx.fds.get(fd)?;
     d.check(rights::FD_READ | rights::FD_SEEK)?;
     check_readable(d)?;
@@ -243,6 +245,7 @@ pub(crate) fn fd_write(
     out: u32,
 ) -> WasiResult<()> {
     let list = iovecs(&c.mem, iovs, iovs_len)?;
+    c.mem.read::<u32>(out)?;
     let d = c.cx.fds.get(fd)?;
     d.check(rights::FD_WRITE)?;
     check_readable(d)?;
@@ -260,6 +263,7 @@ pub(crate) fn fd_pwrite(
     out: u32,
 ) -> WasiResult<()> {
     let list = iovecs(&c.mem, iovs, iovs_len)?;
+    c.mem.read::<u32>(out)?;
     let d = c.cx.fds.get(fd)?;
     d.check(rights::FD_WRITE | rights::FD_SEEK)?;
     check_readable(d)?;
@@ -288,6 +292,7 @@ pub(crate) fn fd_prestat_dir_name(
     buf: u32,
     len: u32,
 ) -> WasiResult<()> {
+    c.mem.slice(buf, len)?;
     let d = c.cx.fds.get(fd)?;
     let name = d.preopen.clone().ok_or(Errno::Badf)?;
     if (len as usize) < name.len() {
@@ -315,6 +320,7 @@ pub(crate) fn fd_seek(
     whence: u32,
     out: u32,
 ) -> WasiResult<()> {
+    c.mem.read::<u64>(out)?;
     let whence = c.abi.whence(whence).ok_or(Errno::Inval)?;
     let needed = if offset == 0 && whence == libc::SEEK_CUR {
         rights::FD_TELL
@@ -331,6 +337,7 @@ pub(crate) fn fd_seek(
 }
 
 pub(crate) fn fd_tell(c: &mut Call<'_, '_>, fd: u32, out: u32) -> WasiResult<()> {
+    c.mem.read::<u64>(out)?;
     let d = desc(c, fd, rights::FD_TELL)?;
     if d.is_dir() {
         return Err(Errno::Isdir);

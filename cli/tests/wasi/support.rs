@@ -1,0 +1,131 @@
+//! Shared pieces of the WASI tests: building the C programs with clang,
+//! scratch directories, and running the real `cljit` binary.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Where the test programs' sources live.
+pub fn sources() -> PathBuf {
+    repo().join("tests/wasi")
+}
+
+/// A `.wat` test program.
+pub fn wat(name: &str) -> PathBuf {
+    sources().join("wat").join(format!("{name}.wat"))
+}
+
+/// Builds `tests/wasi/c/NAME.c` for wasm32-wasi with clang (once per test
+/// run) and returns the module's path. Panics with the compiler's output if
+/// the toolchain is missing or the build fails; `scripts/test` installs the
+/// toolchain from Debian's packages.
+pub fn program(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi-programs");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join(format!("{name}.wasm"));
+    let src = sources().join("c").join(format!("{name}.c"));
+    assert!(src.exists(), "no test program {}", src.display());
+    let cc = std::env::var("CLJIT_WASI_CC").unwrap_or_else(|_| "clang".to_string());
+    let result = Command::new(&cc)
+        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror"])
+        .arg("-I")
+        .arg(sources().join("c"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{cc}` to build the WASI test programs ({e}); \
+                 install clang, lld, wasi-libc and libclang-rt-dev-wasm32 \
+                 (scripts/test does this)"
+            )
+        });
+    assert!(
+        result.status.success(),
+        "building {} failed:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    built.insert(name.to_string(), out.clone());
+    out
+}
+
+/// A fresh scratch directory, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("wasi-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// `HOST::GUEST` for `--dir`.
+    pub fn as_dir(&self, guest: &str) -> String {
+        format!("{}::{guest}", self.0.display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `cljit` with a clean environment (so `--inherit-env` tests see only
+/// what they set).
+pub fn cljit() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cljit"));
+    cmd.current_dir(repo());
+    cmd
+}
+
+pub fn run(args: &[&str]) -> Output {
+    cljit().args(args).output().expect("cljit runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a clean exit and that every named section reported `ok`, in
+/// order, so a program that stopped early cannot pass.
+pub fn assert_sections(o: &Output, sections: &[&str]) {
+    let out = stdout(o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{out}\nstderr:\n{}",
+        stderr(o)
+    );
+    let oks: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("ok: ")).collect();
+    assert_eq!(oks, sections, "stdout:\n{out}");
+}
