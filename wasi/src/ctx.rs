@@ -119,18 +119,16 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Gives the guest the host process's stdin, stdout and stderr.
-    ///
-    /// # Errors
-    ///
-    /// If a standard descriptor cannot be duplicated.
-    pub fn inherit_stdio(&mut self) -> io::Result<&mut Self> {
+    /// Gives the guest the host process's stdin, stdout and stderr. A
+    /// standard descriptor the host process does not have open is given to
+    /// the guest as `/dev/null`.
+    pub fn inherit_stdio(&mut self) -> &mut Self {
         self.stdio = [
-            Some(io::stdin().as_fd().try_clone_to_owned()?),
-            Some(io::stdout().as_fd().try_clone_to_owned()?),
-            Some(io::stderr().as_fd().try_clone_to_owned()?),
+            io::stdin().as_fd().try_clone_to_owned().ok(),
+            io::stdout().as_fd().try_clone_to_owned().ok(),
+            io::stderr().as_fd().try_clone_to_owned().ok(),
         ];
-        Ok(self)
+        self
     }
 
     /// Uses `fd` as the guest's descriptor `which` (0, 1 or 2).

@@ -18,7 +18,7 @@
 //! let engine = Engine::default();
 //! let module = Module::from_file(&engine, "app.wasm")?;
 //! let mut builder = WasiCtx::builder();
-//! builder.arg("app.wasm").inherit_stdio()?;
+//! builder.arg("app.wasm").inherit_stdio();
 //! builder.preopened_dir(".", ".", DirAccess::ReadWrite)?;
 //! let mut store = Store::new(&engine, builder.build()?);
 //! let mut linker = Linker::new(&engine);

@@ -111,8 +111,7 @@ impl RunCommand {
                 }
             }
         }
-        b.inherit_stdio()
-            .context("failed to pass stdio to the guest")?;
+        b.inherit_stdio();
         for (dirs, access) in [
             (&self.dirs, DirAccess::ReadWrite),
             (&self.ro_dirs, DirAccess::ReadOnly),
