@@ -190,10 +190,55 @@ pub(crate) fn fd_filestat_set_times(
     Ok(())
 }
 
-fn check_readable(d: &Descriptor) -> WasiResult<()> {
+fn check_not_dir(d: &Descriptor) -> WasiResult<()> {
     if d.is_dir() {
         return Err(Errno::Isdir);
     }
+    Ok(())
+}
+
+/// `fd_read` and `fd_pread`: at the current offset, or at `offset`
+/// (which needs `FD_SEEK` too and leaves the offset alone).
+fn read(
+    c: &mut Call<'_, '_>,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    offset: Option<u64>,
+    out: u32,
+) -> WasiResult<()> {
+    let list = iovecs(&c.mem, iovs, iovs_len)?;
+    c.mem.read::<u32>(out)?;
+    let d = c.cx.fds.get(fd)?;
+    d.check(rights::FD_READ | offset.map_or(0, |_| rights::FD_SEEK))?;
+    check_not_dir(d)?;
+    if offset.is_some_and(|o| o > i64::MAX as u64) {
+        return Err(Errno::Inval);
+    }
+    let n = read_into(&mut c.mem, &list, |bufs| sys::readv(d.host(), bufs, offset))?;
+    c.mem.write(out, n as u32)?;
+    Ok(())
+}
+
+/// `fd_write` and `fd_pwrite`, as [`read`].
+fn write(
+    c: &mut Call<'_, '_>,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    offset: Option<u64>,
+    out: u32,
+) -> WasiResult<()> {
+    let list = iovecs(&c.mem, iovs, iovs_len)?;
+    c.mem.read::<u32>(out)?;
+    let d = c.cx.fds.get(fd)?;
+    d.check(rights::FD_WRITE | offset.map_or(0, |_| rights::FD_SEEK))?;
+    check_not_dir(d)?;
+    if offset.is_some_and(|o| o > i64::MAX as u64) {
+        return Err(Errno::Inval);
+    }
+    let n = write_from(&c.mem, &list, |bufs| sys::writev(d.host(), bufs, offset))?;
+    c.mem.write(out, n as u32)?;
     Ok(())
 }
 
@@ -201,80 +246,42 @@ pub(crate) fn fd_read(
     c: &mut Call<'_, '_>,
     fd: u32,
     iovs: u32,
-    iovs_len: u32,
+    len: u32,
     out: u32,
 ) -> WasiResult<()> {
-    let list = iovecs(&c.mem, iovs, iovs_len)?;
-    c.mem.read::<u32>(out)?;
-    let d = c.cx.fds.get(fd)?;
-    d.check(rights::FD_READ)?;
-    check_readable(d)?;
-    let n = read_into(&mut c.mem, &list, |bufs| sys::readv(d.host(), bufs, None))?;
-    c.mem.write(out, n as u32)?;
-    Ok(())
+    read(c, fd, iovs, len, None, out)
 }
 
 pub(crate) fn fd_pread(
     c: &mut Call<'_, '_>,
     fd: u32,
     iovs: u32,
-    iovs_len: u32,
+    len: u32,
     offset: u64,
     out: u32,
 ) -> WasiResult<()> {
-    let list = iovecs(&c.mem, iovs, iovs_len)?;
-    c.mem.read::<u32>(out)?;
-    let d = c.cx.fds.get(fd)?;
-    d.check(rights::FD_READ | rights::FD_SEEK)?;
-    check_readable(d)?;
-    if offset > i64::MAX as u64 {
-        return Err(Errno::Inval);
-    }
-    let n = read_into(&mut c.mem, &list, |bufs| {
-        sys::readv(d.host(), bufs, Some(offset))
-    })?;
-    c.mem.write(out, n as u32)?;
-    Ok(())
+    read(c, fd, iovs, len, Some(offset), out)
 }
 
 pub(crate) fn fd_write(
     c: &mut Call<'_, '_>,
     fd: u32,
     iovs: u32,
-    iovs_len: u32,
+    len: u32,
     out: u32,
 ) -> WasiResult<()> {
-    let list = iovecs(&c.mem, iovs, iovs_len)?;
-    c.mem.read::<u32>(out)?;
-    let d = c.cx.fds.get(fd)?;
-    d.check(rights::FD_WRITE)?;
-    check_readable(d)?;
-    let n = write_from(&c.mem, &list, |bufs| sys::writev(d.host(), bufs, None))?;
-    c.mem.write(out, n as u32)?;
-    Ok(())
+    write(c, fd, iovs, len, None, out)
 }
 
 pub(crate) fn fd_pwrite(
     c: &mut Call<'_, '_>,
     fd: u32,
     iovs: u32,
-    iovs_len: u32,
+    len: u32,
     offset: u64,
     out: u32,
 ) -> WasiResult<()> {
-    let list = iovecs(&c.mem, iovs, iovs_len)?;
-    c.mem.read::<u32>(out)?;
-    let d = c.cx.fds.get(fd)?;
-    d.check(rights::FD_WRITE | rights::FD_SEEK)?;
-    check_readable(d)?;
-    if offset > i64::MAX as u64 {
-        return Err(Errno::Inval);
-    }
-    let n = write_from(&c.mem, &list, |bufs| {
-        sys::writev(d.host(), bufs, Some(offset))
-    })?;
-    c.mem.write(out, n as u32)?;
-    Ok(())
+    write(c, fd, iovs, len, Some(offset), out)
 }
 
 pub(crate) fn fd_prestat_get(c: &mut Call<'_, '_>, fd: u32, out: u32) -> WasiResult<()> {

@@ -31,17 +31,32 @@ fn guest_path(c: &Call<'_, '_>, ptr: u32, len: u32) -> WasiResult<String> {
     Ok(c.mem.str(ptr, len)?.to_string())
 }
 
+/// Resolves one path beneath `fd` (holding `needed`) without following a
+/// final symlink, and applies `op` to the result.
+fn at_path(
+    c: &Call<'_, '_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+    needed: u64,
+    op: impl FnOnce(&crate::path::Resolved<'_>) -> std::io::Result<()>,
+) -> WasiResult<()> {
+    let p = guest_path(c, path, len)?;
+    let d = dir(c, fd, needed)?;
+    let r = resolve(d.host(), &p, false)?;
+    op(&r)?;
+    Ok(())
+}
+
 pub(crate) fn path_create_directory(
     c: &mut Call<'_, '_>,
     fd: u32,
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let p = guest_path(c, path, len)?;
-    let d = dir(c, fd, rights::PATH_CREATE_DIRECTORY)?;
-    let r = resolve(d.host(), &p, false)?;
-    sys::mkdirat(r.dir(), r.name())?;
-    Ok(())
+    at_path(c, fd, path, len, rights::PATH_CREATE_DIRECTORY, |r| {
+        sys::mkdirat(r.dir(), r.name())
+    })
 }
 
 pub(crate) fn path_filestat_get(
@@ -211,11 +226,9 @@ pub(crate) fn path_remove_directory(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let p = guest_path(c, path, len)?;
-    let d = dir(c, fd, rights::PATH_REMOVE_DIRECTORY)?;
-    let r = resolve(d.host(), &p, false)?;
-    sys::unlinkat(r.dir(), r.name(), true)?;
-    Ok(())
+    at_path(c, fd, path, len, rights::PATH_REMOVE_DIRECTORY, |r| {
+        sys::unlinkat(r.dir(), r.name(), true)
+    })
 }
 
 pub(crate) fn path_rename(
@@ -266,9 +279,7 @@ pub(crate) fn path_unlink_file(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let p = guest_path(c, path, len)?;
-    let d = dir(c, fd, rights::PATH_UNLINK_FILE)?;
-    let r = resolve(d.host(), &p, false)?;
-    sys::unlinkat(r.dir(), r.name(), false)?;
-    Ok(())
+    at_path(c, fd, path, len, rights::PATH_UNLINK_FILE, |r| {
+        sys::unlinkat(r.dir(), r.name(), false)
+    })
 }
