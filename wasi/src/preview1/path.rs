@@ -48,6 +48,22 @@ fn at_path(
     Ok(())
 }
 
+/// Resolves a source and a target path, each `(dir fd, path, right
+/// needed)`, without following final symlinks, and applies `op`.
+fn at_two_paths(
+    c: &Call<'_, '_>,
+    from: (u32, &str, u64),
+    to: (u32, &str, u64),
+    op: impl FnOnce(&crate::path::Resolved<'_>, &crate::path::Resolved<'_>) -> std::io::Result<()>,
+) -> WasiResult<()> {
+    let from_dir = dir(c, from.0, from.2)?;
+    let to_dir = dir(c, to.0, to.2)?;
+    let f = resolve(from_dir.host(), from.1, false)?;
+    let t = resolve(to_dir.host(), to.1, false)?;
+    op(&f, &t)?;
+    Ok(())
+}
+
 pub(crate) fn path_create_directory(
     c: &mut Call<'_, '_>,
     fd: u32,
@@ -118,12 +134,11 @@ pub(crate) fn path_link(
     if follow(old_flags)? {
         return Err(Errno::Inval);
     }
-    let od = dir(c, old_fd, rights::PATH_LINK_SOURCE)?;
-    let nd = dir(c, new_fd, rights::PATH_LINK_TARGET)?;
-    let ro = resolve(od.host(), &old_path, false)?;
-    let rn = resolve(nd.host(), &new_path, false)?;
-    sys::linkat(ro.dir(), ro.name(), rn.dir(), rn.name())?;
-    Ok(())
+    let from = (old_fd, old_path.as_str(), rights::PATH_LINK_SOURCE);
+    let to = (new_fd, new_path.as_str(), rights::PATH_LINK_TARGET);
+    at_two_paths(c, from, to, |o, n| {
+        sys::linkat(o.dir(), o.name(), n.dir(), n.name())
+    })
 }
 
 #[expect(clippy::too_many_arguments, reason = "the WASI signature")]
@@ -242,12 +257,11 @@ pub(crate) fn path_rename(
 ) -> WasiResult<()> {
     let old_path = guest_path(c, old, old_len)?;
     let new_path = guest_path(c, new, new_len)?;
-    let od = dir(c, fd, rights::PATH_RENAME_SOURCE)?;
-    let nd = dir(c, new_fd, rights::PATH_RENAME_TARGET)?;
-    let ro = resolve(od.host(), &old_path, false)?;
-    let rn = resolve(nd.host(), &new_path, false)?;
-    sys::renameat(ro.dir(), ro.name(), rn.dir(), rn.name())?;
-    Ok(())
+    let from = (fd, old_path.as_str(), rights::PATH_RENAME_SOURCE);
+    let to = (new_fd, new_path.as_str(), rights::PATH_RENAME_TARGET);
+    at_two_paths(c, from, to, |o, n| {
+        sys::renameat(o.dir(), o.name(), n.dir(), n.name())
+    })
 }
 
 pub(crate) fn path_symlink(
