@@ -23,6 +23,7 @@ use crate::abi::{AddressMap, OptLevel, TrapTable, Tunables, VmOffsets};
 use crate::error::{CompileError, CompileResult};
 use crate::indices::{DefinedFuncIndex, FuncIndex, TypeIndex};
 use crate::module_info::{FunctionInput, ModuleInfo, parse};
+use crate::target::{CodeTarget, Target};
 use crate::trampolines::{build_array_to_wasm, build_wasm_to_array};
 use crate::translate::{TranslateEnv, translate_function, trap_from_code};
 use crate::types::FuncType;
@@ -85,16 +86,8 @@ pub struct CompiledModule {
     /// For each type of an imported function, its wasm-to-host trampoline
     /// (an index into `trampolines`).
     pub wasm_to_array: BTreeMap<TypeIndex, usize>,
-}
-
-/// Which machine to compile for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// The machine this process runs on, with its CPU features.
-    Host,
-    /// A target triple such as `aarch64-unknown-linux-gnu`, with baseline
-    /// CPU features.
-    Triple(String),
+    /// The machine and CPU features the code needs.
+    pub target: CodeTarget,
 }
 
 /// A configured compiler for one target.
@@ -238,7 +231,25 @@ impl Compiler {
             trampolines,
             array_to_wasm,
             wasm_to_array,
+            target: self.code_target(),
         })
+    }
+
+    /// The machine this compiler's code is for: its triple and the CPU
+    /// features code may use.
+    pub fn code_target(&self) -> CodeTarget {
+        CodeTarget::of_isa(&*self.isa)
+    }
+
+    /// Checks that code compiled for `target` can run where this compiler's
+    /// code runs: the same triple, and no CPU feature this one lacks.
+    ///
+    /// # Errors
+    ///
+    /// [`CompileError::Target`], naming the triple or the first missing
+    /// feature.
+    pub fn check_compatible(&self, target: &CodeTarget) -> CompileResult<()> {
+        self.code_target().check_runs(target)
     }
 
     /// Translates and optimises every defined function, returning each one's
@@ -485,11 +496,13 @@ pub fn compile_for_host(wasm: &[u8], features: WasmFeatures) -> CompileResult<Co
     Compiler::new(&Target::Host, Tunables::default(), features)?.compile(wasm)
 }
 
-/// The default feature set: WebAssembly 2.0 without SIMD, which cljit does
-/// not compile yet.
+/// The default feature set: WebAssembly 2.0 (SIMD included) and relaxed
+/// SIMD, as wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
-    (WasmFeatures::WASM2 | WasmFeatures::CALL_INDIRECT_OVERLONG | WasmFeatures::BULK_MEMORY_OPT)
-        & !WasmFeatures::SIMD
+    WasmFeatures::WASM2
+        | WasmFeatures::CALL_INDIRECT_OVERLONG
+        | WasmFeatures::BULK_MEMORY_OPT
+        | WasmFeatures::RELAXED_SIMD
 }
 
 /// The features cljit can compile; enabling anything else is refused.

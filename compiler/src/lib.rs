@@ -23,18 +23,20 @@ mod compile;
 mod error;
 pub mod indices;
 mod module_info;
+mod target;
 mod trampolines;
 mod translate;
 pub mod types;
 
 pub use compile::{
-    CompiledFunction, CompiledModule, Compiler, RelocTarget, Relocation, Target, compile_for_host,
+    CompiledFunction, CompiledModule, Compiler, RelocTarget, Relocation, compile_for_host,
     default_features, supported_features,
 };
 pub use error::{CompileError, CompileResult};
 pub use module_info::{
     DataSegment, ElementItems, ElementSegment, Export, Import, ModuleInfo, SegmentMode,
 };
+pub use target::{CodeTarget, Target};
 
 /// Re-exported so the runtime and embedders name the same feature set.
 pub use wasmparser::WasmFeatures;

@@ -33,6 +33,11 @@ pub struct Tunables {
     pub opt_level: OptLevel,
     /// Run Cranelift's IR verifier on every function (slow; for debugging).
     pub debug_verifier: bool,
+    /// Lower relaxed SIMD operators to their deterministic forms (the
+    /// results of the matching non-relaxed operators, and fused
+    /// multiply-add), the same on every machine, instead of the fastest
+    /// instruction of the target.
+    pub relaxed_simd_deterministic: bool,
 }
 
 impl Default for Tunables {
@@ -42,6 +47,7 @@ impl Default for Tunables {
             memory_guard_size: 2 << 30,
             opt_level: OptLevel::Speed,
             debug_verifier: cfg!(debug_assertions),
+            relaxed_simd_deterministic: false,
         }
     }
 }

@@ -13,6 +13,22 @@ use crate::error::unsupported;
 use crate::indices::GlobalIndex;
 use crate::types::ValType;
 
+/// Flags for accessing a global: it cannot trap; an immutable one can be
+/// read once and moved. A `v128` global's 16 bytes are only promised byte
+/// alignment, so its accesses do not claim alignment (an aligned vector
+/// access may be folded into an instruction that faults when misaligned).
+fn global_flags(mutable: bool, ty: ValType) -> MemFlagsData {
+    match (mutable, ty) {
+        (true, ValType::V128) => MemFlagsData::new().with_notrap(),
+        (false, ValType::V128) => MemFlagsData::new()
+            .with_notrap()
+            .with_readonly()
+            .with_can_move(),
+        (true, _) => MemFlagsData::trusted(),
+        (false, _) => pure_flags(),
+    }
+}
+
 impl FuncTranslator<'_, '_> {
     pub(crate) fn visit_local_get(&mut self, local_index: u32) -> TResult {
         let v = self.builder.use_var(self.locals[local_index as usize]);
@@ -35,15 +51,8 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn visit_global_get(&mut self, global_index: u32) -> TResult {
         let index = GlobalIndex::from_u32(global_index);
         let ty = self.info.globals[index];
-        if ty.content == ValType::V128 {
-            return Err(unsupported(None, "SIMD (v128 globals)"));
-        }
         let (base, offset) = self.global_address(index);
-        let flags = if ty.mutable {
-            MemFlagsData::trusted()
-        } else {
-            pure_flags()
-        };
+        let flags = global_flags(ty.mutable, ty.content);
         let ir_ty = ir_type(ty.content, self.pointer_type);
         let v = self
             .builder
@@ -57,9 +66,8 @@ impl FuncTranslator<'_, '_> {
         let index = GlobalIndex::from_u32(global_index);
         let v = self.pop();
         let (base, offset) = self.global_address(index);
-        self.builder
-            .ins()
-            .store(MemFlagsData::trusted(), v, base, offset32(offset));
+        let flags = global_flags(true, self.info.globals[index].content);
+        self.builder.ins().store(flags, v, base, offset32(offset));
         Ok(())
     }
 

@@ -13,12 +13,12 @@ use crate::abi::Builtin;
 use crate::indices::MemoryIndex;
 
 /// Flags for a guest memory access: may trap (out of bounds), little-endian.
-fn heap_flags() -> MemFlagsData {
+pub(crate) fn heap_flags() -> MemFlagsData {
     MemFlagsData::new().with_endianness(ir::Endianness::Little)
 }
 
 /// The memory a `memarg` addresses; GC array accesses are not supported.
-fn memory_of(memarg: &MemArg) -> crate::error::CompileResult<MemoryIndex> {
+pub(crate) fn memory_of(memarg: &MemArg) -> crate::error::CompileResult<MemoryIndex> {
     match memarg.target {
         MemArgTarget::Memory(index) => Ok(MemoryIndex::from_u32(index)),
         MemArgTarget::Array(_) => Err(crate::error::unsupported(None, "GC array accesses")),

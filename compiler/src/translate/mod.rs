@@ -5,7 +5,7 @@
 //!                        └──► FuncTranslator::visit_*     reachable ones (+ control)
 //!                                   │
 //!                  control.rs  locals.rs  memory.rs  numeric.rs
-//!                  conversions.rs  tables.rs  calls.rs
+//!                  conversions.rs  tables.rs  calls.rs  simd/
 //!                                   │
 //!                           env.rs (everything that touches the VMContext)
 //! ```
@@ -25,6 +25,7 @@ mod env;
 mod locals;
 mod memory;
 mod numeric;
+mod simd;
 mod tables;
 
 use cranelift_codegen::ir::{self, Block, InstBuilder, SourceLoc, UserFuncName, Value};
@@ -164,13 +165,14 @@ pub(crate) fn translate_function(
         let wasm_ty = reader.read()?;
         validator.define_locals(offset, count, wasm_ty)?;
         let ty = val_type(wasm_ty, offset)?;
-        if ty == ValType::V128 {
-            return Err(unsupported(Some(offset), "SIMD (v128 locals)"));
-        }
         let ir_ty = ir_type(ty, pointer_type);
         let zero = match ty {
             ValType::F32 => builder.ins().f32const(0.0),
             ValType::F64 => builder.ins().f64const(0.0),
+            ValType::V128 => {
+                let zero = builder.func.dfg.constants.insert(vec![0u8; 16].into());
+                builder.ins().vconst(ir_ty, zero)
+            }
             _ => builder.ins().iconst(ir_ty, 0),
         };
         for _ in 0..count {
@@ -259,6 +261,8 @@ macro_rules! translate_op {
     (saturating_float_to_int $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (bulk_memory $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (reference_types $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    (simd $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    (relaxed_simd $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     // Everything else is refused (validation normally refuses it first,
     // since those features are never enabled).
     ($proposal:ident $this:ident $op:ident $visit:ident $($arg:ident)*) => {{
@@ -290,16 +294,35 @@ macro_rules! define_visitor {
     };
 }
 
+/// As `define_visitor`, for the operators of `VisitSimdOperator` (which
+/// the validator checks through its SIMD visitor).
+macro_rules! define_simd_visitor {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                self.validator
+                    .simd_visitor(self.offset)
+                    .$visit($($($arg.clone()),*)?)?;
+                translate_op!($proposal self $op $visit $($($arg)*)?)
+            }
+        )*
+    };
+}
+
 impl<'a> VisitOperator<'a> for Visitor<'_, '_, '_> {
     type Output = TResult;
 
     fn simd_visitor(
         &mut self,
     ) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = TResult>> {
-        None
+        Some(self)
     }
 
     wasmparser::for_each_visit_operator!(define_visitor);
+}
+
+impl<'a> wasmparser::VisitSimdOperator<'a> for Visitor<'_, '_, '_> {
+    wasmparser::for_each_visit_simd_operator!(define_simd_visitor);
 }
 
 /// Emits `return` of the top `n` values (used by `return` and the body's end).
