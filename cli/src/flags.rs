@@ -10,8 +10,9 @@ pub struct CommonOptions {
     /// WebAssembly features and limits, comma-separated or repeated:
     /// `NAME[=y|n]` toggles a proposal (bulk-memory, multi-value,
     /// reference-types, sign-extension, saturating-float-to-int,
-    /// mutable-global, simd, ...); `max-wasm-stack=BYTES` sets the stack
-    /// budget.
+    /// mutable-global, simd, relaxed-simd, ...); `max-wasm-stack=BYTES` sets
+    /// the stack budget; `relaxed-simd-deterministic[=y|n]` gives relaxed
+    /// SIMD operators the same results on every machine.
     #[arg(short = 'W', value_name = "KEY[=VAL]")]
     pub wasm: Vec<String>,
 
@@ -76,6 +77,9 @@ impl CommonOptions {
                     let bytes = parse_bytes(key, value)?;
                     config.max_wasm_stack(usize::try_from(bytes).context("stack size too large")?);
                 }
+                "relaxed-simd-deterministic" => {
+                    config.relaxed_simd_deterministic(parse_bool(key, value)?);
+                }
                 _ => {
                     let enable = parse_bool(key, value)?;
                     config
@@ -108,8 +112,54 @@ impl CommonOptions {
     }
 }
 
+/// What the validator calls each proposal cljit can toggle (its words in
+/// "... support is not enabled"), and the `-W` name that enables it. Longer
+/// descriptions come first: "relaxed SIMD" ends in "SIMD".
+const DISABLED_FEATURES: &[(&str, &str)] = &[
+    (
+        "saturating float to int conversions",
+        "saturating-float-to-int",
+    ),
+    ("sign extension operations", "sign-extension"),
+    ("reference types", "reference-types"),
+    ("mutable global", "mutable-global"),
+    ("relaxed SIMD", "relaxed-simd"),
+    ("bulk memory", "bulk-memory"),
+    ("SIMD", "simd"),
+];
+
+/// A hint for an error that says a module uses a proposal that was turned
+/// off, naming the `-W` option that turns it back on.
+pub fn disabled_feature_hint(message: &str) -> Option<String> {
+    let at = message.find(" support is not enabled")?;
+    let before = &message[..at];
+    DISABLED_FEATURES
+        .iter()
+        .find(|(desc, _)| before.ends_with(desc))
+        .map(|(desc, name)| {
+            format!("the module uses {desc}, which is disabled; `-W {name}=y` enables it")
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hints_name_the_disabled_feature() {
+        let hint =
+            disabled_feature_hint("invalid wasm at offset 0x1ab: SIMD support is not enabled");
+        assert_eq!(
+            hint.as_deref(),
+            Some("the module uses SIMD, which is disabled; `-W simd=y` enables it")
+        );
+        let hint = disabled_feature_hint("at 0x2: relaxed SIMD support is not enabled").unwrap();
+        assert!(hint.contains("`-W relaxed-simd=y`"), "{hint}");
+        assert_eq!(
+            disabled_feature_hint("threads support is not enabled"),
+            None
+        );
+        assert_eq!(disabled_feature_hint("type mismatch"), None);
+    }
+
     use super::*;
 
     #[test]

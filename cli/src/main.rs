@@ -60,6 +60,12 @@ fn report(error: &anyhow::Error) {
             }
         }
     }
+    if let Some(hint) = error
+        .chain()
+        .find_map(|c| cljit_cli::flags::disabled_feature_hint(&c.to_string()))
+    {
+        text.push_str(&format!("\nnote: {hint}\n"));
+    }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow, bail};
 use cljit::{Config, Engine, Error, ExternRef, Instance, Linker, Module, Store, Trap, Val};
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::{
@@ -332,6 +332,7 @@ impl WastContext {
             WastArgCore::I64(v) => Val::I64(*v),
             WastArgCore::F32(v) => Val::F32(v.bits),
             WastArgCore::F64(v) => Val::F64(v.bits),
+            WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
             WastArgCore::RefNull(HeapType::Abstract {
                 ty: AbstractHeapType::Func,
                 ..
@@ -374,16 +375,9 @@ impl WastContext {
         Ok(match (value, expected) {
             (Val::I32(a), WastRetCore::I32(b)) => a == b,
             (Val::I64(a), WastRetCore::I64(b)) => a == b,
-            (Val::F32(a), WastRetCore::F32(p)) => match p {
-                NanPattern::CanonicalNan => a & 0x7fff_ffff == 0x7fc0_0000,
-                NanPattern::ArithmeticNan => a & 0x7fc0_0000 == 0x7fc0_0000,
-                NanPattern::Value(b) => *a == b.bits,
-            },
-            (Val::F64(a), WastRetCore::F64(p)) => match p {
-                NanPattern::CanonicalNan => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-                NanPattern::ArithmeticNan => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-                NanPattern::Value(b) => *a == b.bits,
-            },
+            (Val::F32(a), WastRetCore::F32(p)) => f32_matches(*a, p),
+            (Val::F64(a), WastRetCore::F64(p)) => f64_matches(*a, p),
+            (Val::V128(a), WastRetCore::V128(p)) => v128_matches(*a, p),
             (Val::FuncRef(f), WastRetCore::RefNull(_)) => f.is_none(),
             (Val::ExternRef(e), WastRetCore::RefNull(_)) => e.is_none(),
             (Val::FuncRef(f), WastRetCore::RefFunc(None)) => f.is_some(),
@@ -402,6 +396,44 @@ impl WastContext {
             }
             _ => false,
         })
+    }
+}
+
+/// Whether the bits of an `f32` match a pattern: a value (bit for bit), or
+/// a canonical or arithmetic NaN of either sign.
+fn f32_matches(bits: u32, pattern: &NanPattern<wast::token::F32>) -> bool {
+    match pattern {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => bits & 0x7fc0_0000 == 0x7fc0_0000,
+        NanPattern::Value(b) => bits == b.bits,
+    }
+}
+
+/// As [`f32_matches`], for `f64`.
+fn f64_matches(bits: u64, pattern: &NanPattern<wast::token::F64>) -> bool {
+    match pattern {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        NanPattern::Value(b) => bits == b.bits,
+    }
+}
+
+/// Whether a `v128` matches a pattern lane by lane; float lanes may each be
+/// a NaN pattern.
+fn v128_matches(value: u128, pattern: &V128Pattern) -> bool {
+    let bytes = value.to_le_bytes();
+    let lane = |i: usize, width: usize| -> u64 {
+        let mut b = [0u8; 8];
+        b[..width].copy_from_slice(&bytes[i * width..(i + 1) * width]);
+        u64::from_le_bytes(b)
+    };
+    match pattern {
+        V128Pattern::I8x16(l) => (0..16).all(|i| lane(i, 1) as u8 == l[i] as u8),
+        V128Pattern::I16x8(l) => (0..8).all(|i| lane(i, 2) as u16 == l[i] as u16),
+        V128Pattern::I32x4(l) => (0..4).all(|i| lane(i, 4) as u32 == l[i] as u32),
+        V128Pattern::I64x2(l) => (0..2).all(|i| lane(i, 8) == l[i] as u64),
+        V128Pattern::F32x4(l) => (0..4).all(|i| f32_matches(lane(i, 4) as u32, &l[i])),
+        V128Pattern::F64x2(l) => (0..2).all(|i| f64_matches(lane(i, 8), &l[i])),
     }
 }
 

@@ -49,7 +49,8 @@ pub const FEATURE_NAMES: &[(&str, WasmFeatures)] = &[
 ];
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, 4 GiB
+    /// The default configuration: WebAssembly 2.0 with SIMD and relaxed
+    /// SIMD, 4 GiB
     /// reservation plus 2 GiB guard per memory, 512 KiB of wasm stack.
     pub fn new() -> Config {
         Config::default()
@@ -57,7 +58,8 @@ impl Config {
 
     /// Enables or disables a wasm proposal by its name (see
     /// [`FEATURE_NAMES`]). Proposals cljit cannot compile are refused when
-    /// the engine is created.
+    /// the engine is created. Disabling `simd` also disables `relaxed-simd`,
+    /// which builds on it.
     ///
     /// # Errors
     ///
@@ -68,7 +70,18 @@ impl Config {
             .find(|(n, _)| *n == name)
             .ok_or_else(|| format!("unknown wasm feature `{name}`"))?;
         self.features.set(*feature, enable);
+        if *feature == WasmFeatures::SIMD && !enable {
+            self.features.remove(WasmFeatures::RELAXED_SIMD);
+        }
         Ok(self)
+    }
+
+    /// Lowers relaxed SIMD operators to deterministic forms that give the
+    /// same results on every machine, instead of the fastest instruction of
+    /// the host (see the table in the compiler's `translate/simd/relaxed.rs`).
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Config {
+        self.tunables.relaxed_simd_deterministic = enable;
+        self
     }
 
     /// Replaces the whole feature set.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cljit_compiler::types::FuncType;
-use cljit_compiler::{Compiler, supported_features};
+use cljit_compiler::{Compiler, WasmFeatures, supported_features};
 
 use crate::code_memory::{CodeItem, CodeMemory};
 use crate::config::{Config, FEATURE_NAMES};
@@ -66,6 +66,13 @@ impl Engine {
             return Err(Error::msg(format!(
                 "wasm feature not supported by cljit yet: {names}"
             )));
+        }
+        if config.features.contains(WasmFeatures::RELAXED_SIMD)
+            && !config.features.contains(WasmFeatures::SIMD)
+        {
+            return Err(Error::msg(
+                "the relaxed-simd feature needs simd, which is disabled",
+            ));
         }
         let compiler = Compiler::new(&config.target, config.tunables, config.features)?;
         signals::install_handlers();

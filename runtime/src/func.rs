@@ -26,7 +26,7 @@ use crate::store::{
     AsContext, AsContextMut, StoreContext, StoreContextMut, StoreId, StoreInner, StoreOpaque,
 };
 use crate::traps;
-use crate::values::{Val, ValRaw};
+use crate::values::{V128, Val, ValRaw};
 use crate::vm::vmcontext::{VmFuncRef, VmHostFuncHeader, vmctx_read_ptr};
 
 /// A function, in wasm or on the host, owned by a store.
@@ -529,6 +529,18 @@ impl WasmTy for f64 {
     }
     fn into_raw(self) -> ValRaw {
         ValRaw::i64(self.to_bits() as i64)
+    }
+}
+
+impl WasmTy for V128 {
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    fn from_raw(raw: ValRaw) -> Self {
+        V128::from(raw.get_v128())
+    }
+    fn into_raw(self) -> ValRaw {
+        ValRaw::v128(self.as_u128())
     }
 }
 

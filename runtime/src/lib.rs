@@ -53,4 +53,4 @@ pub use instance::Instance;
 pub use linker::Linker;
 pub use module::{ExternType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
-pub use values::{ExternRef, Ref, Val, ValRaw};
+pub use values::{ExternRef, Ref, V128, Val, ValRaw};

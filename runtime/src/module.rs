@@ -116,6 +116,7 @@ impl Module {
 
     /// Loads compiled code into executable memory.
     fn load(engine: &Engine, compiled: CompiledModule) -> Result<Module> {
+        engine.compiler().check_compatible(&compiled.target)?;
         let info = Arc::new(compiled.info);
         let mut items = Vec::with_capacity(compiled.functions.len() + compiled.trampolines.len());
         for (def, f) in compiled.functions.iter() {

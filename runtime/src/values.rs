@@ -90,6 +90,14 @@ impl Val {
         }
     }
 
+    /// The `v128`, if this is one (lane 0 in the low bits).
+    pub fn v128(&self) -> Option<u128> {
+        match self {
+            Val::V128(v) => Some(*v),
+            _ => None,
+        }
+    }
+
     /// Encodes the value into a raw slot, checking it belongs to `store`.
     pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
         Ok(match self {
@@ -346,6 +354,41 @@ impl ExternRef {
             return Err(Error::msg("externref used with the wrong store"));
         }
         Ok(self.ptr.as_ptr() as usize)
+    }
+}
+
+/// A `v128` for typed functions ([`TypedFunc`](crate::TypedFunc),
+/// [`Func::wrap`](crate::Func::wrap)): 16 bytes, lane 0 in the low bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct V128(u128);
+
+impl V128 {
+    /// The value as a 128-bit integer (little-endian lanes).
+    pub fn as_u128(self) -> u128 {
+        self.0
+    }
+
+    /// The 16 bytes in memory order.
+    pub fn to_le_bytes(self) -> [u8; 16] {
+        self.0.to_le_bytes()
+    }
+}
+
+impl From<u128> for V128 {
+    fn from(v: u128) -> V128 {
+        V128(v)
+    }
+}
+
+impl From<[u8; 16]> for V128 {
+    fn from(bytes: [u8; 16]) -> V128 {
+        V128(u128::from_le_bytes(bytes))
+    }
+}
+
+impl From<V128> for Val {
+    fn from(v: V128) -> Val {
+        Val::V128(v.0)
     }
 }
 
