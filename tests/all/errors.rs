@@ -1,6 +1,6 @@
 //! Clear errors for bad modules, bad links and bad calls.
 
-use cljit::{Config, Engine, ErrorKind, Instance, Linker, Module, Store, Val};
+use cljit::{Config, Engine, ErrorKind, Instance, Linker, Module, Store, Val, WasmFeatures};
 
 use crate::{engine, instantiate};
 
@@ -33,19 +33,51 @@ fn invalid_and_malformed_modules_report_offsets() {
 #[test]
 fn unsupported_features_are_refused_clearly() {
     let mut config = Config::new();
-    config.wasm_feature("simd", true).unwrap();
+    config.wasm_feature("threads", true).unwrap();
     let error = Engine::new(&config).unwrap_err();
     assert!(
         error
             .to_string()
-            .contains("not supported by cljit yet: simd"),
+            .contains("not supported by cljit yet: threads"),
         "{error}"
     );
     assert!(Config::new().wasm_feature("teleportation", true).is_err());
 
-    // With SIMD disabled a v128 module does not validate.
-    let error = Module::new(&engine(false), "(module (func (param v128)))").unwrap_err();
+    // SIMD is on by default; turned off, a v128 module does not validate,
+    // and relaxed SIMD goes with it.
+    let mut config = Config::new();
+    config.wasm_feature("simd", false).unwrap();
+    assert!(!config.features().contains(WasmFeatures::RELAXED_SIMD));
+    let no_simd = Engine::new(&config).unwrap();
+    let error = Module::new(&no_simd, "(module (func (param v128)))").unwrap_err();
     assert!(error.to_string().contains("invalid wasm"), "{error}");
+    let error = Module::new(
+        &no_simd,
+        "(module (func (result i32) (i32x4.extract_lane 0 (v128.const i64x2 1 2))))",
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("SIMD support is not enabled"),
+        "{error}"
+    );
+    // Relaxed SIMD without SIMD is a contradiction, refused up front.
+    config.wasm_feature("relaxed-simd", true).unwrap();
+    let error = Engine::new(&config).unwrap_err();
+    assert!(error.to_string().contains("relaxed-simd"), "{error}");
+    // Relaxed SIMD alone can be turned off.
+    let mut config = Config::new();
+    config.wasm_feature("relaxed-simd", false).unwrap();
+    let no_relaxed = Engine::new(&config).unwrap();
+    let relaxed = "(module (func (param v128 v128) (result v128) \
+                   (f32x4.relaxed_min (local.get 0) (local.get 1))))";
+    let error = Module::new(&no_relaxed, relaxed).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("relaxed SIMD support is not enabled"),
+        "{error}"
+    );
+    Module::new(&engine(false), relaxed).unwrap();
 
     // Features can be turned off: bulk memory then no longer validates.
     let mut config = Config::new();

@@ -8,6 +8,7 @@ mod errors;
 mod host;
 mod memory;
 mod parallel;
+mod simd;
 mod traps;
 mod wasi;
 

@@ -29,23 +29,31 @@ pub fn wat(name: &str) -> PathBuf {
 /// the toolchain is missing or the build fails; `scripts/test` installs the
 /// toolchain from Debian's packages.
 pub fn program(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    build_wasm(&sources().join("c").join(format!("{name}.c")), &[])
+}
+
+/// Builds the C source `src` for wasm32-wasi with clang and `flags` (once
+/// per test run and source), with the source's directory on the include
+/// path, and returns the module's path.
+pub fn build_wasm(src: &Path, flags: &[&str]) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = built.get(name) {
+    if let Some(path) = built.get(src) {
         return path.clone();
     }
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi-programs");
     std::fs::create_dir_all(&out_dir).unwrap();
-    let out = out_dir.join(format!("{name}.wasm"));
-    let src = sources().join("c").join(format!("{name}.c"));
+    let stem = src.file_stem().unwrap().to_string_lossy();
+    let out = out_dir.join(format!("{stem}.wasm"));
     assert!(src.exists(), "no test program {}", src.display());
     let cc = std::env::var("CLJIT_WASI_CC").unwrap_or_else(|_| "clang".to_string());
     let result = Command::new(&cc)
         .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror"])
+        .args(flags)
         .arg("-I")
-        .arg(sources().join("c"))
-        .arg(&src)
+        .arg(src.parent().unwrap())
+        .arg(src)
         .arg("-o")
         .arg(&out)
         .output()
@@ -62,7 +70,7 @@ pub fn program(name: &str) -> PathBuf {
         src.display(),
         String::from_utf8_lossy(&result.stderr)
     );
-    built.insert(name.to_string(), out.clone());
+    built.insert(src.to_path_buf(), out.clone());
     out
 }
 
