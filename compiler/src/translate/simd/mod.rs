@@ -25,7 +25,9 @@
 //! comparisons, bitwise operators, reductions), `convert.rs` (widening,
 //! narrowing, conversions, dot products), `relaxed.rs` (relaxed SIMD).
 
-use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::ir::{
+    self, InstBuilder, MemFlagsData, Opcode, Type, Value, ValueDef, types,
+};
 
 use super::FuncTranslator;
 
@@ -70,16 +72,25 @@ mod memory;
 mod relaxed;
 
 impl FuncTranslator<'_, '_> {
-    /// Reinterprets vector `v` as shape `ty` (no code when it already is).
+    /// Reinterprets vector `v` as shape `ty` (no code when it already is,
+    /// and no chain of bitcasts when `v` is itself a bitcast of a `ty`).
     pub(crate) fn as_vec(&mut self, v: Value, ty: Type) -> Value {
-        if self.builder.func.dfg.value_type(v) == ty {
-            v
-        } else {
-            // Lane-shape changes need an explicit byte order; wasm's is
-            // little-endian.
-            let flags = MemFlagsData::new().with_endianness(ir::Endianness::Little);
-            self.builder.ins().bitcast(ty, flags, v)
+        let dfg = &self.builder.func.dfg;
+        if dfg.value_type(v) == ty {
+            return v;
         }
+        if let ValueDef::Result(inst, _) = dfg.value_def(v)
+            && dfg.insts[inst].opcode() == Opcode::Bitcast
+        {
+            let source = dfg.inst_args(inst)[0];
+            if dfg.value_type(source) == ty {
+                return source;
+            }
+        }
+        // Lane-shape changes need an explicit byte order; wasm's is
+        // little-endian.
+        let flags = MemFlagsData::new().with_endianness(ir::Endianness::Little);
+        self.builder.ins().bitcast(ty, flags, v)
     }
 
     /// Pops a `v128` as a vector of shape `ty`.
