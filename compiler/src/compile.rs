@@ -95,6 +95,8 @@ pub struct Compiler {
     isa: OwnedTargetIsa,
     tunables: Tunables,
     features: WasmFeatures,
+    /// The ISA's triple and features, worked out once.
+    code_target: CodeTarget,
 }
 
 impl std::fmt::Debug for Compiler {
@@ -155,10 +157,12 @@ impl Compiler {
         let isa = isa_builder
             .finish(settings::Flags::new(b))
             .map_err(|e| CompileError::Target(e.to_string()))?;
+        let code_target = CodeTarget::of_isa(&*isa);
         Ok(Compiler {
             isa,
             tunables,
             features,
+            code_target,
         })
     }
 
@@ -231,14 +235,14 @@ impl Compiler {
             trampolines,
             array_to_wasm,
             wasm_to_array,
-            target: self.code_target(),
+            target: self.code_target.clone(),
         })
     }
 
     /// The machine this compiler's code is for: its triple and the CPU
     /// features code may use.
-    pub fn code_target(&self) -> CodeTarget {
-        CodeTarget::of_isa(&*self.isa)
+    pub fn code_target(&self) -> &CodeTarget {
+        &self.code_target
     }
 
     /// Checks that code compiled for `target` can run where this compiler's
@@ -249,7 +253,7 @@ impl Compiler {
     /// [`CompileError::Target`], naming the triple or the first missing
     /// feature.
     pub fn check_compatible(&self, target: &CodeTarget) -> CompileResult<()> {
-        self.code_target().check_runs(target)
+        self.code_target.check_runs(target)
     }
 
     /// Translates and optimises every defined function, returning each one's

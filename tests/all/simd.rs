@@ -401,7 +401,7 @@ fn compiled_modules_record_their_cpu_features() {
     let wasm = wat::parse_str("(module (func (param v128) (result v128) (local.get 0)))").unwrap();
     let compiler = Compiler::new(&Target::Host, Tunables::default(), default_features()).unwrap();
     let compiled = compiler.compile(&wasm).unwrap();
-    assert_eq!(compiled.target, compiler.code_target());
+    assert_eq!(&compiled.target, compiler.code_target());
     assert!(compiled.target.triple.contains(std::env::consts::ARCH));
     if cfg!(target_arch = "x86_64") {
         for (cpu, flag) in [
