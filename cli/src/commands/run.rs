@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
 use cljit::wasi::{DirAccess, WasiCtx, WasiCtxBuilder};
@@ -141,9 +142,11 @@ impl RunCommand {
             .split_first()
             .ok_or_else(|| anyhow!("no module to run"))?;
         let module_path = PathBuf::from(module_path);
+        let mut timings = Timings::from_env();
         let engine = Engine::new(&self.common.config()?)?;
         let module = Module::from_file(&engine, &module_path)
             .with_context(|| format!("failed to compile `{}`", module_path.display()))?;
+        timings.mark("compile");
         let wasi = self.wasi(&module_path, args)?;
         let mut store = Store::new(&engine, wasi);
         let mut linker = Linker::new(&engine);
@@ -161,6 +164,7 @@ impl RunCommand {
         let instance = linker
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate `{}`", module_path.display()))?;
+        timings.mark("instantiate");
 
         match &self.invoke {
             Some(name) => {
@@ -201,6 +205,49 @@ impl RunCommand {
             }
         }
         Ok(())
+    }
+}
+
+/// Phase times of one run, printed to stderr as `cljit-timings:
+/// compile_us=N instantiate_us=N run_us=N` when the environment variable
+/// `CLJIT_TIMINGS` is set (the benchmark harness reads them). Printed on
+/// drop, so a run that ends in `proc_exit` or a trap still reports.
+struct Timings {
+    enabled: bool,
+    last: Instant,
+    phases: Vec<(&'static str, u128)>,
+}
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings {
+            enabled: std::env::var_os("CLJIT_TIMINGS").is_some(),
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    /// Ends the phase `name` now.
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases
+            .push((name, now.duration_since(self.last).as_micros()));
+        self.last = now;
+    }
+}
+
+impl Drop for Timings {
+    fn drop(&mut self) {
+        if !self.enabled {
+            return;
+        }
+        self.mark("run");
+        let line: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(name, us)| format!("{name}_us={us}"))
+            .collect();
+        let _ = writeln!(std::io::stderr(), "cljit-timings: {}", line.join(" "));
     }
 }
 
