@@ -479,7 +479,14 @@ impl Compiler {
 
         Ok(CompiledFunction {
             body: code.code_buffer().to_vec(),
-            alignment: code.buffer.alignment,
+            // The target's preferred function alignment (32 bytes on
+            // x86-64), not just what the code needs: where a hot loop falls
+            // relative to fetch blocks costs up to 20% on call-heavy code
+            // (measured on fib: see benches/).
+            alignment: code
+                .buffer
+                .alignment
+                .max(self.isa.function_alignment().preferred),
             relocations,
             traps,
             address_map,
