@@ -21,7 +21,4 @@ if (env.BENCH_TIMINGS) {
   const us = (a, b) => Math.round((b - a) * 1000);
   stderr.write(`node-timings: compile_us=${us(t0, t1)} instantiate_us=${us(t1, t2)} run_us=${us(t2, t3)}\n`);
 }
-// node 20 can crash in its exit-time clean-up after a wasm memory has grown
-// past about 32 MiB; leaving without that clean-up avoids it (all output is
-// written synchronously by then).
-process.reallyExit(code);
+process.exitCode = code;
