@@ -358,3 +358,46 @@ fn invoke_passes_and_prints_v128() {
     let o = cljit(&["run", "--invoke", "swap", path, &"f".repeat(33)]);
     assert_error(&o, 1, "not a valid v128");
 }
+
+#[test]
+fn timings_are_reported_when_asked() {
+    let timed = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cljit"))
+            .args(args)
+            .current_dir(repo())
+            .env("CLJIT_TIMINGS", "1")
+            .output()
+            .expect("cljit runs")
+    };
+    let phases = |o: &Output| -> Vec<(String, u64)> {
+        let err = stderr(o);
+        let line = err
+            .lines()
+            .find_map(|l| l.strip_prefix("cljit-timings: "))
+            .unwrap_or_else(|| panic!("no timings in: {err}"));
+        line.split(' ')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect()
+    };
+    let o = timed(&["run", "examples/hello.wat"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "Hello, world!\n");
+    let names: Vec<String> = phases(&o).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names, ["compile_us", "instantiate_us", "run_us"]);
+    // A program that ends with proc_exit still reports.
+    let exit = temp_file(
+        "exit7.wat",
+        br#"(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (func (export "_start") (call $exit (i32.const 7))))"#,
+    );
+    let o = timed(&["run", exit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(phases(&o).len(), 3);
+    // Without the variable, nothing is printed.
+    let o = cljit(&["run", "examples/hello.wat"]);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
