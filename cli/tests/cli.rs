@@ -401,3 +401,35 @@ fn timings_are_reported_when_asked() {
     let o = cljit(&["run", "examples/hello.wat"]);
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+#[test]
+fn profile_perfmap_names_jit_functions() {
+    let child = Command::new(env!("CARGO_BIN_EXE_cljit"))
+        .args([
+            "run",
+            "--profile",
+            "perfmap",
+            "--invoke",
+            "fib",
+            "examples/fib.wat",
+            "10",
+        ])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cljit runs");
+    let map = PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&o), "55\n", "{}", stderr(&o));
+    let text = std::fs::read_to_string(&map).expect("the perf map was written");
+    let _ = std::fs::remove_file(&map);
+    let fib = text
+        .lines()
+        .find(|l| l.ends_with("::fib"))
+        .unwrap_or_else(|| panic!("no fib in:\n{text}"));
+    let fields: Vec<&str> = fib.split(' ').collect();
+    assert_eq!(fields.len(), 3, "{fib}");
+    assert!(u64::from_str_radix(fields[0], 16).unwrap() > 0, "{fib}");
+    assert!(u64::from_str_radix(fields[1], 16).unwrap() > 0, "{fib}");
+}

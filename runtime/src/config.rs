@@ -11,6 +11,7 @@ pub struct Config {
     pub(crate) features: WasmFeatures,
     pub(crate) max_wasm_stack: usize,
     pub(crate) target: Target,
+    pub(crate) perfmap: bool,
 }
 
 impl Default for Config {
@@ -20,6 +21,7 @@ impl Default for Config {
             features: default_features(),
             max_wasm_stack: 512 * 1024,
             target: Target::Host,
+            perfmap: false,
         }
     }
 }
@@ -126,6 +128,14 @@ impl Config {
     /// Runs Cranelift's IR verifier on every function (slow).
     pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Config {
         self.tunables.debug_verifier = enable;
+        self
+    }
+
+    /// Writes the address, size and name of every compiled function to
+    /// `/tmp/perf-<pid>.map` as modules load, so `perf report` can name JIT
+    /// code (wasmtime's `--profile perfmap`).
+    pub fn profile_perfmap(&mut self, enable: bool) -> &mut Config {
+        self.perfmap = enable;
         self
     }
 

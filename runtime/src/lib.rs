@@ -29,6 +29,7 @@ mod libcalls;
 mod linker;
 mod memory;
 mod module;
+mod perfmap;
 mod signatures;
 mod store;
 mod sys;

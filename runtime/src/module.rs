@@ -138,6 +138,9 @@ impl Module {
             Some(Arc::clone(&info)),
             move |f| resolve_info.defined_func_index(f).map(|d| d.index()),
         )?;
+        if engine.config().perfmap {
+            crate::perfmap::record(&info, &items, &addresses);
+        }
         let num_defined = compiled.functions.len();
         let mut functions = PrimaryMap::with_capacity(num_defined);
         for &address in &addresses[..num_defined] {

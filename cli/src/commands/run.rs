@@ -58,6 +58,11 @@ pub struct RunCommand {
     #[arg(long, value_name = "ADDR")]
     tcplisten: Vec<String>,
 
+    /// Profiling support: `perfmap` writes `/tmp/perf-<pid>.map` so that
+    /// `perf record` + `perf report` name the JIT-compiled functions.
+    #[arg(long, value_name = "STRATEGY", value_parser = ["perfmap"])]
+    profile: Option<String>,
+
     /// The module to run (binary `.wasm` or text `.wat`), then the
     /// arguments: of the program, or of the invoked function.
     #[arg(
@@ -143,7 +148,9 @@ impl RunCommand {
             .ok_or_else(|| anyhow!("no module to run"))?;
         let module_path = PathBuf::from(module_path);
         let mut timings = Timings::from_env();
-        let engine = Engine::new(&self.common.config()?)?;
+        let mut config = self.common.config()?;
+        config.profile_perfmap(self.profile.as_deref() == Some("perfmap"));
+        let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &module_path)
             .with_context(|| format!("failed to compile `{}`", module_path.display()))?;
         timings.mark("compile");
