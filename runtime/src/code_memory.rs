@@ -12,7 +12,7 @@ use cljit_compiler::cranelift_codegen::ir::Signature;
 use cljit_compiler::cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cljit_compiler::{CompiledFunction, ModuleInfo, RelocTarget};
 use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module as _, ModuleReloc, ModuleRelocTarget};
+use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc, ModuleRelocTarget};
 
 use crate::error::{Error, Result};
 use crate::traps::registry::{self, CodeInfo, CodeKind, FunctionRange};
@@ -73,10 +73,14 @@ impl CodeMemory {
         let mut jit = JITModule::new(builder);
 
         let signature = Signature::new(CallConv::SystemV);
+        // Named (uniquely), so the perf map cranelift-jit writes when run
+        // under `perf record` names them too.
         let ids = items
             .iter()
-            .map(|_| {
-                jit.declare_anonymous_function(&signature)
+            .enumerate()
+            .map(|(i, item)| {
+                let name = crate::perfmap::symbol(module.as_deref(), item.kind, i);
+                jit.declare_function(&name, Linkage::Local, &signature)
                     .map_err(|e| jit_error("declare", e))
             })
             .collect::<Result<Vec<FuncId>>>()?;

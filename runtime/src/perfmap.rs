@@ -11,6 +11,20 @@ use cljit_compiler::ModuleInfo;
 use crate::code_memory::CodeItem;
 use crate::traps::registry::CodeKind;
 
+/// The symbol of code item `i`: `wasm[MODULE]::function[N]::NAME` (the name
+/// from the name section, if any), or `wasm[MODULE]::trampoline[i]`. Unique
+/// within a module, as cranelift-jit requires.
+pub(crate) fn symbol(info: Option<&ModuleInfo>, kind: CodeKind, i: usize) -> String {
+    let module = info.and_then(|m| m.name.as_deref()).unwrap_or("module");
+    match kind {
+        CodeKind::Wasm(index) => match info.and_then(|m| m.func_name(index)) {
+            Some(name) => format!("wasm[{module}]::function[{}]::{name}", index.as_u32()),
+            None => format!("wasm[{module}]::function[{}]", index.as_u32()),
+        },
+        CodeKind::Trampoline => format!("wasm[{module}]::trampoline[{i}]"),
+    }
+}
+
 /// Serialises appends from modules loading on several threads.
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -18,16 +32,14 @@ static LOCK: Mutex<()> = Mutex::new(());
 /// not an error of the program being profiled: it is reported once on
 /// stderr and the run goes on.
 pub(crate) fn record(info: &ModuleInfo, items: &[CodeItem<'_>], addresses: &[usize]) {
-    let module = info.name.as_deref().unwrap_or("module");
+    // Under `perf record` (which sets PERF_BUILDID_DIR) cranelift-jit
+    // already writes these same entries; a second copy would only confuse.
+    if std::env::var_os("PERF_BUILDID_DIR").is_some() {
+        return;
+    }
     let mut text = String::new();
-    for (item, &start) in items.iter().zip(addresses) {
-        let name = match item.kind {
-            CodeKind::Wasm(index) => match info.func_name(index) {
-                Some(name) => format!("wasm[{module}]::{name}"),
-                None => format!("wasm[{module}]::function[{}]", index.as_u32()),
-            },
-            CodeKind::Trampoline => format!("wasm[{module}]::trampoline"),
-        };
+    for (i, (item, &start)) in items.iter().zip(addresses).enumerate() {
+        let name = symbol(Some(info), item.kind, i);
         text.push_str(&format!(
             "{start:x} {:x} {name}\n",
             item.function.body.len()
