@@ -214,15 +214,8 @@ REF_NARROW(wasm_i16x8_narrow_i32x4, 8, i16, i32, -32768, 32767)
 REF_NARROW(wasm_u16x8_narrow_i32x4, 8, u16, i32, 0, 65535)
 
 /* ---- floats ---- */
-/* wasm min/max: NaN if either is NaN; -0 is below +0. */
-REF float ref_fminf(float a, float b) {
-    if (isnan(a) || isnan(b)) return NAN;
-    if (a == 0 && b == 0) return signbit(a) ? a : b;
-    return a < b ? a : b; }
-REF float ref_fmaxf(float a, float b) {
-    if (isnan(a) || isnan(b)) return NAN;
-    if (a == 0 && b == 0) return signbit(a) ? b : a;
-    return a > b ? a : b; }
+/* wasm min/max: NaN if either is NaN; -0 is below +0. Used for f32 lanes
+ * too: promotion to double and back is exact. */
 REF double ref_fmin(double a, double b) {
     if (isnan(a) || isnan(b)) return NAN;
     if (a == 0 && b == 0) return signbit(a) ? a : b;
@@ -247,7 +240,7 @@ REF double ref_fmax(double a, double b) {
     REF_UN(wasm_##SHAPE##_floor, N, F, floor##SUF(a.F[i])) \
     REF_UN(wasm_##SHAPE##_trunc, N, F, trunc##SUF(a.F[i])) \
     REF_UN(wasm_##SHAPE##_nearest, N, F, nearbyint##SUF(a.F[i]))
-REF_FLOAT(f32x4, 4, f32, f, ref_fminf, ref_fmaxf)
+REF_FLOAT(f32x4, 4, f32, f, ref_fmin, ref_fmax)
 REF_FLOAT(f64x2, 2, f64, , ref_fmin, ref_fmax)
 /* Float comparisons give integer masks of the same width; NaN compares
  * unequal and unordered. */
