@@ -29,7 +29,7 @@ use crate::translate::{TranslateEnv, translate_function, trap_from_code};
 use crate::types::FuncType;
 
 /// What a relocation points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RelocTarget {
     /// A function of this module (always a defined one).
     Function(FuncIndex),
@@ -39,7 +39,7 @@ pub enum RelocTarget {
 }
 
 /// A place in a function's code to patch at load time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Relocation {
     /// Offset in the function's code.
     pub offset: u32,
@@ -53,9 +53,10 @@ pub struct Relocation {
 
 /// The machine code of one function and what the runtime needs to know
 /// about it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompiledFunction {
     /// Machine code.
+    #[serde(with = "serde_bytes")]
     pub body: Vec<u8>,
     /// Required alignment of the code, in bytes.
     pub alignment: u32,
@@ -68,7 +69,7 @@ pub struct CompiledFunction {
 }
 
 /// A whole compiled module: plain data, ready to be loaded or serialized.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompiledModule {
     /// The module's declarations.
     pub info: ModuleInfo,

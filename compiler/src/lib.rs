@@ -19,9 +19,11 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod artifact;
 mod compile;
 mod error;
 pub mod indices;
+pub mod link;
 mod module_info;
 mod target;
 mod trampolines;

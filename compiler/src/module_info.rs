@@ -21,7 +21,7 @@ use crate::indices::*;
 use crate::types::*;
 
 /// An import: where it comes from and what it provides.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Import {
     /// The module name of the import.
     pub module: String,
@@ -32,7 +32,7 @@ pub struct Import {
 }
 
 /// An export: a name for one entity.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Export {
     /// The export name.
     pub name: String,
@@ -41,7 +41,7 @@ pub struct Export {
 }
 
 /// When and where a segment is applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum SegmentMode<I> {
     /// Copied into the entity `I` at `offset` during instantiation.
     Active {
@@ -57,7 +57,7 @@ pub enum SegmentMode<I> {
 }
 
 /// The items of an element segment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ElementItems {
     /// A list of function indices (the compact encoding).
     Functions(Vec<FuncIndex>),
@@ -81,7 +81,7 @@ impl ElementItems {
 }
 
 /// An element segment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ElementSegment {
     /// Active, passive or declared.
     pub mode: SegmentMode<TableIndex>,
@@ -92,16 +92,17 @@ pub struct ElementSegment {
 }
 
 /// A data segment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DataSegment {
     /// Active or passive.
     pub mode: SegmentMode<MemoryIndex>,
     /// The bytes.
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
 /// Everything known about a module apart from its code.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModuleInfo {
     /// The module's name from the name section, if any.
     pub name: Option<String>,

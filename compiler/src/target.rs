@@ -23,7 +23,7 @@ pub enum Target {
 }
 
 /// The machine a compiled module's code runs on.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CodeTarget {
     /// The target triple, such as `x86_64-unknown-linux-gnu`.
     pub triple: String,

@@ -9,7 +9,7 @@
 use std::fmt;
 
 /// The type of a WebAssembly value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -51,7 +51,7 @@ impl fmt::Display for ValType {
 }
 
 /// A reference type of WebAssembly 2.0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RefType {
     /// A nullable reference to a function.
     FuncRef,
@@ -69,7 +69,7 @@ impl fmt::Display for RefType {
 }
 
 /// The type of a function: parameters and results.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct FuncType {
     params: Box<[ValType]>,
     results: Box<[ValType]>,
@@ -120,7 +120,7 @@ impl fmt::Display for FuncType {
 }
 
 /// The type of a table: element type and limits in elements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TableType {
     /// What the table holds.
     pub element: RefType,
@@ -147,7 +147,7 @@ pub const WASM_PAGE_BYTES: u64 = 65536;
 pub const MAX_PAGES_32: u64 = 65536;
 
 /// The type of a linear memory: limits in 64 KiB pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MemoryType {
     /// Initial size, in pages.
     pub min_pages: u64,
@@ -179,7 +179,7 @@ impl fmt::Display for MemoryType {
 }
 
 /// The type of a global: value type and mutability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct GlobalType {
     /// The type of the value held.
     pub content: ValType,
@@ -198,7 +198,7 @@ impl fmt::Display for GlobalType {
 }
 
 /// One operation of a constant expression.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ConstOp {
     /// Push an `i32`.
     I32Const(i32),
@@ -231,7 +231,7 @@ pub enum ConstOp {
 }
 
 /// A constant expression: a short stack program evaluated at instantiation.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConstExpr {
     /// The operations, in order; the expression leaves one value.
     pub ops: Vec<ConstOp>,

@@ -1,26 +1,30 @@
-//! Placing compiled code in executable memory (with `cranelift-jit`) and
-//! registering it for the signal handler.
+//! Placing a linked module's text in executable memory (with
+//! `cranelift-jit`) and registering it for the signal handler.
 //!
-//! All functions of one module go into one arena, so the module's code is a
-//! single contiguous range in the registry. Relocations are only calls
-//! between the module's own functions (and Cranelift library routines); no
-//! absolute address of the runtime is baked into code.
+//! The text arrives linked (calls between the module's functions already
+//! resolved; see `cljit_compiler::link`), so it is one block to copy,
+//! whatever the number of functions. `cranelift-jit` copies it into its own
+//! executable memory, patches the few relocations left (calls to Cranelift's
+//! library routines, whose addresses only this process knows) and makes it
+//! executable. No absolute address of the runtime is baked into code.
 
 use std::sync::{Arc, Mutex};
 
 use cljit_compiler::cranelift_codegen::ir::Signature;
 use cljit_compiler::cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
-use cljit_compiler::{CompiledFunction, ModuleInfo, RelocTarget};
+use cljit_compiler::link::FunctionLoc;
+use cljit_compiler::{ModuleInfo, RelocTarget, Relocation};
 use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc, ModuleRelocTarget};
+use cranelift_module::{Linkage, Module as _, ModuleReloc, ModuleRelocTarget};
 
 use crate::error::{Error, Result};
 use crate::traps::registry::{self, CodeInfo, CodeKind, FunctionRange};
 
-/// One function to load.
-pub(crate) struct CodeItem<'a> {
-    pub(crate) function: &'a CompiledFunction,
-    pub(crate) kind: CodeKind,
+/// A text to load: the code, the patches it still needs, its alignment.
+pub(crate) struct Text<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) relocations: &'a [Relocation],
+    pub(crate) alignment: u32,
 }
 
 /// Loaded code, freed (and unregistered) on drop.
@@ -42,29 +46,26 @@ fn jit_error(what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl CodeMemory {
-    /// Loads `items`, resolving direct calls to `FuncIndex` `f` to the item
-    /// `resolve(f)`. Returns the memory and each item's address.
+    /// Loads `text` and registers its `functions` (each with what it is).
+    /// Returns the memory and the address of the text's first byte.
     pub(crate) fn load(
         isa: &OwnedTargetIsa,
-        items: &[CodeItem<'_>],
+        text: Text<'_>,
+        functions: Vec<(CodeKind, FunctionLoc)>,
         module: Option<Arc<ModuleInfo>>,
-        resolve: impl Fn(cljit_compiler::indices::FuncIndex) -> Option<usize>,
-    ) -> Result<(CodeMemory, Vec<usize>)> {
-        if items.is_empty() {
+    ) -> Result<(CodeMemory, usize)> {
+        if text.bytes.is_empty() {
             return Ok((
                 CodeMemory {
                     jit: Mutex::new(None),
                     registration: None,
                 },
-                Vec::new(),
+                0,
             ));
         }
         let page = region::page::size();
-        let mut size = 4 * page;
-        for item in items {
-            let align = item.function.alignment.max(16) as usize;
-            size += item.function.body.len() + align;
-        }
+        let align = text.alignment.max(16) as usize;
+        let size = (text.bytes.len() + align).next_multiple_of(page) + 4 * page;
         let arena =
             ArenaMemoryProvider::new_with_size(size).map_err(|e| jit_error("reserve", e))?;
         let mut builder =
@@ -73,74 +74,61 @@ impl CodeMemory {
         let mut jit = JITModule::new(builder);
 
         let signature = Signature::new(CallConv::SystemV);
-        // Named (uniquely), so the perf map cranelift-jit writes when run
-        // under `perf record` names them too.
-        let ids = items
+        let name = format!(
+            "wasm[{}]::text",
+            module
+                .as_ref()
+                .and_then(|m| m.name.as_deref())
+                .unwrap_or("module")
+        );
+        let id = jit
+            .declare_function(&name, Linkage::Local, &signature)
+            .map_err(|e| jit_error("declare", e))?;
+        let relocs = text
+            .relocations
             .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let name = crate::perfmap::symbol(module.as_deref(), item.kind, i);
-                jit.declare_function(&name, Linkage::Local, &signature)
-                    .map_err(|e| jit_error("declare", e))
+            .map(|r| match r.target {
+                RelocTarget::LibCall(lc) => Ok(ModuleReloc {
+                    offset: r.offset,
+                    kind: r.kind,
+                    name: ModuleRelocTarget::LibCall(lc),
+                    addend: r.addend,
+                }),
+                RelocTarget::Function(f) => {
+                    Err(jit_error("relocate", format!("an unlinked call to {f:?}")))
+                }
             })
-            .collect::<Result<Vec<FuncId>>>()?;
-        for (item, &id) in items.iter().zip(&ids) {
-            let relocs = item
-                .function
-                .relocations
-                .iter()
-                .map(|r| {
-                    let name = match r.target {
-                        RelocTarget::Function(f) => {
-                            let target = resolve(f).ok_or_else(|| {
-                                jit_error("relocate", format!("call to unknown function {f:?}"))
-                            })?;
-                            ModuleRelocTarget::user(0, ids[target].as_u32())
-                        }
-                        RelocTarget::LibCall(lc) => ModuleRelocTarget::LibCall(lc),
-                    };
-                    Ok(ModuleReloc {
-                        offset: r.offset,
-                        kind: r.kind,
-                        name,
-                        addend: r.addend,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            jit.define_function_bytes(
-                id,
-                u64::from(item.function.alignment),
-                &item.function.body,
-                &relocs,
-            )
+            .collect::<Result<Vec<_>>>()?;
+        jit.define_function_bytes(id, u64::from(text.alignment), text.bytes, &relocs)
             .map_err(|e| jit_error("define", e))?;
-        }
         jit.finalize_definitions()
             .map_err(|e| jit_error("finalize", e))?;
+        let base = jit.get_finalized_function(id) as usize;
 
-        let addresses: Vec<usize> = ids
-            .iter()
-            .map(|&id| jit.get_finalized_function(id) as usize)
-            .collect();
-        let mut functions: Vec<FunctionRange> = items
-            .iter()
-            .zip(&addresses)
-            .map(|(item, &start)| FunctionRange {
-                start,
-                end: start + item.function.body.len().max(1),
-                kind: item.kind,
-                traps: item.function.traps.clone(),
-                address_map: item.function.address_map.clone(),
+        let mut ranges: Vec<FunctionRange> = functions
+            .into_iter()
+            .map(|(kind, f)| {
+                let start = base + f.start as usize;
+                FunctionRange {
+                    start,
+                    end: start + (f.len as usize).max(1),
+                    kind,
+                    traps: f.traps,
+                    address_map: f.address_map,
+                }
             })
             .collect();
-        functions.sort_by_key(|f| f.start);
-        let registration = registry::register(Arc::new(CodeInfo { module, functions }));
+        ranges.sort_by_key(|f| f.start);
+        let registration = registry::register(Arc::new(CodeInfo {
+            module,
+            functions: ranges,
+        }));
         Ok((
             CodeMemory {
                 jit: Mutex::new(Some(jit)),
                 registration,
             },
-            addresses,
+            base,
         ))
     }
 }

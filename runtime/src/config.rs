@@ -139,6 +139,16 @@ impl Config {
         self
     }
 
+    /// Compiles for another machine, named by its target triple (such as
+    /// `aarch64-unknown-linux-gnu`), with that machine's baseline CPU
+    /// features. Such an engine can precompile modules
+    /// ([`Engine::precompile_module`](crate::Engine::precompile_module)) but
+    /// not run them.
+    pub fn target(&mut self, triple: &str) -> &mut Config {
+        self.target = cljit_compiler::Target::Triple(triple.to_string());
+        self
+    }
+
     /// The compile knobs this configuration implies.
     pub fn tunables(&self) -> &Tunables {
         &self.tunables

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use cljit_compiler::types::FuncType;
 use cljit_compiler::{Compiler, WasmFeatures, supported_features};
 
-use crate::code_memory::{CodeItem, CodeMemory};
+use crate::code_memory::{CodeMemory, Text};
 use crate::config::{Config, FEATURE_NAMES};
 use crate::error::{Error, Result};
 use crate::signatures::SignatureRegistry;
@@ -90,6 +90,41 @@ impl Engine {
     }
 
     /// The compiler.
+    /// Compiles `bytes` (binary or text) into an artifact for this engine's
+    /// target and settings, without loading it: what `cljit compile`
+    /// writes. With a foreign target (see [`Config::target`]) the artifact
+    /// is for that machine.
+    ///
+    /// # Errors
+    ///
+    /// Invalid modules and compilation failures.
+    pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))?;
+        let compiled = self.0.compiler.compile(&binary)?;
+        let linked = cljit_compiler::link::link(compiled)?;
+        let source = cljit_compiler::artifact::source_hash(&binary);
+        Ok(self.0.compiler.serialize(&linked, &source))
+    }
+
+    /// Fails unless this engine's code runs on this machine: an engine
+    /// configured for another target ([`Config::target`]) only precompiles.
+    pub(crate) fn check_runs_here(&self) -> Result<()> {
+        let triple = self.0.compiler.isa().triple();
+        let arch = triple.architecture.to_string();
+        let os = triple.operating_system.to_string();
+        if arch == std::env::consts::ARCH && os == std::env::consts::OS {
+            Ok(())
+        } else {
+            Err(Error::msg(format!(
+                "this engine compiles for {triple}, which is not this machine \
+                 ({}-{}): it can precompile modules but not run them",
+                std::env::consts::ARCH,
+                std::env::consts::OS
+            )))
+        }
+    }
+
     pub(crate) fn compiler(&self) -> &Compiler {
         &self.0.compiler
     }
@@ -116,13 +151,20 @@ impl Engine {
         if let Some((_, ptr)) = cache.get(&type_id) {
             return Ok(*ptr);
         }
+        self.check_runs_here()?;
         let compiled = self.0.compiler.compile_wasm_to_array(ty)?;
-        let items = [CodeItem {
-            function: &compiled,
-            kind: CodeKind::Trampoline,
-        }];
-        let (code, addresses) = CodeMemory::load(self.0.compiler.isa(), &items, None, |_| None)?;
-        let ptr = addresses[0];
+        let alignment = compiled.alignment;
+        let (text, relocations, loc) = cljit_compiler::link::link_function(compiled)?;
+        let (code, ptr) = CodeMemory::load(
+            self.0.compiler.isa(),
+            Text {
+                bytes: &text,
+                relocations: &relocations,
+                alignment,
+            },
+            vec![(CodeKind::Trampoline, loc)],
+            None,
+        )?;
         cache.insert(type_id, (code, ptr));
         Ok(ptr)
     }

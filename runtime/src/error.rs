@@ -5,6 +5,7 @@ use std::fmt;
 
 use cljit_compiler::CompileError;
 use cljit_compiler::abi::Trap;
+use cljit_compiler::artifact::ArtifactError;
 
 /// Why something failed: compiling, linking, instantiating or running.
 pub struct Error(Box<ErrorKind>);
@@ -22,6 +23,9 @@ pub enum ErrorKind {
     },
     /// The module could not be compiled.
     Compile(CompileError),
+    /// A compiled artifact was refused: another version, target, CPU or
+    /// settings, or damaged.
+    Artifact(ArtifactError),
     /// Imports with no definition: every one of them, in import order.
     UnknownImports(Vec<MissingImport>),
     /// An import's definition has the wrong type.
@@ -110,6 +114,12 @@ impl From<CompileError> for Error {
     }
 }
 
+impl From<ArtifactError> for Error {
+    fn from(e: ArtifactError) -> Error {
+        Error(Box::new(ErrorKind::Artifact(e)))
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
         Error::new(e)
@@ -127,6 +137,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             ErrorKind::Compile(e) => e.fmt(f),
+            ErrorKind::Artifact(e) => e.fmt(f),
             ErrorKind::UnknownImports(missing) => match &missing[..] {
                 [one] => write!(f, "unknown import: {one} has not been defined"),
                 all => {

@@ -17,11 +17,13 @@
 #![deny(missing_docs)]
 
 mod arch;
+mod cache;
 mod code_memory;
 mod config;
 mod engine;
 mod error;
 mod externals;
+mod file_bytes;
 mod func;
 pub mod guest;
 mod instance;
@@ -37,7 +39,9 @@ mod traps;
 mod values;
 mod vm;
 
+pub use cache::{Cache, CacheOutcome, CacheStats, DEFAULT_CACHE_LIMIT, VerifyReport};
 pub use cljit_compiler::abi::{OptLevel, Trap};
+pub use cljit_compiler::artifact::{ArtifactError, ArtifactHeader, MAGIC as ARTIFACT_MAGIC};
 pub use cljit_compiler::types::{
     FuncType, GlobalType, MemoryType, RefType, TableType, ValType, WASM_PAGE_BYTES,
 };
@@ -46,6 +50,7 @@ pub use config::{Config, FEATURE_NAMES};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, FrameInfo, MissingImport, Result, WasmBacktrace};
 pub use externals::{Extern, Global, Memory, Table};
+pub use file_bytes::FileBytes;
 pub use func::{
     Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WithCaller,
 };

@@ -5,11 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
+use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{CompiledModule, ModuleInfo, abi::VmOffsets};
-use cranelift_entity::{EntityRef, PrimaryMap};
+use cranelift_entity::PrimaryMap;
 
-use crate::code_memory::{CodeItem, CodeMemory};
+use crate::code_memory::{CodeMemory, Text};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::traps::registry::CodeKind;
@@ -99,7 +100,7 @@ impl Module {
     /// Invalid or unsupported modules.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let compiled = engine.compiler().compile(binary)?;
-        Module::load(engine, compiled)
+        Module::from_compiled(engine, compiled)
     }
 
     /// Reads and compiles a module file (binary or text).
@@ -109,50 +110,110 @@ impl Module {
     /// I/O errors (with the path), and those of [`Module::new`].
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
+        let bytes = crate::FileBytes::read(path)
             .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
-        Module::new(engine, bytes)
+        Module::new(engine, &*bytes)
     }
 
-    /// Loads compiled code into executable memory.
-    fn load(engine: &Engine, compiled: CompiledModule) -> Result<Module> {
-        engine.compiler().check_compatible(&compiled.target)?;
-        let info = Arc::new(compiled.info);
-        let mut items = Vec::with_capacity(compiled.functions.len() + compiled.trampolines.len());
-        for (def, f) in compiled.functions.iter() {
-            items.push(CodeItem {
-                function: f,
-                kind: CodeKind::Wasm(info.func_index(def)),
-            });
-        }
-        for t in &compiled.trampolines {
-            items.push(CodeItem {
-                function: t,
-                kind: CodeKind::Trampoline,
-            });
-        }
-        let resolve_info = Arc::clone(&info);
-        let (code, addresses) = CodeMemory::load(
+    /// Loads an artifact written by [`Engine::precompile_module`] (or
+    /// `cljit compile`). Its header is checked against `engine` (version,
+    /// build, target, CPU features, settings) and its payload against its
+    /// checksum before anything of it is used; a refusal says which check
+    /// failed.
+    ///
+    /// # Safety
+    ///
+    /// The artifact's machine code runs as it is: the bytes must come from
+    /// a trusted cljit, as a native executable would. (The checks catch
+    /// mistakes and damage, not forgery; the compile cache authenticates its
+    /// entries with a secret key instead.)
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Artifact`](crate::ErrorKind::Artifact) naming the check
+    /// that failed.
+    pub unsafe fn deserialize(engine: &Engine, artifact: &[u8]) -> Result<Module> {
+        let (_, linked, text) = engine.compiler().deserialize(artifact)?;
+        Module::from_linked(engine, linked, text)
+    }
+
+    /// Reads and loads an artifact file; see [`Module::deserialize`].
+    ///
+    /// # Safety
+    ///
+    /// As [`Module::deserialize`].
+    ///
+    /// # Errors
+    ///
+    /// I/O errors (with the path), and those of [`Module::deserialize`].
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = crate::FileBytes::read(path)
+            .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Module::deserialize(engine, &bytes) }
+    }
+
+    /// Links compiled code and loads it.
+    pub(crate) fn from_compiled(engine: &Engine, compiled: CompiledModule) -> Result<Module> {
+        let mut linked = link(compiled)?;
+        let text = std::mem::take(&mut linked.text);
+        Module::from_linked(engine, linked, &text)
+    }
+
+    /// Loads a linked module whose machine code is `text`.
+    pub(crate) fn from_linked(
+        engine: &Engine,
+        linked: LinkedModule,
+        text: &[u8],
+    ) -> Result<Module> {
+        engine.check_runs_here()?;
+        engine.compiler().check_compatible(&linked.target)?;
+        let info = Arc::new(linked.info);
+        let num_defined = linked.functions.len();
+        let starts: Vec<(CodeKind, u32, u32)> = linked
+            .functions
+            .iter()
+            .map(|(def, f)| (CodeKind::Wasm(info.func_index(def)), f))
+            .chain(linked.trampolines.iter().map(|f| (CodeKind::Trampoline, f)))
+            .map(|(kind, f)| (kind, f.start, f.len))
+            .collect();
+        let functions = linked
+            .functions
+            .into_iter()
+            .map(|(def, f)| (CodeKind::Wasm(info.func_index(def)), f))
+            .chain(
+                linked
+                    .trampolines
+                    .into_iter()
+                    .map(|f| (CodeKind::Trampoline, f)),
+            )
+            .collect();
+        let (code, base) = CodeMemory::load(
             engine.compiler().isa(),
-            &items,
+            Text {
+                bytes: text,
+                relocations: &linked.relocations,
+                alignment: linked.text_alignment,
+            },
+            functions,
             Some(Arc::clone(&info)),
-            move |f| resolve_info.defined_func_index(f).map(|d| d.index()),
         )?;
-        if engine.config().perfmap {
-            crate::perfmap::record(&info, &items, &addresses);
+        let address = |i: usize| base + starts[i].1 as usize;
+        if crate::perfmap::enabled(engine.config().perfmap) {
+            crate::perfmap::record(&info, base, &starts);
         }
-        let num_defined = compiled.functions.len();
         let mut functions = PrimaryMap::with_capacity(num_defined);
-        for &address in &addresses[..num_defined] {
-            functions.push(address);
+        for i in 0..num_defined {
+            functions.push(address(i));
         }
-        let trampoline = |slot: &usize| addresses[num_defined + slot];
-        let array_to_wasm = compiled
+        let trampoline = |slot: &usize| address(num_defined + slot);
+        let array_to_wasm = linked
             .array_to_wasm
             .iter()
             .map(|(&ty, slot)| (ty, trampoline(slot)))
             .collect();
-        let wasm_to_array = compiled
+        let wasm_to_array = linked
             .wasm_to_array
             .iter()
             .map(|(&ty, slot)| (ty, trampoline(slot)))
@@ -165,7 +226,7 @@ impl Module {
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
-            offsets: compiled.offsets,
+            offsets: linked.offsets,
             functions,
             array_to_wasm,
             wasm_to_array,

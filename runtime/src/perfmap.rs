@@ -8,7 +8,6 @@ use std::sync::Mutex;
 
 use cljit_compiler::ModuleInfo;
 
-use crate::code_memory::CodeItem;
 use crate::traps::registry::CodeKind;
 
 /// The symbol of code item `i`: `wasm[MODULE]::function[N]::NAME` (the name
@@ -28,22 +27,23 @@ pub(crate) fn symbol(info: Option<&ModuleInfo>, kind: CodeKind, i: usize) -> Str
 /// Serialises appends from modules loading on several threads.
 static LOCK: Mutex<()> = Mutex::new(());
 
-/// Appends the functions of one loaded module. Failing to write the map is
-/// not an error of the program being profiled: it is reported once on
-/// stderr and the run goes on.
-pub(crate) fn record(info: &ModuleInfo, items: &[CodeItem<'_>], addresses: &[usize]) {
-    // Under `perf record` (which sets PERF_BUILDID_DIR) cranelift-jit
-    // already writes these same entries; a second copy would only confuse.
-    if std::env::var_os("PERF_BUILDID_DIR").is_some() {
-        return;
-    }
+/// Whether to write map entries: when asked (`--profile perfmap`), and
+/// under `perf record` (which sets PERF_BUILDID_DIR), where cranelift-jit
+/// names only each module's whole text.
+pub(crate) fn enabled(asked: bool) -> bool {
+    asked || std::env::var_os("PERF_BUILDID_DIR").is_some()
+}
+
+/// Appends the functions of one loaded module: (kind, offset in the text,
+/// length), the text being at `base`. Failing to write the map is not an
+/// error of the program being profiled: it is reported once on stderr and
+/// the run goes on.
+pub(crate) fn record(info: &ModuleInfo, base: usize, functions: &[(CodeKind, u32, u32)]) {
     let mut text = String::new();
-    for (i, (item, &start)) in items.iter().zip(addresses).enumerate() {
-        let name = symbol(Some(info), item.kind, i);
-        text.push_str(&format!(
-            "{start:x} {:x} {name}\n",
-            item.function.body.len()
-        ));
+    for (i, &(kind, start, len)) in functions.iter().enumerate() {
+        let name = symbol(Some(info), kind, i);
+        let start = base + start as usize;
+        text.push_str(&format!("{start:x} {len:x} {name}\n"));
     }
     let path = format!("/tmp/perf-{}.map", std::process::id());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());

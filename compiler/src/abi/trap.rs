@@ -9,7 +9,7 @@
 use std::fmt;
 
 /// Every way a WebAssembly program can stop abnormally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum Trap {
     /// The guest exceeded its stack budget (deep or infinite recursion).
@@ -100,9 +100,11 @@ impl std::error::Error for Trap {}
 
 /// The trap sites of one function: code offsets (relative to the function's
 /// start) paired with the trap that happens there, sorted by offset.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrapTable {
+    #[serde(with = "u32_bytes")]
     offsets: Vec<u32>,
+    #[serde(with = "trap_bytes")]
     traps: Vec<Trap>,
 }
 
@@ -139,6 +141,12 @@ impl TrapTable {
         self.offsets.is_empty()
     }
 
+    /// Whether the table is well formed (as `push` keeps it): one trap per
+    /// offset, offsets in order. Decoded tables are checked with this.
+    pub fn is_well_formed(&self) -> bool {
+        self.offsets.len() == self.traps.len() && self.offsets.is_sorted()
+    }
+
     /// The sites, in offset order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, Trap)> + '_ {
         self.offsets.iter().copied().zip(self.traps.iter().copied())
@@ -147,43 +155,157 @@ impl TrapTable {
 
 /// The map from code offsets to WebAssembly byte offsets of one function,
 /// used to put wasm offsets in backtraces.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Stored compactly (modules have an entry for nearly every wasm
+/// instruction, so these maps would otherwise outweigh the code): each
+/// entry is a LEB128 code-offset delta and a zigzag LEB128 wasm-offset
+/// delta from the entry before. Lookups scan one function's entries, which
+/// happens only when a backtrace is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AddressMap {
-    code_offsets: Vec<u32>,
-    wasm_offsets: Vec<u32>,
+    /// Every entry but the last, delta-encoded.
+    #[serde(with = "serde_bytes")]
+    encoded: Vec<u8>,
+    /// The last encoded entry (the base of the next delta).
+    prev: (u32, u32),
+    /// The newest entry, kept apart so a push at the same code offset can
+    /// replace it.
+    last: Option<(u32, u32)>,
+    /// Number of entries.
+    len: u32,
+}
+
+fn write_leb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_leb(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
 }
 
 impl AddressMap {
     /// Records that code from `code_offset` on comes from the wasm
-    /// instruction at `wasm_offset`. Entries must be pushed in order.
+    /// instruction at `wasm_offset`. Entries must be pushed in order of
+    /// code offset; a second push at the same offset replaces the first.
     pub fn push(&mut self, code_offset: u32, wasm_offset: u32) {
-        if self.code_offsets.last() == Some(&code_offset) {
-            *self.wasm_offsets.last_mut().expect("parallel vectors") = wasm_offset;
-            return;
+        match self.last {
+            Some((c, _)) if c == code_offset => {
+                self.last = Some((code_offset, wasm_offset));
+                return;
+            }
+            Some((c, w)) => {
+                write_leb(&mut self.encoded, u64::from(c - self.prev.0));
+                let delta = i64::from(w) - i64::from(self.prev.1);
+                write_leb(&mut self.encoded, ((delta << 1) ^ (delta >> 63)) as u64);
+                self.prev = (c, w);
+            }
+            None => {}
         }
-        self.code_offsets.push(code_offset);
-        self.wasm_offsets.push(wasm_offset);
+        self.last = Some((code_offset, wasm_offset));
+        self.len += 1;
+    }
+
+    /// The entries in order (a malformed encoding ends them early).
+    pub fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let mut at = 0;
+        let mut current = (0u32, 0u32);
+        std::iter::from_fn(move || {
+            let code = read_leb(&self.encoded, &mut at)?;
+            let zigzag = read_leb(&self.encoded, &mut at)?;
+            let delta = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
+            current = (
+                current.0.wrapping_add(code as u32),
+                (i64::from(current.1) + delta) as u32,
+            );
+            Some(current)
+        })
+        .chain(self.last)
     }
 
     /// The wasm offset of the instruction that produced the code at
     /// `code_offset`, if known.
     pub fn lookup(&self, code_offset: u32) -> Option<u32> {
-        let i = match self.code_offsets.binary_search(&code_offset) {
-            Ok(i) => i,
-            Err(0) => return None,
-            Err(i) => i - 1,
-        };
-        Some(self.wasm_offsets[i])
+        self.iter()
+            .take_while(|&(c, _)| c <= code_offset)
+            .last()
+            .map(|(_, w)| w)
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.code_offsets.len()
+        self.len as usize
     }
 
-    /// True if the map is empty.
+    /// True if there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.code_offsets.is_empty()
+        self.len == 0
+    }
+}
+
+/// Serializes a `Vec<u32>` as one byte string (little-endian), which
+/// decodes in bulk rather than number by number: these tables are most of
+/// an artifact's metadata.
+mod u32_bytes {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        s.serialize_bytes(&bytes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+        let bytes = <&[u8]>::deserialize(d)?;
+        if bytes.len() % 4 != 0 {
+            return Err(D::Error::custom("a table of u32s with a partial entry"));
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+}
+
+/// Serializes a `Vec<Trap>` as one byte string of trap codes.
+mod trap_bytes {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Trap;
+
+    pub(super) fn serialize<S: Serializer>(v: &[Trap], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v.iter().map(|&t| t as u8).collect();
+        s.serialize_bytes(&bytes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Trap>, D::Error> {
+        let bytes = <&[u8]>::deserialize(d)?;
+        bytes
+            .iter()
+            .map(|&b| {
+                Trap::ALL
+                    .get(usize::from(b))
+                    .copied()
+                    .ok_or_else(|| D::Error::custom("an unknown trap code"))
+            })
+            .collect()
     }
 }
 
@@ -222,5 +344,32 @@ mod tests {
         assert_eq!(m.lookup(8), Some(13));
         assert_eq!(m.lookup(100), Some(15));
         assert_eq!(m.len(), 3);
+        assert_eq!(m.iter().collect::<Vec<_>>(), [(0, 10), (8, 13), (20, 15)]);
+        assert_eq!(AddressMap::default().lookup(5), None);
+    }
+
+    #[test]
+    fn address_maps_are_compact_and_exact() {
+        // Wasm offsets may go backwards (code motion); deltas of any size.
+        let entries = [
+            (0, 500),
+            (3, 490),
+            (200, 70_000),
+            (70_000, 5),
+            (70_001, u32::MAX),
+        ];
+        let mut m = AddressMap::default();
+        for (c, w) in entries {
+            m.push(c, w);
+        }
+        assert_eq!(m.iter().collect::<Vec<_>>(), entries);
+        assert_eq!(m.lookup(2), Some(500));
+        assert_eq!(m.lookup(70_000), Some(5));
+        let mut small = AddressMap::default();
+        for i in 0..1000 {
+            small.push(i * 4, 100 + i);
+        }
+        assert!(small.encoded.len() <= 2 * 1000, "{}", small.encoded.len());
+        assert_eq!(small.lookup(401), Some(200));
     }
 }

@@ -8,7 +8,7 @@
 use crate::types::{MemoryType, WASM_PAGE_BYTES};
 
 /// How hard Cranelift optimises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OptLevel {
     /// No optimisation: fastest compile.
     None,
@@ -19,7 +19,7 @@ pub enum OptLevel {
 }
 
 /// Knobs that shape compiled code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Tunables {
     /// Bytes of address space reserved for each linear memory. A memory whose
     /// maximum size fits in the reservation never moves, so its base address

@@ -40,7 +40,7 @@ pub const VALUE_SLOT_BYTES: u32 = 16;
 pub const GLOBAL_DEFINITION_BYTES: u32 = 16;
 
 /// Counts from a module, from which every offset follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct VmCounts {
     /// Imported functions.
     pub imported_funcs: u32,
@@ -57,7 +57,7 @@ pub struct VmCounts {
 }
 
 /// Offsets into the VMContext and the structures it points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VmOffsets {
     ptr: u32,
     counts: VmCounts,

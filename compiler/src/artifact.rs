@@ -1,0 +1,631 @@
+//! Artifacts: a [`CompiledModule`] on disk, behind a header that says what
+//! the code needs, so it is never run where it cannot run.
+//!
+//! One layout serves `cljit compile` outputs and cache entries
+//! (little-endian):
+//!
+//! ```text
+//! magic "CLJITAOT" (8) | format version u32 | header length u32 | signature (32)
+//! header (postcard ArtifactHeader)
+//! payload: metadata length u64 | metadata (postcard LinkedModule) | text
+//! ```
+//!
+//! The text (the machine code, linked) is stored as it is, so loading
+//! borrows it from the artifact's bytes and copies it once, into executable
+//! memory.
+//!
+//! The header names the cljit version and build, the target triple and CPU
+//! features the code uses, the settings it was compiled with, a BLAKE3 hash
+//! of the source wasm, and the payload's length and BLAKE3 hash. Loading
+//! checks every field against the loading compiler and the payload against
+//! its hash before decoding it. The signature is a keyed BLAKE3 hash of the
+//! header under a secret key (the cache's per-user key; zeros in unsigned
+//! artifacts). Since the header holds the payload's hash, a valid signature
+//! vouches for the whole file.
+
+use serde::{Deserialize, Serialize};
+
+use cranelift_entity::EntityRef as _;
+
+use crate::abi::{Tunables, VmOffsets};
+use crate::compile::Compiler;
+use crate::link::LinkedModule;
+use crate::target::CodeTarget;
+
+/// The first eight bytes of every artifact.
+pub const MAGIC: [u8; 8] = *b"CLJITAOT";
+/// The layout version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// This cljit's version.
+pub const CLJIT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// A fingerprint of the compiler build (sources, pinned dependencies, rustc,
+/// target); see `build.rs`.
+pub const BUILD_ID: &str = env!("CLJIT_BUILD_ID");
+
+/// Bytes before the header: magic, version, header length, signature.
+const PREFIX: usize = 8 + 4 + 4 + 32;
+const SIGNATURE: std::ops::Range<usize> = 16..48;
+
+/// A 32-byte BLAKE3 digest.
+pub type Digest = [u8; 32];
+
+/// The compiler settings that change code, as an artifact records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Settings {
+    /// Code-shaping knobs (memory layout, optimisation level, ...).
+    pub tunables: Tunables,
+    /// The enabled wasm proposals (wasmparser's feature bits).
+    pub features: u64,
+}
+
+impl Settings {
+    /// The names and values of the settings that differ between `self` and
+    /// `other`, as `name: self vs other`.
+    pub fn differences(&self, other: &Settings) -> Vec<String> {
+        let (a, b) = (&self.tunables, &other.tunables);
+        let mut out = Vec::new();
+        let mut check = |name: &str, x: String, y: String| {
+            if x != y {
+                out.push(format!("{name} {x} (artifact) vs {y} (engine)"));
+            }
+        };
+        check(
+            "memory-reservation",
+            a.memory_reservation.to_string(),
+            b.memory_reservation.to_string(),
+        );
+        check(
+            "memory-guard-size",
+            a.memory_guard_size.to_string(),
+            b.memory_guard_size.to_string(),
+        );
+        check(
+            "opt-level",
+            format!("{:?}", a.opt_level),
+            format!("{:?}", b.opt_level),
+        );
+        check(
+            "debug-verifier",
+            a.debug_verifier.to_string(),
+            b.debug_verifier.to_string(),
+        );
+        check(
+            "relaxed-simd-deterministic",
+            a.relaxed_simd_deterministic.to_string(),
+            b.relaxed_simd_deterministic.to_string(),
+        );
+        check(
+            "wasm features",
+            format!("{:#x}", self.features),
+            format!("{:#x}", other.features),
+        );
+        out
+    }
+}
+
+/// What an artifact says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactHeader {
+    /// The cljit version that wrote it.
+    pub cljit_version: String,
+    /// The compiler build that wrote it ([`BUILD_ID`]).
+    pub build_id: String,
+    /// The machine and CPU features the code needs.
+    pub target: CodeTarget,
+    /// The settings the code was compiled with.
+    pub settings: Settings,
+    /// BLAKE3 of the wasm binary it was compiled from.
+    pub source_hash: Digest,
+    /// Length of the payload in bytes.
+    pub payload_len: u64,
+    /// BLAKE3 of the payload.
+    pub payload_hash: Digest,
+}
+
+/// Why an artifact was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArtifactError {
+    /// The bytes do not start with [`MAGIC`].
+    #[error("not a cljit artifact (it does not start with `CLJITAOT`)")]
+    NotAnArtifact,
+    /// Another layout version.
+    #[error("artifact format version {found}, but this cljit reads version {expected}")]
+    FormatVersion {
+        /// The artifact's version.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// A header field differs from what the loading compiler produces.
+    #[error("the artifact's {field} is {found}, but here it is {expected}")]
+    Mismatch {
+        /// Which field (`cljit version`, `build id`, `target`).
+        field: &'static str,
+        /// The artifact's value.
+        found: String,
+        /// The loading compiler's value.
+        expected: String,
+    },
+    /// The code uses a CPU feature this machine lacks.
+    #[error("the artifact's code uses the CPU feature `{0}`, which this machine lacks")]
+    CpuFeature(String),
+    /// The code was compiled with other settings.
+    #[error("the artifact was compiled with other settings: {0}")]
+    Settings(String),
+    /// The bytes are cut short, fail their checksum, or do not decode.
+    #[error("the artifact is damaged: {0}")]
+    Damaged(String),
+    /// The signature does not verify under the key.
+    #[error("the artifact's signature does not verify")]
+    Signature,
+}
+
+/// BLAKE3 of a wasm binary, as artifacts record it.
+pub fn source_hash(wasm: &[u8]) -> Digest {
+    hash(wasm)
+}
+
+/// BLAKE3 of `bytes`, on every core for large inputs (modules and
+/// artifacts run to tens of megabytes, and hashing them is most of a cache
+/// hit's cost).
+fn hash(bytes: &[u8]) -> Digest {
+    let mut hasher = blake3::Hasher::new();
+    if bytes.len() >= PARALLEL_HASH {
+        hasher.update_rayon(bytes);
+    } else {
+        hasher.update(bytes);
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// Inputs from this size on are hashed on several threads.
+const PARALLEL_HASH: usize = 1 << 20;
+
+/// BLAKE3 of a wasm binary read from `reader`, streamed through a small
+/// buffer: a large module is hashed without being held in memory.
+///
+/// # Errors
+///
+/// Read errors.
+pub fn source_hash_reader(mut reader: impl std::io::Read) -> std::io::Result<Digest> {
+    let mut hasher = blake3::Hasher::new();
+    let mut buffer = vec![0u8; PARALLEL_HASH];
+    loop {
+        // Fill the buffer, so each parallel update gets a large chunk.
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match reader.read(&mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == buffer.len() {
+            hasher.update_rayon(&buffer);
+        } else {
+            hasher.update(&buffer[..filled]);
+            return Ok(*hasher.finalize().as_bytes());
+        }
+    }
+}
+
+fn damaged(what: impl std::fmt::Display) -> ArtifactError {
+    ArtifactError::Damaged(what.to_string())
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes"))
+}
+
+/// Splits an artifact into its header bytes and payload bytes, checking the
+/// magic and the format version.
+fn split(artifact: &[u8]) -> Result<(&[u8], &[u8]), ArtifactError> {
+    if artifact.len() < 8 || artifact[..8] != MAGIC {
+        return Err(ArtifactError::NotAnArtifact);
+    }
+    if artifact.len() < PREFIX {
+        return Err(damaged("truncated within its prefix"));
+    }
+    let version = u32_at(artifact, 8);
+    if version != FORMAT_VERSION {
+        return Err(ArtifactError::FormatVersion {
+            found: version,
+            expected: FORMAT_VERSION,
+        });
+    }
+    let header_len = u32_at(artifact, 12) as usize;
+    let rest = &artifact[PREFIX..];
+    if header_len > rest.len() {
+        return Err(damaged("truncated within its header"));
+    }
+    Ok(rest.split_at(header_len))
+}
+
+/// Reads an artifact's header, checking the magic and the format version
+/// only.
+///
+/// # Errors
+///
+/// [`ArtifactError::NotAnArtifact`], [`ArtifactError::FormatVersion`], or
+/// [`ArtifactError::Damaged`] when the header does not decode.
+pub fn read_header(artifact: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
+    let (header, _) = split(artifact)?;
+    postcard::from_bytes(header).map_err(|e| damaged(format!("header: {e}")))
+}
+
+/// Checks the payload against the header's length and hash.
+fn check_payload(header: &ArtifactHeader, payload: &[u8]) -> Result<(), ArtifactError> {
+    if payload.len() as u64 != header.payload_len {
+        return Err(damaged(format!(
+            "the payload is {} bytes, its header says {}",
+            payload.len(),
+            header.payload_len
+        )));
+    }
+    if blake3::Hash::from_bytes(hash(payload)) != blake3::Hash::from_bytes(header.payload_hash) {
+        return Err(damaged("the payload does not match its checksum"));
+    }
+    Ok(())
+}
+
+/// Signs an artifact in place with `key` (a keyed BLAKE3 hash of its header).
+///
+/// # Errors
+///
+/// As [`read_header`], when `artifact` is not one.
+pub fn sign(artifact: &mut [u8], key: &Digest) -> Result<(), ArtifactError> {
+    let (header, _) = split(artifact)?;
+    let mac = blake3::keyed_hash(key, header);
+    artifact[SIGNATURE].copy_from_slice(mac.as_bytes());
+    Ok(())
+}
+
+/// Checks an artifact's signature under `key`, in constant time. This does
+/// not check the payload: loading does that.
+///
+/// # Errors
+///
+/// [`ArtifactError::Signature`], or as [`read_header`].
+pub fn verify_signature(artifact: &[u8], key: &Digest) -> Result<(), ArtifactError> {
+    let (header, _) = split(artifact)?;
+    let signature: Digest = artifact[SIGNATURE].try_into().expect("32 bytes");
+    if blake3::keyed_hash(key, header) == blake3::Hash::from_bytes(signature) {
+        Ok(())
+    } else {
+        Err(ArtifactError::Signature)
+    }
+}
+
+/// Checks an artifact's whole integrity without a compiler: magic, format
+/// version, header and payload checksum, and that the payload decodes.
+///
+/// # Errors
+///
+/// As [`read_header`], and [`ArtifactError::Damaged`].
+pub fn check_integrity(artifact: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
+    let header = read_header(artifact)?;
+    let (_, payload) = split(artifact)?;
+    check_payload(&header, payload)?;
+    decode_payload(payload)?;
+    Ok(header)
+}
+
+/// Splits a checked payload into the decoded metadata and the text.
+fn decode_payload(payload: &[u8]) -> Result<(LinkedModule, &[u8]), ArtifactError> {
+    if payload.len() < 8 {
+        return Err(damaged("the payload is cut short"));
+    }
+    let (len, rest) = payload.split_at(8);
+    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&l| l <= rest.len())
+        .ok_or_else(|| damaged("the metadata length exceeds the payload"))?;
+    let (meta, text) = rest.split_at(len);
+    let module: LinkedModule =
+        postcard::from_bytes(meta).map_err(|e| damaged(format!("metadata: {e}")))?;
+    validate(&module, text)?;
+    Ok((module, text))
+}
+
+/// Checks the invariants the loader relies on, so that even a payload with a
+/// valid checksum but wrong contents is refused rather than loaded.
+fn validate(m: &LinkedModule, text: &[u8]) -> Result<(), ArtifactError> {
+    let pointer = u8::try_from(m.offsets.pointer_size()).map_err(|_| damaged("pointer size"))?;
+    if !matches!(pointer, 4 | 8) || m.offsets != VmOffsets::new(pointer, m.info.vm_counts()) {
+        return Err(damaged("its VMContext layout does not match its module"));
+    }
+    if m.functions.len() != m.info.num_defined_funcs() as usize {
+        return Err(damaged("the number of functions does not match its module"));
+    }
+    if m.text_len != text.len() as u64 {
+        return Err(damaged("the text's length does not match its metadata"));
+    }
+    if !m.text_alignment.is_power_of_two() || m.text_alignment > 4096 {
+        return Err(damaged("the text's alignment is invalid"));
+    }
+    let trampolines = m.trampolines.len();
+    if m.array_to_wasm
+        .iter()
+        .chain(&m.wasm_to_array)
+        .any(|(ty, &slot)| slot >= trampolines || ty.index() >= m.info.types.len())
+    {
+        return Err(damaged("a trampoline index is out of range"));
+    }
+    let text_len = m.text_len;
+    if m.functions
+        .values()
+        .chain(&m.trampolines)
+        .any(|f| u64::from(f.start) + u64::from(f.len) > text_len || !f.traps.is_well_formed())
+    {
+        return Err(damaged(
+            "a function lies outside the text, or its tables are malformed",
+        ));
+    }
+    for r in &m.relocations {
+        let width = match r.kind {
+            cranelift_codegen::binemit::Reloc::Abs8 => 8,
+            _ => 4,
+        };
+        if u64::from(r.offset) + width > text_len {
+            return Err(damaged("a relocation lies outside the text"));
+        }
+        if !matches!(r.target, crate::RelocTarget::LibCall(_)) {
+            return Err(damaged(
+                "a relocation left for load time is not a library call",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn key_from(
+    version: &str,
+    build: &str,
+    target: &CodeTarget,
+    settings: &Settings,
+    source: &Digest,
+) -> Digest {
+    let identity = (FORMAT_VERSION, version, build, target, settings, source);
+    let bytes = postcard::to_allocvec(&identity).expect("plain data serializes");
+    *blake3::hash(&bytes).as_bytes()
+}
+
+/// The cache key of the artifact with this header: what
+/// [`Compiler::cache_key`] gives for its source in the compiler that wrote it.
+pub fn cache_key_of(header: &ArtifactHeader) -> Digest {
+    key_from(
+        &header.cljit_version,
+        &header.build_id,
+        &header.target,
+        &header.settings,
+        &header.source_hash,
+    )
+}
+
+impl Compiler {
+    /// The settings this compiler bakes into code.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            tunables: *self.tunables(),
+            features: self.features().bits(),
+        }
+    }
+
+    /// The cache key of wasm with the hash `source_hash` for this compiler:
+    /// it covers the source, the cljit build, the target, the CPU features
+    /// and every setting that changes code.
+    pub fn cache_key(&self, source_hash: &Digest) -> Digest {
+        key_from(
+            CLJIT_VERSION,
+            BUILD_ID,
+            self.code_target(),
+            &self.settings(),
+            source_hash,
+        )
+    }
+
+    /// Writes `module`, compiled by this compiler from wasm with the hash
+    /// `source_hash`, as an unsigned artifact.
+    pub fn serialize(&self, module: &LinkedModule, source_hash: &Digest) -> Vec<u8> {
+        let meta = postcard::to_allocvec(module).expect("plain data serializes");
+        let mut payload = Vec::with_capacity(8 + meta.len() + module.text.len());
+        payload.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+        payload.extend_from_slice(&meta);
+        payload.extend_from_slice(&module.text);
+        let header = ArtifactHeader {
+            cljit_version: CLJIT_VERSION.to_string(),
+            build_id: BUILD_ID.to_string(),
+            target: module.target.clone(),
+            settings: self.settings(),
+            source_hash: *source_hash,
+            payload_len: payload.len() as u64,
+            payload_hash: hash(&payload),
+        };
+        let header = postcard::to_allocvec(&header).expect("plain data serializes");
+        let mut out = Vec::with_capacity(PREFIX + header.len() + payload.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(
+            &u32::try_from(header.len())
+                .expect("headers are small")
+                .to_le_bytes(),
+        );
+        out.extend_from_slice(&[0; 32]);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Checks that this compiler's engine can run code described by
+    /// `header`: same version and build, a target this machine runs, the
+    /// same settings.
+    ///
+    /// # Errors
+    ///
+    /// [`ArtifactError::Mismatch`], [`ArtifactError::CpuFeature`] or
+    /// [`ArtifactError::Settings`], naming the field.
+    pub fn check_header(&self, header: &ArtifactHeader) -> Result<(), ArtifactError> {
+        let mismatch = |field, found: &str, expected: &str| {
+            if found == expected {
+                Ok(())
+            } else {
+                Err(ArtifactError::Mismatch {
+                    field,
+                    found: found.to_string(),
+                    expected: expected.to_string(),
+                })
+            }
+        };
+        mismatch("cljit version", &header.cljit_version, CLJIT_VERSION)?;
+        mismatch("build id", &header.build_id, BUILD_ID)?;
+        let host = self.code_target();
+        mismatch("target", &header.target.triple, &host.triple)?;
+        if let Some(missing) = header
+            .target
+            .cpu_features
+            .iter()
+            .find(|f| !host.cpu_features.contains(f))
+        {
+            return Err(ArtifactError::CpuFeature(missing.clone()));
+        }
+        let differences = header.settings.differences(&self.settings());
+        if !differences.is_empty() {
+            return Err(ArtifactError::Settings(differences.join(", ")));
+        }
+        Ok(())
+    }
+
+    /// Reads an artifact this compiler's engine can run: checks the header
+    /// ([`Compiler::check_header`]), then the payload's checksum, then
+    /// decodes it. Returns the header, the module (with an empty `text`)
+    /// and the text, borrowed from `artifact`. Nothing of a refused artifact
+    /// is used.
+    ///
+    /// # Errors
+    ///
+    /// The first check that fails, as an [`ArtifactError`].
+    pub fn deserialize<'a>(
+        &self,
+        artifact: &'a [u8],
+    ) -> Result<(ArtifactHeader, LinkedModule, &'a [u8]), ArtifactError> {
+        let header = read_header(artifact)?;
+        self.check_header(&header)?;
+        let (_, payload) = split(artifact)?;
+        check_payload(&header, payload)?;
+        let (module, text) = decode_payload(payload)?;
+        if module.target != header.target || module.tunables != header.settings.tunables {
+            return Err(damaged("the payload disagrees with its header"));
+        }
+        Ok((header, module, text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Target, default_features};
+
+    const SOURCE: &str = r#"(module
+        (func $f (export "f") (param f32) (result f32) (f32.nearest (call $g (local.get 0))))
+        (func $g (param f32) (result f32) (local.get 0)))"#;
+
+    fn wasm() -> Vec<u8> {
+        let buf = wast::parser::ParseBuffer::new(SOURCE).unwrap();
+        let mut wat: wast::Wat = wast::parser::parse(&buf).unwrap();
+        wat.encode().unwrap()
+    }
+
+    fn compiler() -> Compiler {
+        Compiler::new(&Target::Host, Tunables::default(), default_features()).unwrap()
+    }
+
+    fn artifact(c: &Compiler) -> Vec<u8> {
+        let m = crate::link::link(c.compile(&wasm()).unwrap()).unwrap();
+        c.serialize(&m, &source_hash(&wasm()))
+    }
+
+    #[test]
+    fn round_trip() {
+        let c = compiler();
+        let bytes = artifact(&c);
+        let (header, module, text) = c.deserialize(&bytes).unwrap();
+        assert_eq!(text.len() as u64, module.text_len);
+        assert_eq!(header.source_hash, source_hash(&wasm()));
+        assert_eq!(header.build_id, BUILD_ID);
+        assert_eq!(module.target, *c.code_target());
+        assert_eq!(check_integrity(&bytes).unwrap(), header);
+        assert_eq!(
+            source_hash_reader(&wasm()[..]).unwrap(),
+            source_hash(&wasm())
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_cause() {
+        let c = compiler();
+        let bytes = artifact(&c);
+        assert_eq!(
+            c.deserialize(b"\0asm").unwrap_err(),
+            ArtifactError::NotAnArtifact
+        );
+        let mut other = bytes.clone();
+        other[8] = 9;
+        assert_eq!(
+            c.deserialize(&other).unwrap_err(),
+            ArtifactError::FormatVersion {
+                found: 9,
+                expected: FORMAT_VERSION
+            }
+        );
+        for cut in [10, PREFIX + 2, bytes.len() - 1] {
+            assert!(
+                matches!(c.deserialize(&bytes[..cut]), Err(ArtifactError::Damaged(_))),
+                "cut at {cut}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        let e = c.deserialize(&flipped).unwrap_err().to_string();
+        assert!(e.contains("checksum"), "{e}");
+    }
+
+    #[test]
+    fn signatures() {
+        let c = compiler();
+        let mut bytes = artifact(&c);
+        let key = [7; 32];
+        assert_eq!(
+            verify_signature(&bytes, &key),
+            Err(ArtifactError::Signature)
+        );
+        sign(&mut bytes, &key).unwrap();
+        verify_signature(&bytes, &key).unwrap();
+        assert_eq!(
+            verify_signature(&bytes, &[8; 32]),
+            Err(ArtifactError::Signature)
+        );
+    }
+
+    #[test]
+    fn cache_keys_cover_settings() {
+        let a = compiler();
+        let tunables = Tunables {
+            relaxed_simd_deterministic: true,
+            ..Tunables::default()
+        };
+        let b = Compiler::new(&Target::Host, tunables, default_features()).unwrap();
+        let h = source_hash(&wasm());
+        assert_eq!(a.cache_key(&h), compiler().cache_key(&h));
+        assert_ne!(a.cache_key(&h), b.cache_key(&h));
+        assert_ne!(a.cache_key(&h), a.cache_key(&source_hash(b"other")));
+        let (header, _, _) = a.deserialize(&artifact(&a)).unwrap();
+        assert_eq!(cache_key_of(&header), a.cache_key(&h));
+        let e = b.deserialize(&artifact(&a)).unwrap_err().to_string();
+        assert!(
+            e.contains("relaxed-simd-deterministic false (artifact) vs true"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! [`FileBytes`]: a whole file read into private memory, fast for big files.
+//!
+//! Modules and artifacts are read, never mapped: a mapped file that another
+//! process truncates or rewrites in place changes under us or faults
+//! (`SIGBUS`), while a copy cannot change. Reading tens of megabytes into a
+//! fresh `Vec` costs one page fault per 4 KiB page; large files therefore go
+//! into an anonymous mapping populated in one step. (Transparent huge pages
+//! would make the copy four times faster, but asking for them can stall for
+//! tens of milliseconds while the kernel compacts memory.)
+//!
+//! [`FileBytes::map`] maps instead, for the one kind of file cljit knows is
+//! never changed in place: its own cache entries, which are only ever
+//! replaced by renaming a new file over them.
+
+use std::fs::File;
+use std::io::{self, Read as _};
+use std::path::Path;
+use std::ptr::NonNull;
+
+/// Files from this size on are read into an anonymous mapping.
+const LARGE: usize = 4 << 20;
+const HUGE_PAGE: usize = 2 << 20;
+
+/// The bytes of a file, read into memory this process owns.
+pub struct FileBytes {
+    inner: Inner,
+}
+
+enum Inner {
+    Heap(Vec<u8>),
+    Mapped {
+        ptr: NonNull<u8>,
+        len: usize,
+        mapped: usize,
+    },
+}
+
+impl FileBytes {
+    /// Maps the whole file at `path` read-only, without copying it.
+    ///
+    /// Only for files nobody truncates or rewrites in place while they are
+    /// mapped (a truncated mapping faults with `SIGBUS` when read): cljit
+    /// uses it for its cache entries, which are replaced only by renames.
+    ///
+    /// # Errors
+    ///
+    /// Opening or mapping the file.
+    pub fn map(path: impl AsRef<Path>) -> io::Result<FileBytes> {
+        let file = File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file too large"))?;
+        if len == 0 {
+            return Ok(FileBytes {
+                inner: Inner::Heap(Vec::new()),
+            });
+        }
+        // SAFETY: a shared read-only view of an open file at an address of
+        // the kernel's choosing; the mapping outlives the descriptor.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).expect("mmap does not return null");
+        Ok(FileBytes {
+            inner: Inner::Mapped {
+                ptr,
+                len,
+                mapped: len,
+            },
+        })
+    }
+}
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileBytes")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+// SAFETY: the mapping is owned, private memory, only read through `&self`.
+unsafe impl Send for FileBytes {}
+// SAFETY: as above; `&FileBytes` gives only shared access to the bytes.
+unsafe impl Sync for FileBytes {}
+
+impl FileBytes {
+    /// Reads the whole file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// Opening or reading the file.
+    pub fn read(path: impl AsRef<Path>) -> io::Result<FileBytes> {
+        let mut file = File::open(path)?;
+        let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        if size < LARGE {
+            let mut bytes = Vec::with_capacity(size);
+            file.read_to_end(&mut bytes)?;
+            return Ok(FileBytes {
+                inner: Inner::Heap(bytes),
+            });
+        }
+        // One spare byte shows whether the file grew while being read.
+        let mapped = (size + 1).next_multiple_of(HUGE_PAGE);
+        // SAFETY: an anonymous private mapping at an address of the kernel's
+        // choosing has no preconditions.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                mapped,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).expect("mmap does not return null");
+        let mut bytes = FileBytes {
+            inner: Inner::Mapped {
+                ptr,
+                len: 0,
+                mapped,
+            },
+        };
+        // SAFETY: the mapping is `mapped` bytes of writable memory we own.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), mapped) };
+        let mut len = 0;
+        while len < mapped {
+            match file.read(&mut buffer[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if len == mapped {
+            // Grew by more than the spare byte: read the rest the slow way.
+            let mut rest = Vec::new();
+            file.read_to_end(&mut rest)?;
+            let mut all = buffer.to_vec();
+            all.extend_from_slice(&rest);
+            return Ok(FileBytes {
+                inner: Inner::Heap(all),
+            });
+        }
+        if let Inner::Mapped { len: l, .. } = &mut bytes.inner {
+            *l = len;
+        }
+        Ok(bytes)
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Heap(v) => v,
+            // SAFETY: the first `len` bytes of the mapping hold the file
+            // (read into it, or mapped), and it lives as long as `self`.
+            Inner::Mapped { ptr, len, .. } => unsafe {
+                std::slice::from_raw_parts(ptr.as_ptr(), *len)
+            },
+        }
+    }
+}
+
+impl Drop for FileBytes {
+    fn drop(&mut self) {
+        if let Inner::Mapped { ptr, mapped, .. } = self.inner {
+            // SAFETY: our own mapping, no longer borrowed (we are dropped).
+            unsafe {
+                libc::munmap(ptr.as_ptr().cast(), mapped);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_large_files_read_whole() {
+        let dir = std::env::temp_dir().join(format!("cljit-file-bytes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for size in [
+            0,
+            1,
+            4095,
+            LARGE - 1,
+            LARGE,
+            HUGE_PAGE * 3 - 1,
+            HUGE_PAGE * 3,
+        ] {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            let path = dir.join(format!("f{size}"));
+            std::fs::write(&path, &data).unwrap();
+            let read = FileBytes::read(&path).unwrap();
+            assert_eq!(&*read, &data[..], "size {size}");
+        }
+        assert!(FileBytes::read(dir.join("missing")).is_err());
+        let path = dir.join(format!("f{LARGE}"));
+        assert_eq!(
+            &*FileBytes::map(&path).unwrap(),
+            &std::fs::read(&path).unwrap()[..]
+        );
+        std::fs::write(&path, b"").unwrap();
+        assert!(FileBytes::map(&path).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
