@@ -60,12 +60,15 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[(
 struct Mode {
     name: &'static str,
     config: fn() -> Config,
+    /// Every module goes through an artifact (the AOT round trip).
+    artifact: bool,
 }
 
 const MODES: &[Mode] = &[
     Mode {
         name: "guarded",
         config: Config::new,
+        artifact: false,
     },
     Mode {
         name: "explicit",
@@ -74,6 +77,12 @@ const MODES: &[Mode] = &[
             c.memory_reservation(0).memory_guard_size(0);
             c
         },
+        artifact: false,
+    },
+    Mode {
+        name: "artifact",
+        config: Config::new,
+        artifact: true,
     },
 ];
 
@@ -85,6 +94,7 @@ const DETERMINISTIC: Mode = Mode {
         c.relaxed_simd_deterministic(true);
         c
     },
+    artifact: false,
 };
 
 /// Counts top-level `(assert_` forms, skipping comments and strings: a count
@@ -137,6 +147,7 @@ fn run_script(mode: &Mode, name: &str, contents: &str) -> Result<(), Failed> {
     let expected = count_assertions_in_text(contents);
     let report = WastContext::new(&(mode.config)())
         .map_err(|e| format!("{e:#}"))?
+        .via_artifact(mode.artifact)
         .run(name, contents)
         .map_err(|e| format!("{e:#}"))?;
     if report.assertions != expected {

@@ -24,6 +24,43 @@ pub struct CommonOptions {
     pub optimize: Vec<String>,
 }
 
+/// Where the compile cache lives and how big it may grow.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CacheLocation {
+    /// The cache directory (default: `$CLJIT_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/cljit`, else `~/.cache/cljit`).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache_dir: Option<std::path::PathBuf>,
+
+    /// The cache's size limit, least recently used entries going first
+    /// (default: `$CLJIT_CACHE_LIMIT`, else 1G; K, M and G suffixes).
+    #[arg(long, value_name = "BYTES", global = true)]
+    pub cache_limit: Option<String>,
+}
+
+impl CacheLocation {
+    /// The cache these options name.
+    ///
+    /// # Errors
+    ///
+    /// No directory is given and no default can be named (no `HOME`), or
+    /// the limit is malformed.
+    pub fn cache(&self) -> anyhow::Result<cljit::Cache> {
+        let dir = match &self.cache_dir {
+            Some(dir) => dir.clone(),
+            None => cljit::Cache::default_dir().ok_or_else(|| {
+                anyhow!("no cache directory: set --cache-dir, CLJIT_CACHE_DIR or HOME")
+            })?,
+        };
+        let env_limit = std::env::var("CLJIT_CACHE_LIMIT").ok();
+        let limit = match self.cache_limit.as_deref().or(env_limit.as_deref()) {
+            Some(limit) => parse_bytes("cache limit", Some(limit))?,
+            None => cljit::DEFAULT_CACHE_LIMIT,
+        };
+        Ok(cljit::Cache::new(dir).with_limit(limit))
+    }
+}
+
 fn pairs(values: &[String]) -> impl Iterator<Item = (&str, Option<&str>)> {
     values
         .iter()

@@ -9,7 +9,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cljit_cli::commands::{run::RunCommand, wast::WastCommand};
+use cljit_cli::commands::{
+    cache::CacheCommand, compile::CompileCommand, run::RunCommand, wast::WastCommand,
+};
 
 /// A WebAssembly runtime: Cranelift JIT, guard-page memories, WASI.
 #[derive(Parser, Debug)]
@@ -23,12 +25,26 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly module (`cljit FILE` is short for `cljit run FILE`).
     Run(RunCommand),
+    /// Compile a module ahead of time into a `.cwasm` artifact.
+    Compile(CompileCommand),
+    /// Show or maintain the compile cache.
+    Cache(CacheCommand),
     /// Run WebAssembly spec scripts.
     Wast(WastCommand),
 }
 
 /// Arguments that are not a file to run.
-const NOT_A_RUN: &[&str] = &["run", "wast", "help", "-h", "--help", "-V", "--version"];
+const NOT_A_RUN: &[&str] = &[
+    "run",
+    "compile",
+    "cache",
+    "wast",
+    "help",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+];
 
 /// Inserts `run` when the first argument is not a subcommand (nor a request
 /// for help or the version), so `cljit app.wasm` and `cljit --invoke f
@@ -76,6 +92,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(with_implicit_run(std::env::args_os().collect()));
     let result = match cli.command {
         Command::Run(cmd) => cmd.execute().map(|()| true),
+        Command::Compile(cmd) => cmd.execute().map(|()| true),
+        Command::Cache(cmd) => cmd.execute().map(|()| true),
         Command::Wast(cmd) => cmd.execute(),
     };
     match result {

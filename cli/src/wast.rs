@@ -53,6 +53,7 @@ pub struct WastContext {
     definitions: HashMap<String, Module>,
     last_definition: Option<Module>,
     externs: HashMap<u32, ExternRef>,
+    via_artifact: bool,
 }
 
 /// The outcome of executing an action: its results, or the error it raised.
@@ -135,7 +136,30 @@ impl WastContext {
             definitions: HashMap::new(),
             last_definition: None,
             externs: HashMap::new(),
+            via_artifact: false,
         })
+    }
+
+    /// Loads every module of the script through an artifact (written by
+    /// [`Engine::precompile_module`] and read back by
+    /// [`Module::deserialize`]) instead of straight from the compiler: the
+    /// AOT path's round trip.
+    pub fn via_artifact(&mut self, enable: bool) -> &mut WastContext {
+        self.via_artifact = enable;
+        self
+    }
+
+    /// Compiles a binary module, through an artifact if so configured.
+    fn load(&self, bytes: &[u8]) -> cljit::Result<Module> {
+        if !self.via_artifact {
+            return Module::from_binary(&self.engine, bytes);
+        }
+        let artifact = self.engine.precompile_module(bytes)?;
+        // SAFETY: the artifact was written by this engine just now.
+        #[allow(unsafe_code, reason = "loading an artifact this engine wrote")]
+        unsafe {
+            Module::deserialize(&self.engine, &artifact)
+        }
     }
 
     /// Runs a script.
@@ -257,7 +281,7 @@ impl WastContext {
             }
             AssertUnlinkable { mut module, .. } => {
                 let bytes = module.encode()?;
-                let compiled = cljit::Module::from_binary(&self.engine, &bytes)?;
+                let compiled = self.load(&bytes)?;
                 if self.linker.instantiate(&mut self.store, &compiled).is_ok() {
                     bail!("an unlinkable module was instantiated");
                 }
@@ -269,7 +293,7 @@ impl WastContext {
 
     fn compile(&mut self, module: &mut QuoteWat<'_>) -> anyhow::Result<Module> {
         let bytes = module.encode().context("failed to encode the module")?;
-        Ok(Module::from_binary(&self.engine, &bytes)?)
+        Ok(self.load(&bytes)?)
     }
 
     fn instance(&self, name: Option<&str>) -> anyhow::Result<Instance> {
@@ -297,7 +321,7 @@ impl WastContext {
             }
             WastExecute::Wat(mut wat) => {
                 let bytes = wat.encode()?;
-                let module = Module::from_binary(&self.engine, &bytes)?;
+                let module = self.load(&bytes)?;
                 Ok(self
                     .linker
                     .instantiate(&mut self.store, &module)

@@ -119,7 +119,7 @@ fn traps_exit_134_with_message_and_backtrace() {
 #[test]
 fn bad_input_is_one_clear_error() {
     let o = cljit(&["run", "does-not-exist.wasm"]);
-    assert_error(&o, 1, "failed to compile `does-not-exist.wasm`");
+    assert_error(&o, 1, "failed to read `does-not-exist.wasm`");
     assert!(stderr(&o).contains("No such file"), "{}", stderr(&o));
 
     let garbage = temp_file("garbage.wasm", b"\0asm\x01\0\0\0\x05\x03\x01");
@@ -375,7 +375,13 @@ fn timings_are_reported_when_asked() {
             .lines()
             .find_map(|l| l.strip_prefix("cljit-timings: "))
             .unwrap_or_else(|| panic!("no timings in: {err}"));
-        line.split(' ')
+        let (times, load) = line.rsplit_once(' ').unwrap();
+        assert!(
+            ["load=hit", "load=miss", "load=off"].contains(&load),
+            "{line}"
+        );
+        times
+            .split(' ')
             .map(|kv| {
                 let (k, v) = kv.split_once('=').unwrap();
                 (k.to_string(), v.parse().unwrap())

@@ -2,6 +2,7 @@
 //! per topic. The CLI's process-level tests live with the binary, in
 //! `cli/tests/cli.rs`, where Cargo provides its path.
 
+mod artifact;
 mod crash;
 mod disas;
 mod errors;

@@ -2,7 +2,7 @@
 //! export with arguments parsed by its signature.
 
 use std::ffi::OsString;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,13 +11,20 @@ use anyhow::{Context as _, anyhow, bail};
 use cljit::wasi::{DirAccess, WasiCtx, WasiCtxBuilder};
 use cljit::{Engine, Func, Instance, Linker, Module, Store, Val, ValType};
 
-use crate::flags::CommonOptions;
+use crate::flags::{CacheLocation, CommonOptions};
 
 /// Runs a WebAssembly module.
 #[derive(clap::Args, Debug)]
 pub struct RunCommand {
     #[command(flatten)]
     common: CommonOptions,
+
+    #[command(flatten)]
+    cache: CacheLocation,
+
+    /// Compile without the cache: neither look modules up nor store them.
+    #[arg(long)]
+    no_cache: bool,
 
     /// Call this export instead of `_start`, with ARGS as its arguments,
     /// and print each result on its own line.
@@ -63,7 +70,8 @@ pub struct RunCommand {
     #[arg(long, value_name = "STRATEGY", value_parser = ["perfmap"])]
     profile: Option<String>,
 
-    /// The module to run (binary `.wasm` or text `.wat`), then the
+    /// The module to run (binary `.wasm`, text `.wat`, or an artifact of
+    /// `cljit compile`), then the
     /// arguments: of the program, or of the invoked function.
     #[arg(
         required = true,
@@ -151,16 +159,21 @@ impl RunCommand {
         let mut config = self.common.config()?;
         config.profile_perfmap(self.profile.as_deref() == Some("perfmap"));
         let engine = Engine::new(&config)?;
-        let module = Module::from_file(&engine, &module_path)
-            .with_context(|| format!("failed to compile `{}`", module_path.display()))?;
+        // A cache that cannot be named (no HOME) is no cache.
+        let cache = if self.no_cache {
+            None
+        } else {
+            self.cache.cache().ok()
+        };
+        let (module, how) = load_module(&engine, &module_path, cache.as_ref())?;
         timings.mark("compile");
+        timings.load = how;
         let wasi = self.wasi(&module_path, args)?;
         let mut store = Store::new(&engine, wasi);
         let mut linker = Linker::new(&engine);
         cljit::wasi::add_to_linker(&mut linker, |cx| cx)?;
         for (name, path) in &self.preload {
-            let module = Module::from_file(&engine, path)
-                .with_context(|| format!("failed to compile `{}`", path.display()))?;
+            let (module, _) = load_module(&engine, path, cache.as_ref())?;
             let instance = linker
                 .instantiate(&mut store, &module)
                 .with_context(|| format!("failed to instantiate `{}`", path.display()))?;
@@ -173,56 +186,103 @@ impl RunCommand {
             .with_context(|| format!("failed to instantiate `{}`", module_path.display()))?;
         timings.mark("instantiate");
 
-        match &self.invoke {
-            Some(name) => {
-                if instance.get_func(&store, "_start").is_none() {
-                    initialize(&mut store, instance).context("failed to run `_initialize`")?;
+        let outcome = (|| -> anyhow::Result<()> {
+            match &self.invoke {
+                Some(name) => {
+                    if instance.get_func(&store, "_start").is_none() {
+                        initialize(&mut store, instance).context("failed to run `_initialize`")?;
+                    }
+                    let func = instance
+                        .get_func(&store, name)
+                        .ok_or_else(|| anyhow!("failed to find an exported function `{name}`"))?;
+                    let args = args
+                        .iter()
+                        .map(|a| {
+                            a.to_str()
+                                .map(str::to_string)
+                                .ok_or_else(|| anyhow!("argument `{}` is not UTF-8", a.display()))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    let results = invoke(&mut store, func, &args)
+                        .with_context(|| format!("failed to invoke `{name}`"))?;
+                    let mut out = std::io::stdout().lock();
+                    for value in results {
+                        // A closed stdout is not worth a panic; the run happened.
+                        let _ = writeln!(out, "{}", format_value(&value));
+                    }
                 }
-                let func = instance
-                    .get_func(&store, name)
-                    .ok_or_else(|| anyhow!("failed to find an exported function `{name}`"))?;
-                let args = args
-                    .iter()
-                    .map(|a| {
-                        a.to_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| anyhow!("argument `{}` is not UTF-8", a.display()))
-                    })
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                let results = invoke(&mut store, func, &args)
-                    .with_context(|| format!("failed to invoke `{name}`"))?;
-                let mut out = std::io::stdout().lock();
-                for value in results {
-                    // A closed stdout is not worth a panic; the run happened.
-                    let _ = writeln!(out, "{}", format_value(&value));
+                None => {
+                    if let Some(start) = instance.get_func(&store, "_start") {
+                        start
+                            .call(&mut store, &[], &mut [])
+                            .context("failed to run `_start`")?;
+                    } else if instance.get_func(&store, "_initialize").is_some() {
+                        initialize(&mut store, instance).context("failed to run `_initialize`")?;
+                    } else if !args.is_empty() {
+                        bail!(
+                            "the module exports no `_start` function to pass arguments to (use --invoke)"
+                        );
+                    }
                 }
             }
-            None => {
-                if let Some(start) = instance.get_func(&store, "_start") {
-                    start
-                        .call(&mut store, &[], &mut [])
-                        .context("failed to run `_start`")?;
-                } else if instance.get_func(&store, "_initialize").is_some() {
-                    initialize(&mut store, instance).context("failed to run `_initialize`")?;
-                } else if !args.is_empty() {
-                    bail!(
-                        "the module exports no `_start` function to pass arguments to (use --invoke)"
-                    );
-                }
-            }
-        }
-        Ok(())
+            Ok(())
+        })();
+        // The process ends next, and the kernel reclaims the store's and the
+        // module's memory faster than their destructors would (tens of
+        // megabytes of metadata and mappings for a large module).
+        std::mem::forget((store, linker, module, engine));
+        outcome
     }
+}
+
+/// Loads the module at `path`: an artifact (recognised by its magic) as
+/// it is, a wasm module from the cache when there is one, else compiled.
+/// Returns how: `artifact`, `hit`, `miss` or `off`.
+fn load_module(
+    engine: &Engine,
+    path: &Path,
+    cache: Option<&cljit::Cache>,
+) -> anyhow::Result<(Module, &'static str)> {
+    let read = || {
+        cljit::FileBytes::read(path).with_context(|| format!("failed to read `{}`", path.display()))
+    };
+    let mut magic = [0u8; 8];
+    let start = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut magic))
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    if magic[..start] == cljit::ARTIFACT_MAGIC {
+        let bytes = read()?;
+        // SAFETY: the user asked to run this artifact, as they would run a
+        // native executable; its header and checksum are checked.
+        #[allow(unsafe_code, reason = "running an artifact trusts its code")]
+        let module = unsafe { Module::deserialize(engine, &bytes) }
+            .with_context(|| format!("failed to load `{}`", path.display()))?;
+        return Ok((module, "artifact"));
+    }
+    let compiled = match cache {
+        Some(cache) => cache.load_file(engine, path).map(|(m, outcome)| {
+            let how = if outcome == cljit::CacheOutcome::Hit {
+                "hit"
+            } else {
+                "miss"
+            };
+            (m, how)
+        }),
+        None => Module::new(engine, &*read()?).map(|m| (m, "off")),
+    };
+    compiled.with_context(|| format!("failed to compile `{}`", path.display()))
 }
 
 /// Phase times of one run, printed to stderr as `cljit-timings:
 /// compile_us=N instantiate_us=N run_us=N` when the environment variable
-/// `CLJIT_TIMINGS` is set (the benchmark harness reads them). Printed on
+/// `CLJIT_TIMINGS` is set (the benchmark harness reads them), followed by
+/// `load=artifact|hit|miss|off` (how the module was obtained). Printed on
 /// drop, so a run that ends in `proc_exit` or a trap still reports.
 struct Timings {
     enabled: bool,
     last: Instant,
     phases: Vec<(&'static str, u128)>,
+    load: &'static str,
 }
 
 impl Timings {
@@ -231,6 +291,7 @@ impl Timings {
             enabled: std::env::var_os("CLJIT_TIMINGS").is_some(),
             last: Instant::now(),
             phases: Vec::new(),
+            load: "off",
         }
     }
 
@@ -254,7 +315,12 @@ impl Drop for Timings {
             .iter()
             .map(|(name, us)| format!("{name}_us={us}"))
             .collect();
-        let _ = writeln!(std::io::stderr(), "cljit-timings: {}", line.join(" "));
+        let _ = writeln!(
+            std::io::stderr(),
+            "cljit-timings: {} load={}",
+            line.join(" "),
+            self.load
+        );
     }
 }
 
