@@ -63,43 +63,39 @@ impl Settings {
     /// `other`, as `name: self vs other`.
     pub fn differences(&self, other: &Settings) -> Vec<String> {
         let (a, b) = (&self.tunables, &other.tunables);
-        let mut out = Vec::new();
-        let mut check = |name: &str, x: String, y: String| {
-            if x != y {
-                out.push(format!("{name} {x} (artifact) vs {y} (engine)"));
-            }
-        };
-        check(
-            "memory-reservation",
-            a.memory_reservation.to_string(),
-            b.memory_reservation.to_string(),
-        );
-        check(
-            "memory-guard-size",
-            a.memory_guard_size.to_string(),
-            b.memory_guard_size.to_string(),
-        );
-        check(
-            "opt-level",
-            format!("{:?}", a.opt_level),
-            format!("{:?}", b.opt_level),
-        );
-        check(
-            "debug-verifier",
-            a.debug_verifier.to_string(),
-            b.debug_verifier.to_string(),
-        );
-        check(
-            "relaxed-simd-deterministic",
-            a.relaxed_simd_deterministic.to_string(),
-            b.relaxed_simd_deterministic.to_string(),
-        );
-        check(
-            "wasm features",
-            format!("{:#x}", self.features),
-            format!("{:#x}", other.features),
-        );
-        out
+        let text = |x: &dyn std::fmt::Debug| format!("{x:?}");
+        [
+            (
+                "memory-reservation",
+                text(&a.memory_reservation),
+                text(&b.memory_reservation),
+            ),
+            (
+                "memory-guard-size",
+                text(&a.memory_guard_size),
+                text(&b.memory_guard_size),
+            ),
+            ("opt-level", text(&a.opt_level), text(&b.opt_level)),
+            (
+                "debug-verifier",
+                text(&a.debug_verifier),
+                text(&b.debug_verifier),
+            ),
+            (
+                "relaxed-simd-deterministic",
+                text(&a.relaxed_simd_deterministic),
+                text(&b.relaxed_simd_deterministic),
+            ),
+            (
+                "wasm features",
+                format!("{:#x}", self.features),
+                format!("{:#x}", other.features),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, x, y)| x != y)
+        .map(|(name, x, y)| format!("{name} {x} (artifact) vs {y} (engine)"))
+        .collect()
     }
 }
 

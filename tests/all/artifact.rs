@@ -223,6 +223,26 @@ fn the_cache_compiles_once_and_verifies_what_it_loads() {
         CacheOutcome::Hit => panic!("an unsigned entry was used"),
     }
 
+    // An entry owned by another user is not even read (it could be
+    // truncated under the mapping). Only root can make one here.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(&entry, Some(65534), None).unwrap();
+        match cache.load(&engine, &binary).unwrap().1 {
+            CacheOutcome::Miss { reason, stored } => {
+                assert_eq!(reason, "the entry is not a file of this user");
+                assert!(stored);
+            }
+            CacheOutcome::Hit => panic!("another user's entry was used"),
+        }
+        use std::os::unix::fs::MetadataExt as _;
+        assert_eq!(
+            std::fs::metadata(&entry).unwrap().uid(),
+            0,
+            "replaced by ours"
+        );
+    }
+
     // Invalid wasm is still an error, and not cached.
     let e = cache.load(&engine, b"\0asm\x01\0\0\0\x05").unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Compile(_)), "{e}");
