@@ -104,7 +104,9 @@ fn instantiate(c: &mut Criterion) {
                 linker.instantiate(&mut store, &module).unwrap();
                 store
             },
-            BatchSize::SmallInput,
+            // Bounded batches: each store reserves gigabytes of address
+            // space, and a large batch of them can exhaust it.
+            BatchSize::NumIterations(256),
         )
     });
     let no_imports = Module::new(&engine, "(module (memory 1) (func (export \"f\")))").unwrap();
@@ -115,7 +117,9 @@ fn instantiate(c: &mut Criterion) {
                 Instance::new(&mut store, &no_imports, &[]).unwrap();
                 store
             },
-            BatchSize::SmallInput,
+            // Bounded batches: each store reserves gigabytes of address
+            // space, and a large batch of them can exhaust it.
+            BatchSize::NumIterations(256),
         )
     });
 }

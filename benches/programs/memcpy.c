@@ -6,7 +6,7 @@
 #define BUF (8 << 20)
 
 int main(int argc, char **argv) {
-    long gib = bench_size(argc, argv, 12);
+    long gib = bench_size(argc, argv, 40);
     uint8_t *a = malloc(BUF), *b = malloc(BUF);
     for (size_t i = 0; i < BUF; i++) a[i] = (uint8_t)bench_rand();
     static const size_t sizes[] = {7, 16, 33, 64, 100, 256, 1000, 4096, 65536, 1 << 20};
