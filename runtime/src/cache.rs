@@ -29,7 +29,7 @@
 //! [`Compiler::cache_key`]: cljit_compiler::Compiler::cache_key
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::io::{Read as _, Seek as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -287,7 +287,7 @@ impl Cache {
         let mut magic = [0u8; 4];
         let binary = file.read_exact(&mut magic).is_ok() && magic == *b"\0asm";
         if binary {
-            let file = File::open(path).map_err(failed)?;
+            file.rewind().map_err(failed)?;
             let source = artifact::source_hash_reader(file).map_err(failed)?;
             let key = self.key();
             match self.lookup(engine, &key, &source) {
