@@ -53,10 +53,9 @@ pub struct Relocation {
 
 /// The machine code of one function and what the runtime needs to know
 /// about it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct CompiledFunction {
     /// Machine code.
-    #[serde(with = "serde_bytes")]
     pub body: Vec<u8>,
     /// Required alignment of the code, in bytes.
     pub alignment: u32,
@@ -69,7 +68,7 @@ pub struct CompiledFunction {
 }
 
 /// A whole compiled module: plain data, ready to be loaded or serialized.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct CompiledModule {
     /// The module's declarations.
     pub info: ModuleInfo,
