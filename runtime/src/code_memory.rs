@@ -45,6 +45,25 @@ fn jit_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::msg(format!("failed to load compiled code ({what}): {e}"))
 }
 
+/// Fails unless code for `isa` runs on this machine: an engine configured
+/// for another target (`Config::target`) only precompiles. Every piece of
+/// code becomes executable here, so this is the one place to check.
+fn check_runs_here(isa: &OwnedTargetIsa) -> Result<()> {
+    let triple = isa.triple();
+    let arch = triple.architecture.to_string();
+    let os = triple.operating_system.to_string();
+    if arch == std::env::consts::ARCH && os == std::env::consts::OS {
+        Ok(())
+    } else {
+        Err(Error::msg(format!(
+            "this engine compiles for {triple}, which is not this machine \
+             ({}-{}): it can precompile modules but not run them",
+            std::env::consts::ARCH,
+            std::env::consts::OS
+        )))
+    }
+}
+
 impl CodeMemory {
     /// Loads `text` and registers its `functions` (each with what it is).
     /// Returns the memory and the address of the text's first byte.
@@ -54,6 +73,7 @@ impl CodeMemory {
         functions: Vec<(CodeKind, FunctionLoc)>,
         module: Option<Arc<ModuleInfo>>,
     ) -> Result<(CodeMemory, usize)> {
+        check_runs_here(isa)?;
         if text.bytes.is_empty() {
             return Ok((
                 CodeMemory {

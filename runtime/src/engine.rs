@@ -107,24 +107,6 @@ impl Engine {
         Ok(self.0.compiler.serialize(&linked, &source))
     }
 
-    /// Fails unless this engine's code runs on this machine: an engine
-    /// configured for another target ([`Config::target`]) only precompiles.
-    pub(crate) fn check_runs_here(&self) -> Result<()> {
-        let triple = self.0.compiler.isa().triple();
-        let arch = triple.architecture.to_string();
-        let os = triple.operating_system.to_string();
-        if arch == std::env::consts::ARCH && os == std::env::consts::OS {
-            Ok(())
-        } else {
-            Err(Error::msg(format!(
-                "this engine compiles for {triple}, which is not this machine \
-                 ({}-{}): it can precompile modules but not run them",
-                std::env::consts::ARCH,
-                std::env::consts::OS
-            )))
-        }
-    }
-
     pub(crate) fn compiler(&self) -> &Compiler {
         &self.0.compiler
     }
@@ -151,7 +133,6 @@ impl Engine {
         if let Some((_, ptr)) = cache.get(&type_id) {
             return Ok(*ptr);
         }
-        self.check_runs_here()?;
         let compiled = self.0.compiler.compile_wasm_to_array(ty)?;
         let alignment = compiled.alignment;
         let (text, relocations, loc) = cljit_compiler::link::link_function(compiled)?;

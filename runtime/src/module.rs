@@ -167,7 +167,6 @@ impl Module {
         linked: LinkedModule,
         text: &[u8],
     ) -> Result<Module> {
-        engine.check_runs_here()?;
         engine.compiler().check_compatible(&linked.target)?;
         let info = Arc::new(linked.info);
         let num_defined = linked.functions.len();
