@@ -8,8 +8,9 @@ use crate::func::Func;
 use crate::memory::LinearMemory;
 use crate::module::ExternType;
 use crate::store::{AsContext, AsContextMut, GlobalSlot, StoreId, StoreOpaque};
-use crate::values::{Ref, Val, ValRaw};
+use crate::values::{Ref, Val};
 use crate::vm::table::TableStorage;
+use crate::vm::val_raw::ValRaw;
 use crate::vm::vmcontext::VmGlobalDefinition;
 
 /// Anything an instance can import or export.
@@ -75,11 +76,16 @@ impl Extern {
     ///
     /// If the entity belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
+        self.ty_in_store(store.as_context().opaque())
+    }
+
+    /// The entity's current type, given the untyped store.
+    pub(crate) fn ty_in_store(&self, store: &StoreOpaque) -> ExternType {
         match self {
-            Extern::Func(f) => ExternType::Func(f.ty(store)),
-            Extern::Table(t) => ExternType::Table(t.ty(store)),
-            Extern::Memory(m) => ExternType::Memory(m.ty(store)),
-            Extern::Global(g) => ExternType::Global(g.ty(store)),
+            Extern::Func(f) => ExternType::Func(f.ty_in_store(store)),
+            Extern::Table(t) => ExternType::Table(t.get_storage(store).ty()),
+            Extern::Memory(m) => ExternType::Memory(m.get(store).ty()),
+            Extern::Global(g) => ExternType::Global(store.globals[g.index(store)].ty),
         }
     }
 }

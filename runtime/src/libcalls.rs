@@ -15,8 +15,8 @@ use cljit_compiler::abi::Builtin;
 use cljit_compiler::abi::VmOffsets;
 use cljit_compiler::foreach_builtin_function;
 
-use crate::instance::InstanceData;
 use crate::store::StoreOpaque;
+use crate::store::instance_data::InstanceData;
 use crate::vm::table::range;
 use crate::vm::vmcontext::vmctx_read_ptr;
 

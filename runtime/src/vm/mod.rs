@@ -1,4 +1,5 @@
 //! The data structures compiled code touches directly.
 
 pub mod table;
+pub mod val_raw;
 pub mod vmcontext;

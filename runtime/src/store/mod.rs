@@ -1,5 +1,20 @@
 //! Stores: the owners of everything instances create and use.
 //!
+//! ```text
+//!  handles (Instance, Func, Memory, Table, Global, ExternRef, Caller)
+//!        │ index / pointer, checked by StoreId
+//!        ▼
+//!  Store<T> = StoreInner { StoreOpaque, T }
+//!        │ owns
+//!        ▼
+//!  InstanceData  HostFuncContext  LinearMemory  TableStorage  GlobalSlot  ExternData
+//! ```
+//!
+//! Everything a store owns is defined here or below (`instance_data.rs`,
+//! `host_func.rs`, `memory/`, `vm/`), never in the handle files, so the
+//! store and the runtime entry points compiled code calls need nothing of
+//! the handles.
+//!
 //! A [`Store`] owns instances, memories, tables, globals, host functions and
 //! host references; handles ([`Instance`](crate::Instance),
 //! [`Memory`](crate::Memory), ...) are small copyable indices tagged with
@@ -10,16 +25,19 @@
 //! (`StoreOpaque` is the first field of the `#[repr(C)]` `StoreInner<T>`), so
 //! host functions called from wasm can recover the typed store.
 
+pub(crate) mod host_func;
+pub(crate) mod instance_data;
+
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cljit_compiler::types::GlobalType;
 
+use self::host_func::HostFuncContext;
+use self::instance_data::InstanceData;
 use crate::engine::Engine;
-use crate::func::HostFuncContext;
-use crate::instance::InstanceData;
 use crate::memory::LinearMemory;
 use crate::module::Module;
-use crate::values::ExternData;
 use crate::vm::table::TableStorage;
 use crate::vm::vmcontext::{VmGlobalDefinition, VmRuntimeLimits};
 
@@ -39,6 +57,11 @@ pub(crate) struct GlobalSlot {
     pub(crate) ty: GlobalType,
     pub(crate) definition: *mut VmGlobalDefinition,
     pub(crate) _owned: Option<Box<VmGlobalDefinition>>,
+}
+
+/// The host value behind an `externref`, owned by the store.
+pub(crate) struct ExternData {
+    pub(crate) value: Box<dyn Any + Send + Sync>,
 }
 
 /// The untyped part of a store.

@@ -1,0 +1,480 @@
+//! Instantiation, in named steps:
+//!
+//! ```text
+//!  check_arguments    engine, import count, every import of this store
+//!  new_instance_data  the vmctx and its header (builtins, limits, store, types)
+//!  link_imports       type-check each import and write it into the vmctx
+//!  define_memories    the module's own memories, tables, functions and
+//!  define_tables        globals, in index order after the imports
+//!  define_functions
+//!  define_globals
+//!  ── the store takes the instance: its functions may now escape ──
+//!  initialize_segments  element segments, then data segments
+//!  run_start            the start function
+//! ```
+//!
+//! Segment initialisation follows the WebAssembly 2.0 semantics: active
+//! segments are applied in order, each checked in full before it writes
+//! anything; the first that is out of bounds traps, and the effects of the
+//! earlier ones remain (they are visible through imported tables and
+//! memories). The instance's data is kept by the store even then, because
+//! tables elsewhere may already refer to its functions.
+//! <https://webassembly.github.io/spec/core/exec/modules.html#instantiation>
+
+use cljit_compiler::abi::Trap;
+use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, FuncIndex, GlobalIndex};
+use cljit_compiler::types::{ConstExpr, ConstOp, MemoryType, TableType};
+use cljit_compiler::{ElementItems, SegmentMode};
+use cranelift_entity::EntityRef;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result, WasmBacktrace};
+use crate::externals::{Extern, global_storage};
+use crate::func::call_raw;
+use crate::instance::Instance;
+use crate::libcalls;
+use crate::memory::LinearMemory;
+use crate::module::{ExternType, Module};
+use crate::store::instance_data::InstanceData;
+use crate::store::{AsContextMut, GlobalSlot, StoreContextMut, StoreOpaque};
+use crate::vm::table::{TableStorage, range};
+use crate::vm::val_raw::ValRaw;
+use crate::vm::vmcontext::{VmContextAlloc, VmFuncRef, VmFunctionImport, VmGlobalDefinition};
+
+impl Instance {
+    /// Instantiates `module` with `imports`, one per import in order.
+    ///
+    /// # Errors
+    ///
+    /// Imports that are missing or of the wrong type, resources that cannot
+    /// be allocated, and traps during initialisation or the start function.
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let mut cx = store.as_context_mut();
+        instantiate(&mut cx, module, imports)
+    }
+}
+
+fn instantiate<T>(
+    cx: &mut StoreContextMut<'_, T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
+    let store = cx.opaque_mut();
+    check_arguments(store, module, imports)?;
+    store.retain_module(module);
+    let mut data = new_instance_data(store, module);
+    link_imports(store, module, imports, &mut data)?;
+    define_memories(store, module, &mut data)?;
+    define_tables(store, module, &mut data)?;
+    define_functions(module, &mut data);
+    define_globals(store, module, &mut data)?;
+
+    // From here on the instance's functions may escape into shared tables,
+    // so the store keeps its data whatever happens next.
+    let handle = data.handle;
+    store.instances.push(data);
+    let instance = Instance::from_index(store.id(), handle);
+    initialize_segments(store, handle)?;
+    run_start(cx, handle)?;
+    Ok(instance)
+}
+
+/// The module belongs to the store's engine, and there is one import of
+/// this store per import of the module.
+fn check_arguments(store: &StoreOpaque, module: &Module, imports: &[Extern]) -> Result<()> {
+    if !Engine::same(module.engine(), store.engine()) {
+        return Err(Error::msg("module and store belong to different engines"));
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        return Err(Error::msg(format!(
+            "expected {} imports, got {}",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    if let Some(i) = imports.iter().position(|e| !e.belongs_to(store)) {
+        let import = &info.imports[i];
+        return Err(Error::incompatible_import(
+            &import.module,
+            &import.name,
+            "the definition belongs to another store".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A fresh instance: its vmctx allocated and its header written, nothing
+/// defined yet. Boxed, so the address the vmctx records stays put.
+fn new_instance_data(store: &mut StoreOpaque, module: &Module) -> Box<InstanceData> {
+    let info = module.info();
+    let offsets = *module.offsets();
+    let mut data = Box::new(InstanceData {
+        handle: store.instances.len(),
+        module: module.clone(),
+        vmctx: VmContextAlloc::new(&offsets),
+        memories: Vec::with_capacity(info.memories.len()),
+        tables: Vec::with_capacity(info.tables.len()),
+        globals: Vec::with_capacity(info.globals.len()),
+        passive_elements: vec![None; info.elements.len()],
+        dropped_data: vec![false; info.data.len()],
+    });
+    let instance_ptr: *mut InstanceData = &mut *data;
+    // SAFETY: each offset comes from this module's VmOffsets and names a
+    // header field of the written type; the pointers written (builtin
+    // table, limits, store, type ids, the boxed instance data) live as long
+    // as the store that will own this vmctx.
+    unsafe {
+        data.vmctx
+            .write(offsets.vmctx_builtins(), libcalls::builtin_table());
+        data.vmctx
+            .write(offsets.vmctx_runtime_limits(), store.limits_ptr());
+        data.vmctx
+            .write(offsets.vmctx_store(), store as *mut StoreOpaque);
+        data.vmctx
+            .write(offsets.vmctx_type_ids(), module.type_ids().as_ptr());
+        data.vmctx.write(offsets.vmctx_instance(), instance_ptr);
+    }
+    data
+}
+
+/// Whether limits `actual` satisfy the import's required `min`/`max`.
+fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<u64>) -> bool {
+    actual_min >= min
+        && match max {
+            None => true,
+            Some(max) => actual_max.is_some_and(|a| a <= max),
+        }
+}
+
+fn table_matches(actual: &TableType, expected: &TableType) -> bool {
+    actual.element == expected.element
+        && limits_match(
+            actual.min_elements,
+            actual.max_elements,
+            expected.min_elements,
+            expected.max_elements,
+        )
+}
+
+fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
+    actual.memory64 == expected.memory64
+        && actual.shared == expected.shared
+        && limits_match(
+            actual.min_pages,
+            actual.max_pages,
+            expected.min_pages,
+            expected.max_pages,
+        )
+}
+
+/// Checks each import against the module's declared type and writes it
+/// into the vmctx.
+fn link_imports(
+    store: &mut StoreOpaque,
+    module: &Module,
+    imports: &[Extern],
+    data: &mut InstanceData,
+) -> Result<()> {
+    let info = module.info();
+    let offsets = *module.offsets();
+    for (import, ext) in info.imports.iter().zip(imports) {
+        let (m, n) = (import.module.as_str(), import.name.as_str());
+        let expected = module.entity_type(import.index);
+        let mismatch = |actual: ExternType| {
+            Error::incompatible_import(m, n, format!("expected {expected}, found {actual}"))
+        };
+        // Every `write` below uses an offset from this module's VmOffsets
+        // naming a field of the written type.
+        match (import.index, ext) {
+            (EntityIndex::Function(f), Extern::Func(func)) => {
+                let actual = func.ty_in_store(store);
+                if ExternType::Func(actual.clone()) != expected {
+                    return Err(mismatch(ExternType::Func(actual)));
+                }
+                let trampoline = module.wasm_to_array(info.functions[f]);
+                let func_ref = func.func_ref_for_import(store, trampoline)?;
+                let import = VmFunctionImport {
+                    wasm_call: func_ref.wasm_call,
+                    vmctx: func_ref.vmctx,
+                };
+                // SAFETY: the offsets name this import's VmFunctionImport
+                // and VmFuncRef slots (see above).
+                unsafe {
+                    data.vmctx
+                        .write(offsets.vmctx_function_import(f.as_u32()), import);
+                    data.vmctx
+                        .write(offsets.vmctx_func_ref(f.as_u32()), func_ref);
+                }
+            }
+            (EntityIndex::Table(t), Extern::Table(table)) => {
+                let index = table.index(store);
+                let actual = store.tables[index].ty();
+                if !table_matches(&actual, &info.tables[t]) {
+                    return Err(mismatch(ExternType::Table(actual)));
+                }
+                let def = store.tables[index].definition_ptr();
+                data.tables.push(index);
+                // SAFETY: the offset names table `t`'s definition pointer.
+                unsafe { data.vmctx.write(offsets.vmctx_table(t.as_u32()), def) };
+            }
+            (EntityIndex::Memory(mi), Extern::Memory(memory)) => {
+                let index = memory.index(store);
+                let actual = store.memories[index].ty();
+                if !memory_matches(&actual, &info.memories[mi]) {
+                    return Err(mismatch(ExternType::Memory(actual)));
+                }
+                let def = store.memories[index].definition_ptr();
+                data.memories.push(index);
+                // SAFETY: the offset names memory `mi`'s definition pointer.
+                unsafe { data.vmctx.write(offsets.vmctx_memory(mi.as_u32()), def) };
+            }
+            (EntityIndex::Global(g), Extern::Global(global)) => {
+                let index = global.index(store);
+                let slot = &store.globals[index];
+                if ExternType::Global(slot.ty) != expected {
+                    return Err(mismatch(ExternType::Global(slot.ty)));
+                }
+                data.globals.push(index);
+                let offset = offsets.vmctx_imported_global(g.as_u32());
+                // SAFETY: the offset names imported global `g`'s pointer.
+                unsafe { data.vmctx.write(offset, slot.definition) };
+            }
+            (_, other) => return Err(mismatch(other.ty_in_store(store))),
+        }
+    }
+    Ok(())
+}
+
+/// Creates the module's own memories, laid out as the engine's tunables
+/// promised the code.
+fn define_memories(
+    store: &mut StoreOpaque,
+    module: &Module,
+    data: &mut InstanceData,
+) -> Result<()> {
+    let info = module.info();
+    let offsets = module.offsets();
+    let tunables = *store.engine().config().tunables();
+    let defined = info
+        .memories
+        .iter()
+        .skip(info.num_imported_memories as usize);
+    for (mi, ty) in defined {
+        let memory = LinearMemory::new(*ty, &tunables)
+            .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
+        store.memories.push(memory);
+        let index = store.memories.len() - 1;
+        let def = store.memories[index].definition_ptr();
+        data.memories.push(index);
+        // SAFETY: the offset names memory `mi`'s definition pointer.
+        unsafe { data.vmctx.write(offsets.vmctx_memory(mi.as_u32()), def) };
+    }
+    Ok(())
+}
+
+/// Creates the module's own tables, filled with null.
+fn define_tables(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData) -> Result<()> {
+    let info = module.info();
+    let offsets = module.offsets();
+    for (ti, ty) in info.tables.iter().skip(info.num_imported_tables as usize) {
+        let table = TableStorage::new(*ty, 0).ok_or_else(|| Error::msg("table too large"))?;
+        store.tables.push(table);
+        let index = store.tables.len() - 1;
+        let def = store.tables[index].definition_ptr();
+        data.tables.push(index);
+        // SAFETY: the offset names table `ti`'s definition pointer.
+        unsafe { data.vmctx.write(offsets.vmctx_table(ti.as_u32()), def) };
+    }
+    Ok(())
+}
+
+/// Writes the func ref of every defined function: its code, its
+/// host-to-wasm trampoline, this vmctx and its signature id.
+fn define_functions(module: &Module, data: &mut InstanceData) {
+    let info = module.info();
+    let offsets = module.offsets();
+    let vmctx = data.vmctx.as_ptr();
+    for def in 0..info.num_defined_funcs() {
+        let def = DefinedFuncIndex::from_u32(def);
+        let index = info.func_index(def);
+        let ty = info.functions[index];
+        let func_ref = VmFuncRef {
+            wasm_call: module.function_address(def) as *const u8,
+            array_call: module
+                .array_to_wasm(ty)
+                .expect("every defined function's type has a trampoline")
+                as *const u8,
+            vmctx,
+            type_id: module.type_ids()[ty.index()],
+        };
+        // SAFETY: the offset names function `index`'s VmFuncRef.
+        unsafe {
+            data.vmctx
+                .write(offsets.vmctx_func_ref(index.as_u32()), func_ref)
+        };
+    }
+}
+
+/// Evaluates the module's global initialisers into the vmctx, in order (a
+/// later one may read an earlier one), and registers each with the store.
+fn define_globals(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData) -> Result<()> {
+    let info = module.info();
+    let offsets = module.offsets();
+    for (def, init) in info.global_inits.iter() {
+        let index = info.global_index(def);
+        let value = eval_const(init, store, data)?;
+        let offset = offsets.vmctx_defined_global(def.as_u32());
+        // SAFETY: the offset names defined global `def`'s inline
+        // VmGlobalDefinition.
+        let definition = unsafe {
+            data.vmctx.write(offset, global_storage(value));
+            data.vmctx.field::<VmGlobalDefinition>(offset)
+        };
+        store.globals.push(GlobalSlot {
+            ty: info.globals[index],
+            definition,
+            _owned: None,
+        });
+        data.globals.push(store.globals.len() - 1);
+    }
+    Ok(())
+}
+
+/// Runs the module's start function, if it has one.
+fn run_start<T>(cx: &mut StoreContextMut<'_, T>, handle: usize) -> Result<()> {
+    let store = cx.opaque();
+    let data = store.instance(handle);
+    let Some(start) = data.module.info().start else {
+        return Ok(());
+    };
+    let func_ref = data.func_ref_ptr(start);
+    // SAFETY: the start function takes and returns nothing, and belongs to
+    // this store.
+    unsafe { call_raw(cx, func_ref, &mut []) }
+}
+
+fn trap(trap: Trap) -> Error {
+    Error::trap(trap, WasmBacktrace::default())
+}
+
+/// Evaluates a constant expression in the context of a (partly built)
+/// instance: its globals so far and its function references.
+fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Result<ValRaw> {
+    let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
+    let bad = || Error::msg("malformed constant expression");
+    for op in &expr.ops {
+        let value = match *op {
+            ConstOp::I32Const(v) => ValRaw::i32(v),
+            ConstOp::I64Const(v) => ValRaw::i64(v),
+            ConstOp::F32Const(bits) => ValRaw::i32(bits as i32),
+            ConstOp::F64Const(bits) => ValRaw::i64(bits as i64),
+            ConstOp::V128Const(v) => ValRaw::v128(v),
+            ConstOp::RefNull(_) => ValRaw::pointer(0),
+            ConstOp::RefFunc(f) => {
+                ValRaw::pointer(data.func_ref_ptr(FuncIndex::from_u32(f)) as usize)
+            }
+            ConstOp::GlobalGet(g) => {
+                let slot = data
+                    .globals
+                    .get(GlobalIndex::from_u32(g).index())
+                    .ok_or_else(bad)?;
+                let def = store.globals[*slot].definition;
+                // SAFETY: the definition is live while the store is.
+                ValRaw::from_bytes(unsafe { (*def).storage })
+            }
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let b = stack.pop().ok_or_else(bad)?.get_i32();
+                let a = stack.pop().ok_or_else(bad)?.get_i32();
+                ValRaw::i32(match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let b = stack.pop().ok_or_else(bad)?.get_i64();
+                let a = stack.pop().ok_or_else(bad)?.get_i64();
+                ValRaw::i64(match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+        };
+        stack.push(value);
+    }
+    stack.pop().ok_or_else(bad)
+}
+
+/// Applies element segments, then data segments, in order.
+fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
+    let module = store.instances[handle].module.clone();
+    let info = module.info();
+    for (ei, segment) in info.elements.iter() {
+        let values: Vec<usize> = {
+            let data = &store.instances[handle];
+            match &segment.items {
+                ElementItems::Functions(funcs) => funcs
+                    .iter()
+                    .map(|&f| data.func_ref_ptr(f) as usize)
+                    .collect(),
+                ElementItems::Expressions(exprs) => exprs
+                    .iter()
+                    .map(|e| eval_const(e, store, data).map(|v| v.get_pointer()))
+                    .collect::<Result<_>>()?,
+            }
+        };
+        match &segment.mode {
+            SegmentMode::Passive => {
+                store.instances[handle].passive_elements[ei.index()] = Some(values.into());
+            }
+            SegmentMode::Declared => {}
+            SegmentMode::Active { target, offset } => {
+                let offset = eval_const(offset, store, &store.instances[handle])?.get_i32() as u32;
+                let table = store.instances[handle].tables[target.index()];
+                let storage = &mut store.tables[table];
+                let dst = range(u64::from(offset), values.len() as u64, storage.size())
+                    .ok_or_else(|| trap(Trap::TableOutOfBounds))?;
+                storage.elements_mut()[dst].copy_from_slice(&values);
+            }
+        }
+    }
+    for (di, segment) in info.data.iter() {
+        match &segment.mode {
+            SegmentMode::Active { target, offset } => {
+                let offset = eval_const(offset, store, &store.instances[handle])?.get_i32() as u32;
+                let memory = store.instances[handle].memories[target.index()];
+                let memory = &mut store.memories[memory];
+                let dst = range(
+                    u64::from(offset),
+                    segment.bytes.len() as u64,
+                    memory.byte_size() as u64,
+                )
+                .ok_or_else(|| trap(Trap::MemoryOutOfBounds))?;
+                memory.data_mut()[dst].copy_from_slice(&segment.bytes);
+                store.instances[handle].dropped_data[di.index()] = true;
+            }
+            SegmentMode::Passive | SegmentMode::Declared => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_subtyping() {
+        assert!(limits_match(2, Some(5), 1, Some(5)));
+        assert!(limits_match(2, None, 1, None));
+        assert!(!limits_match(2, None, 1, Some(5)));
+        assert!(!limits_match(0, Some(5), 1, None));
+        assert!(!limits_match(2, Some(6), 1, Some(5)));
+    }
+}
