@@ -35,12 +35,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use cljit_compiler::artifact::{self, ArtifactError, Digest};
-use cljit_compiler::link::link;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
-use crate::module::Module;
+use crate::module::{Module, wasm_binary};
 
 /// The default size limit of a cache directory: 1 GiB.
 pub const DEFAULT_CACHE_LIMIT: u64 = 1 << 30;
@@ -263,8 +262,7 @@ impl Cache {
     ///
     /// Only when `wasm` does not compile.
     pub fn load(&self, engine: &Engine, wasm: &[u8]) -> Result<(Module, CacheOutcome)> {
-        let wasm = wat::parse_bytes(wasm)
-            .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))?;
+        let wasm = wasm_binary(wasm)?;
         let source = artifact::source_hash(&wasm);
         let key = self.key();
         let reason = match self.lookup(engine, &key, &source) {
@@ -328,7 +326,7 @@ impl Cache {
         reason: String,
     ) -> Result<(Module, CacheOutcome)> {
         let compiler = engine.compiler();
-        let mut linked = link(compiler.compile(wasm)?)?;
+        let linked = engine.compile_linked(wasm)?;
         let stored = match key {
             Ok(key) => {
                 let mut bytes = compiler.serialize(&linked, source);
@@ -339,8 +337,7 @@ impl Cache {
             Err(_) => false,
         };
         self.count("misses");
-        let text = std::mem::take(&mut linked.text);
-        let module = Module::from_linked(engine, linked, &text)?;
+        let module = Module::from_compiled(engine, linked)?;
         Ok((module, CacheOutcome::Miss { reason, stored }))
     }
 

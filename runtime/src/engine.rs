@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::FuncType;
 use cljit_compiler::{Compiler, WasmFeatures, supported_features};
 
 use crate::code_memory::{CodeMemory, Text};
 use crate::config::{Config, FEATURE_NAMES};
 use crate::error::{Error, Result};
+use crate::module::wasm_binary;
 use crate::signatures::SignatureRegistry;
 use crate::sys::signals;
 use crate::traps::registry::CodeKind;
@@ -89,7 +91,6 @@ impl Engine {
         &self.0.config
     }
 
-    /// The compiler.
     /// Compiles `bytes` (binary or text) into an artifact for this engine's
     /// target and settings, without loading it: what `cljit compile`
     /// writes. With a foreign target (see [`Config::target`]) the artifact
@@ -99,14 +100,24 @@ impl Engine {
     ///
     /// Invalid modules and compilation failures.
     pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
-        let binary = wat::parse_bytes(bytes)
-            .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))?;
-        let compiled = self.0.compiler.compile(&binary)?;
-        let linked = cljit_compiler::link::link(compiled)?;
+        let binary = wasm_binary(bytes)?;
+        let linked = self.compile_linked(&binary)?;
         let source = cljit_compiler::artifact::source_hash(&binary);
         Ok(self.0.compiler.serialize(&linked, &source))
     }
 
+    /// Compiles and links a binary module: the one sequence behind
+    /// [`Module::new`](crate::Module::new), [`Engine::precompile_module`]
+    /// and the cache, which then load, serialize, or both.
+    ///
+    /// # Errors
+    ///
+    /// Invalid modules and compilation failures.
+    pub(crate) fn compile_linked(&self, binary: &[u8]) -> Result<LinkedModule> {
+        Ok(link(self.0.compiler.compile(binary)?)?)
+    }
+
+    /// The compiler.
     pub(crate) fn compiler(&self) -> &Compiler {
         &self.0.compiler
     }

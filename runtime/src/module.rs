@@ -1,18 +1,20 @@
 //! [`Module`]: a compiled module, loaded and ready to instantiate.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
-use cljit_compiler::link::{LinkedModule, link};
+use cljit_compiler::link::LinkedModule;
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
-use cljit_compiler::{CompiledModule, ModuleInfo, abi::VmOffsets};
+use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::PrimaryMap;
 
 use crate::code_memory::{CodeMemory, Text};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::file_bytes::FileBytes;
 use crate::traps::registry::CodeKind;
 
 /// The type of an importable or exportable entity.
@@ -51,6 +53,17 @@ impl std::fmt::Display for ExternType {
     }
 }
 
+/// The binary form of module `bytes`: text (`.wat`) is parsed, binary
+/// passes through. Every way of making a module starts here.
+///
+/// # Errors
+///
+/// Text that does not parse.
+pub(crate) fn wasm_binary(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
+    wat::parse_bytes(bytes)
+        .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))
+}
+
 /// A compiled WebAssembly module. Cheap to clone; instantiate it in any
 /// store of the same engine.
 #[derive(Clone)]
@@ -87,10 +100,7 @@ impl Module {
     ///
     /// Text that does not parse, invalid or unsupported modules.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let bytes = bytes.as_ref();
-        let binary = wat::parse_bytes(bytes)
-            .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))?;
-        Module::from_binary(engine, &binary)
+        Module::from_binary(engine, &wasm_binary(bytes.as_ref())?)
     }
 
     /// Compiles a binary module.
@@ -99,8 +109,7 @@ impl Module {
     ///
     /// Invalid or unsupported modules.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let compiled = engine.compiler().compile(binary)?;
-        Module::from_compiled(engine, compiled)
+        Module::from_compiled(engine, engine.compile_linked(binary)?)
     }
 
     /// Reads and compiles a module file (binary or text).
@@ -110,7 +119,7 @@ impl Module {
     /// I/O errors (with the path), and those of [`Module::new`].
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = crate::FileBytes::read(path)
+        let bytes = FileBytes::read(path)
             .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
         Module::new(engine, &*bytes)
     }
@@ -148,15 +157,14 @@ impl Module {
     /// I/O errors (with the path), and those of [`Module::deserialize`].
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = crate::FileBytes::read(path)
+        let bytes = FileBytes::read(path)
             .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
         // SAFETY: the caller vouches for the file.
         unsafe { Module::deserialize(engine, &bytes) }
     }
 
-    /// Links compiled code and loads it.
-    pub(crate) fn from_compiled(engine: &Engine, compiled: CompiledModule) -> Result<Module> {
-        let mut linked = link(compiled)?;
+    /// Loads freshly compiled and linked code, which holds its own text.
+    pub(crate) fn from_compiled(engine: &Engine, mut linked: LinkedModule) -> Result<Module> {
         let text = std::mem::take(&mut linked.text);
         Module::from_linked(engine, linked, &text)
     }
