@@ -149,54 +149,33 @@ impl CommonOptions {
     }
 }
 
-/// What the validator calls each proposal cljit can toggle (its words in
-/// "... support is not enabled"), and the `-W` name that enables it. Longer
-/// descriptions come first: "relaxed SIMD" ends in "SIMD".
-const DISABLED_FEATURES: &[(&str, &str)] = &[
-    (
-        "saturating float to int conversions",
-        "saturating-float-to-int",
-    ),
-    ("sign extension operations", "sign-extension"),
-    ("reference types", "reference-types"),
-    ("mutable global", "mutable-global"),
-    ("relaxed SIMD", "relaxed-simd"),
-    ("bulk memory", "bulk-memory"),
-    ("SIMD", "simd"),
-];
-
-/// A hint for an error that says a module uses a proposal that was turned
-/// off, naming the `-W` option that turns it back on.
-pub fn disabled_feature_hint(message: &str) -> Option<String> {
-    let at = message.find(" support is not enabled")?;
-    let before = &message[..at];
-    DISABLED_FEATURES
+/// A note for an error that says a module uses a proposal that was turned
+/// off: the `-W` option that turns it back on, or that cljit does not
+/// support it yet.
+pub fn disabled_feature_hint(error: &anyhow::Error) -> Option<String> {
+    let feature =
+        error
+            .chain()
+            .find_map(|cause| match cause.downcast_ref::<cljit::Error>()?.kind() {
+                cljit::ErrorKind::Compile(cljit::CompileError::DisabledFeature {
+                    feature, ..
+                }) => Some(*feature),
+                _ => None,
+            })?;
+    let supported = cljit::FEATURE_NAMES
         .iter()
-        .find(|(desc, _)| before.ends_with(desc))
-        .map(|(desc, name)| {
-            format!("the module uses {desc}, which is disabled; `-W {name}=y` enables it")
-        })
+        .any(|(name, f)| *name == feature && cljit::supported_features().contains(*f));
+    Some(if supported {
+        format!(
+            "the module uses the `{feature}` proposal, which is disabled; `-W {feature}=y` enables it"
+        )
+    } else {
+        format!("the module uses the `{feature}` proposal, which cljit does not support yet")
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn hints_name_the_disabled_feature() {
-        let hint =
-            disabled_feature_hint("invalid wasm at offset 0x1ab: SIMD support is not enabled");
-        assert_eq!(
-            hint.as_deref(),
-            Some("the module uses SIMD, which is disabled; `-W simd=y` enables it")
-        );
-        let hint = disabled_feature_hint("at 0x2: relaxed SIMD support is not enabled").unwrap();
-        assert!(hint.contains("`-W relaxed-simd=y`"), "{hint}");
-        assert_eq!(
-            disabled_feature_hint("threads support is not enabled"),
-            None
-        );
-        assert_eq!(disabled_feature_hint("type mismatch"), None);
-    }
-
     use super::*;
 
     #[test]

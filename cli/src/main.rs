@@ -76,10 +76,7 @@ fn report(error: &anyhow::Error) {
             }
         }
     }
-    if let Some(hint) = error
-        .chain()
-        .find_map(|c| cljit_cli::flags::disabled_feature_hint(&c.to_string()))
-    {
+    if let Some(hint) = cljit_cli::flags::disabled_feature_hint(error) {
         text.push_str(&format!("\nnote: {hint}\n"));
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());

@@ -210,6 +210,24 @@ fn wasm_feature_and_memory_flags() {
         bulk.to_str().unwrap(),
     ]);
     assert_error(&o, 1, "bulk memory");
+    assert!(
+        stderr(&o).contains("note: the module uses the `bulk-memory` proposal, which is disabled; `-W bulk-memory=y` enables it"),
+        "{}",
+        stderr(&o)
+    );
+    let tail = temp_file(
+        "tail.wat",
+        br#"(module (func $f (export "f") (return_call $f)))"#,
+    );
+    let o = cljit(&["run", tail.to_str().unwrap()]);
+    assert_error(&o, 1, "tail calls support is not enabled");
+    assert!(
+        stderr(&o).contains(
+            "note: the module uses the `tail-call` proposal, which cljit does not support yet"
+        ),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

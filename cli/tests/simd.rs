@@ -97,7 +97,7 @@ fn simd_disabled_rejects_the_program() {
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("SIMD"), "{err}");
-    assert!(err.contains("-W simd"), "{err}");
+    assert!(err.contains("`-W simd=y` enables it"), "{err}");
     assert!(stdout(&o).is_empty());
 }
 

@@ -21,6 +21,7 @@ use wasmparser::{FuncValidatorAllocations, WasmFeatures};
 
 use crate::abi::{AddressMap, OptLevel, TrapTable, Tunables, VmOffsets};
 use crate::error::{CompileError, CompileResult};
+use crate::features::explain_invalid;
 use crate::indices::{DefinedFuncIndex, FuncIndex, TypeIndex};
 use crate::module_info::{FunctionInput, ModuleInfo, parse};
 use crate::target::{CodeTarget, Target};
@@ -188,6 +189,11 @@ impl Compiler {
     /// Invalid or unsupported modules, and code generation failures; see
     /// [`CompileError`].
     pub fn compile(&self, wasm: &[u8]) -> CompileResult<CompiledModule> {
+        self.compile_module(wasm)
+            .map_err(|e| explain_invalid(wasm, self.features, e))
+    }
+
+    fn compile_module(&self, wasm: &[u8]) -> CompileResult<CompiledModule> {
         let parsed = parse(wasm, self.features)?;
         let info = parsed.info;
         let offsets = VmOffsets::new(self.isa.pointer_bytes(), info.vm_counts());
@@ -264,6 +270,11 @@ impl Compiler {
     ///
     /// As [`Compiler::compile`].
     pub fn compile_to_clif(&self, wasm: &[u8]) -> CompileResult<Vec<String>> {
+        self.clif_module(wasm)
+            .map_err(|e| explain_invalid(wasm, self.features, e))
+    }
+
+    fn clif_module(&self, wasm: &[u8]) -> CompileResult<Vec<String>> {
         let parsed = parse(wasm, self.features)?;
         let info = parsed.info;
         let offsets = VmOffsets::new(self.isa.pointer_bytes(), info.vm_counts());
@@ -505,18 +516,4 @@ const PARALLEL_THRESHOLD_BYTES: usize = 16 * 1024;
 /// As [`Compiler::compile`].
 pub fn compile_for_host(wasm: &[u8], features: WasmFeatures) -> CompileResult<CompiledModule> {
     Compiler::new(&Target::Host, Tunables::default(), features)?.compile(wasm)
-}
-
-/// The default feature set: WebAssembly 2.0 (SIMD included) and relaxed
-/// SIMD, as wasmtime enables them.
-pub fn default_features() -> WasmFeatures {
-    WasmFeatures::WASM2
-        | WasmFeatures::CALL_INDIRECT_OVERLONG
-        | WasmFeatures::BULK_MEMORY_OPT
-        | WasmFeatures::RELAXED_SIMD
-}
-
-/// The features cljit can compile; enabling anything else is refused.
-pub fn supported_features() -> WasmFeatures {
-    default_features()
 }

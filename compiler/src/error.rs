@@ -14,6 +14,19 @@ pub enum CompileError {
         /// What the validator said.
         message: String,
     },
+    /// The module is valid with a WebAssembly proposal that the compiler
+    /// was configured without (or that cljit does not support yet): it
+    /// validates once that proposal is enabled.
+    #[error("invalid wasm at offset {offset:#x}: {message}")]
+    DisabledFeature {
+        /// Byte offset of the first use of the proposal.
+        offset: u64,
+        /// The proposal's name, as `-W NAME=y` spells it (see
+        /// [`FEATURE_NAMES`](crate::FEATURE_NAMES)).
+        feature: &'static str,
+        /// What the validator said.
+        message: String,
+    },
     /// The module is valid but uses something cljit does not support yet.
     #[error("unsupported wasm feature{}: {message}", OffsetSuffix(*.offset))]
     Unsupported {

@@ -22,6 +22,7 @@ pub mod abi;
 pub mod artifact;
 mod compile;
 mod error;
+mod features;
 pub mod indices;
 pub mod link;
 mod module_info;
@@ -32,9 +33,9 @@ pub mod types;
 
 pub use compile::{
     CompiledFunction, CompiledModule, Compiler, RelocTarget, Relocation, compile_for_host,
-    default_features, supported_features,
 };
 pub use error::{CompileError, CompileResult};
+pub use features::{FEATURE_NAMES, default_features, feature_name, supported_features};
 pub use module_info::{
     DataSegment, ElementItems, ElementSegment, Export, Import, ModuleInfo, SegmentMode,
 };

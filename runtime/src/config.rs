@@ -1,7 +1,7 @@
 //! [`Config`]: the settings users choose when creating an [`Engine`](crate::Engine).
 
 use cljit_compiler::abi::{OptLevel, Tunables};
-use cljit_compiler::{Target, WasmFeatures, default_features};
+use cljit_compiler::{FEATURE_NAMES, Target, WasmFeatures, default_features};
 
 /// Engine settings: wasm features, memory layout, stack budget, code
 /// generation.
@@ -26,30 +26,6 @@ impl Default for Config {
     }
 }
 
-/// The wasm proposals that can be toggled by name, as `-W NAME=y|n` does.
-pub const FEATURE_NAMES: &[(&str, WasmFeatures)] = &[
-    ("mutable-global", WasmFeatures::MUTABLE_GLOBAL),
-    (
-        "saturating-float-to-int",
-        WasmFeatures::SATURATING_FLOAT_TO_INT,
-    ),
-    ("sign-extension", WasmFeatures::SIGN_EXTENSION),
-    ("multi-value", WasmFeatures::MULTI_VALUE),
-    ("bulk-memory", WasmFeatures::BULK_MEMORY),
-    ("reference-types", WasmFeatures::REFERENCE_TYPES),
-    ("simd", WasmFeatures::SIMD),
-    ("relaxed-simd", WasmFeatures::RELAXED_SIMD),
-    ("threads", WasmFeatures::THREADS),
-    ("tail-call", WasmFeatures::TAIL_CALL),
-    ("multi-memory", WasmFeatures::MULTI_MEMORY),
-    ("memory64", WasmFeatures::MEMORY64),
-    ("extended-const", WasmFeatures::EXTENDED_CONST),
-    ("function-references", WasmFeatures::FUNCTION_REFERENCES),
-    ("gc", WasmFeatures::GC),
-    ("exceptions", WasmFeatures::EXCEPTIONS),
-    ("wide-arithmetic", WasmFeatures::WIDE_ARITHMETIC),
-];
-
 impl Config {
     /// The default configuration: WebAssembly 2.0 with SIMD and relaxed
     /// SIMD, 4 GiB
@@ -59,7 +35,7 @@ impl Config {
     }
 
     /// Enables or disables a wasm proposal by its name (see
-    /// [`FEATURE_NAMES`]). Proposals cljit cannot compile are refused when
+    /// [`FEATURE_NAMES`](crate::FEATURE_NAMES)). Proposals cljit cannot compile are refused when
     /// the engine is created. Disabling `simd` also disables `relaxed-simd`,
     /// which builds on it.
     ///

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::FuncType;
-use cljit_compiler::{Compiler, WasmFeatures, supported_features};
+use cljit_compiler::{Compiler, FEATURE_NAMES, WasmFeatures, supported_features};
 
 use crate::code_memory::{CodeMemory, Text};
-use crate::config::{Config, FEATURE_NAMES};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::module::wasm_binary;
 use crate::signatures::SignatureRegistry;

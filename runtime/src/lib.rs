@@ -46,8 +46,10 @@ pub use cljit_compiler::artifact::{ArtifactError, ArtifactHeader, MAGIC as ARTIF
 pub use cljit_compiler::types::{
     FuncType, GlobalType, MemoryType, RefType, TableType, ValType, WASM_PAGE_BYTES,
 };
-pub use cljit_compiler::{CompileError, WasmFeatures};
-pub use config::{Config, FEATURE_NAMES};
+pub use cljit_compiler::{
+    CompileError, FEATURE_NAMES, WasmFeatures, feature_name, supported_features,
+};
+pub use config::Config;
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, FrameInfo, MissingImport, Result, WasmBacktrace};
 pub use externals::{Extern, Global, Memory, Table};

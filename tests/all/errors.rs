@@ -30,6 +30,16 @@ fn invalid_and_malformed_modules_report_offsets() {
     );
 }
 
+/// The proposal a compile error says the module needs, if it says one.
+fn disabled_feature(error: &cljit::Error) -> Option<&'static str> {
+    match error.kind() {
+        cljit::ErrorKind::Compile(cljit::CompileError::DisabledFeature { feature, .. }) => {
+            Some(*feature)
+        }
+        _ => None,
+    }
+}
+
 #[test]
 fn unsupported_features_are_refused_clearly() {
     let mut config = Config::new();
@@ -60,6 +70,7 @@ fn unsupported_features_are_refused_clearly() {
         error.to_string().contains("SIMD support is not enabled"),
         "{error}"
     );
+    assert_eq!(disabled_feature(&error), Some("simd"));
     // Relaxed SIMD without SIMD is a contradiction, refused up front.
     config.wasm_feature("relaxed-simd", true).unwrap();
     let error = Engine::new(&config).unwrap_err();
@@ -77,6 +88,7 @@ fn unsupported_features_are_refused_clearly() {
             .contains("relaxed SIMD support is not enabled"),
         "{error}"
     );
+    assert_eq!(disabled_feature(&error), Some("relaxed-simd"));
     Module::new(&engine(false), relaxed).unwrap();
 
     // Features can be turned off: bulk memory then no longer validates.
@@ -93,6 +105,18 @@ fn unsupported_features_are_refused_clearly() {
     )
     .unwrap_err();
     assert!(error.to_string().contains("bulk memory"), "{error}");
+    assert_eq!(disabled_feature(&error), Some("bulk-memory"));
+
+    // A proposal cljit cannot compile yet is named the same way, and a
+    // module that is invalid whatever is enabled names none.
+    let error = Module::new(&Engine::default(), "(module (func $f (return_call $f)))").unwrap_err();
+    assert_eq!(disabled_feature(&error), Some("tail-call"));
+    let error = Module::new(
+        &Engine::default(),
+        "(module (func (result i32) i64.const 0))",
+    )
+    .unwrap_err();
+    assert_eq!(disabled_feature(&error), None);
 }
 
 #[test]
