@@ -86,6 +86,12 @@ impl Settings {
                 text(&a.relaxed_simd_deterministic),
                 text(&b.relaxed_simd_deterministic),
             ),
+            ("consume-fuel", text(&a.consume_fuel), text(&b.consume_fuel)),
+            (
+                "epoch-interruption",
+                text(&a.epoch_interruption),
+                text(&b.epoch_interruption),
+            ),
             (
                 "wasm features",
                 format!("{:#x}", self.features),

@@ -101,6 +101,25 @@ impl Config {
         self
     }
 
+    /// Makes compiled code consume fuel as it runs (one unit per operator,
+    /// as wasmtime counts), so a store can bound how much a guest does with
+    /// [`Store::set_fuel`](crate::Store::set_fuel). Off by default; costs
+    /// some speed when on.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.tunables.consume_fuel = enable;
+        self
+    }
+
+    /// Makes compiled code check for an interrupt at every function entry
+    /// and loop header, so a store's epoch deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline),
+    /// [`Engine::increment_epoch`](crate::Engine::increment_epoch)) stops a
+    /// guest that runs too long. Off by default; a check is one load.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.tunables.epoch_interruption = enable;
+        self
+    }
+
     /// Runs Cranelift's IR verifier on every function (slow).
     pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Config {
         self.tunables.debug_verifier = enable;

@@ -10,6 +10,7 @@ use cljit_compiler::{Compiler, FEATURE_NAMES, WasmFeatures, supported_features};
 
 use crate::code_memory::{CodeMemory, Text};
 use crate::config::Config;
+use crate::epoch::Epochs;
 use crate::error::{Error, Result};
 use crate::module::wasm_binary;
 use crate::signatures::SignatureRegistry;
@@ -28,6 +29,8 @@ struct EngineInner {
     /// host functions that reach wasm without being imported by a module
     /// that has one.
     host_trampolines: Mutex<HashMap<u32, (CodeMemory, usize)>>,
+    /// The epoch counter and the stores waiting for deadlines.
+    epochs: Epochs,
 }
 
 impl std::fmt::Debug for Engine {
@@ -83,6 +86,7 @@ impl Engine {
             compiler,
             signatures: SignatureRegistry::default(),
             host_trampolines: Mutex::new(HashMap::new()),
+            epochs: Epochs::new(),
         })))
     }
 
@@ -125,6 +129,20 @@ impl Engine {
     /// The engine-wide signature registry.
     pub(crate) fn signatures(&self) -> &SignatureRegistry {
         &self.0.signatures
+    }
+
+    /// Advances the engine's epoch by one: every store whose deadline (see
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) it
+    /// reaches is interrupted, and the wasm running in it traps at its next
+    /// function entry or loop header. Callable from any thread, also while
+    /// wasm runs; cheap (one atomic add) unless a deadline is reached.
+    pub fn increment_epoch(&self) {
+        self.0.epochs.increment();
+    }
+
+    /// The engine's epoch counter and deadline list.
+    pub(crate) fn epochs(&self) -> &Epochs {
+        &self.0.epochs
     }
 
     /// Whether two handles are the same engine.

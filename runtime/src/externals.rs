@@ -148,6 +148,7 @@ impl Memory {
         if ty.memory64 || ty.shared {
             return Err(Error::msg("64-bit and shared memories are not supported"));
         }
+        store.check_new_memory(&ty)?;
         let memory = LinearMemory::new(ty, store.engine().config().tunables())
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
         store.memories.push(memory);
@@ -241,16 +242,17 @@ impl Memory {
         Ok(())
     }
 
-    /// Grows by `delta` pages, returning the old size in pages.
+    /// Grows by `delta` pages, as the store's limiter allows, returning
+    /// the old size in pages.
     ///
     /// # Errors
     ///
-    /// If the memory cannot grow that much.
+    /// If the memory cannot grow that much, or the limiter refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let mut cx = store.as_context_mut();
         let index = self.index(cx.opaque());
-        cx.opaque_mut().memories[index]
-            .grow(delta)
+        cx.opaque_mut()
+            .grow_memory(index, delta)?
             .ok_or_else(|| Error::msg("failed to grow memory"))
     }
 }
@@ -286,6 +288,7 @@ impl Table {
             return Err(Error::msg("table initial value has the wrong type"));
         }
         let init = init.to_raw(store)?;
+        store.check_new_table(&ty)?;
         let table = TableStorage::new(ty, init).ok_or_else(|| Error::msg("table too large"))?;
         store.tables.push(table);
         Ok(Table {
@@ -338,11 +341,13 @@ impl Table {
         Ok(())
     }
 
-    /// Grows by `delta` elements set to `init`, returning the old size.
+    /// Grows by `delta` elements set to `init`, as the store's limiter
+    /// allows, returning the old size.
     ///
     /// # Errors
     ///
-    /// If the table cannot grow that much, or `init` is of the wrong type.
+    /// If the table cannot grow that much, the limiter refuses, or `init`
+    /// is of the wrong type.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
         let mut cx = store.as_context_mut();
         let i = self.index(cx.opaque());
@@ -350,8 +355,8 @@ impl Table {
             return Err(Error::msg("table element has the wrong type"));
         }
         let raw = init.to_raw(cx.opaque())?;
-        cx.opaque_mut().tables[i]
-            .grow(delta, raw)
+        cx.opaque_mut()
+            .grow_table(i, delta, raw)?
             .ok_or_else(|| Error::msg("failed to grow table"))
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  check_arguments    engine, import count, every import of this store
+//!  check_new_instance the store's instance, memory and table counts
 //!  new_instance_data  the vmctx and its header (builtins, limits, store, types)
 //!  link_imports       type-check each import and write it into the vmctx
 //!  define_memories    the module's own memories, tables, functions and
@@ -65,6 +66,10 @@ fn instantiate<T>(
 ) -> Result<Instance> {
     let store = cx.opaque_mut();
     check_arguments(store, module, imports)?;
+    let info = module.info();
+    let defined_memories = info.memories.len() - info.num_imported_memories as usize;
+    let defined_tables = info.tables.len() - info.num_imported_tables as usize;
+    store.check_new_instance(defined_memories, defined_tables)?;
     store.retain_module(module);
     let mut data = new_instance_data(store, module);
     link_imports(store, module, imports, &mut data)?;
@@ -251,7 +256,7 @@ fn link_imports(
 }
 
 /// Creates the module's own memories, laid out as the engine's tunables
-/// promised the code.
+/// promised the code, each as the store's limiter allows.
 fn define_memories(
     store: &mut StoreOpaque,
     module: &Module,
@@ -265,6 +270,7 @@ fn define_memories(
         .iter()
         .skip(info.num_imported_memories as usize);
     for (mi, ty) in defined {
+        store.check_new_memory(ty)?;
         let memory = LinearMemory::new(*ty, &tunables)
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
         store.memories.push(memory);
@@ -277,11 +283,13 @@ fn define_memories(
     Ok(())
 }
 
-/// Creates the module's own tables, filled with null.
+/// Creates the module's own tables, filled with null, each as the store's
+/// limiter allows.
 fn define_tables(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData) -> Result<()> {
     let info = module.info();
     let offsets = module.offsets();
     for (ti, ty) in info.tables.iter().skip(info.num_imported_tables as usize) {
+        store.check_new_table(ty)?;
         let table = TableStorage::new(*ty, 0).ok_or_else(|| Error::msg("table too large"))?;
         store.tables.push(table);
         let index = store.tables.len() - 1;

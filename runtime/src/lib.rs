@@ -21,6 +21,7 @@ mod cache;
 mod code_memory;
 mod config;
 mod engine;
+mod epoch;
 mod error;
 mod externals;
 mod file_bytes;
@@ -29,6 +30,7 @@ pub mod guest;
 mod instance;
 mod instantiate;
 mod libcalls;
+mod limits;
 mod linker;
 mod memory;
 mod module;
@@ -59,6 +61,10 @@ pub use func::{
 };
 pub use guest::{GuestError, GuestMemory};
 pub use instance::Instance;
+pub use limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
+    StoreLimits, StoreLimitsBuilder,
+};
 pub use linker::Linker;
 pub use module::{ExternType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

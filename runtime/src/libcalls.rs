@@ -8,15 +8,19 @@
 //! Each body recovers the store and instance from the caller's vmctx. They
 //! never panic or unwind (a panic cannot cross `extern "C"`): fallible ones
 //! return a status word, non-zero meaning "trap with this builtin's trap",
-//! which compiled code raises itself. Bulk operations check their whole range
-//! before writing anything, as WebAssembly 2.0 requires.
+//! which compiled code raises itself; the grow builtins return the old size,
+//! -1, or `GROW_TRAP` after recording the store limiter's error for the
+//! enclosing entry. Bulk operations check their whole range before writing
+//! anything, as WebAssembly 2.0 requires.
 
-use cljit_compiler::abi::Builtin;
 use cljit_compiler::abi::VmOffsets;
+use cljit_compiler::abi::{Builtin, GROW_TRAP};
 use cljit_compiler::foreach_builtin_function;
 
+use crate::error::Result;
 use crate::store::StoreOpaque;
 use crate::store::instance_data::InstanceData;
+use crate::traps;
 use crate::vm::table::range;
 use crate::vm::vmcontext::vmctx_read_ptr;
 
@@ -45,14 +49,23 @@ fn to_u64(v: usize) -> u64 {
     v as u64
 }
 
-unsafe extern "C" fn memory32_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
+/// The `i64` a grow builtin returns for `outcome` (see `GROW_TRAP`).
+fn grow_status(outcome: Result<Option<u64>>) -> u64 {
+    match outcome {
+        Ok(Some(old)) => old,
+        Ok(None) => u64::MAX,
+        Err(error) => {
+            traps::record_host_error(error);
+            GROW_TRAP as u64
+        }
+    }
+}
+
+unsafe extern "C" fn memory32_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let index = store.instances[instance].memories[memory as usize];
-    match store.memories[index].grow(u64::from(delta)) {
-        Some(old) => u32::try_from(old).unwrap_or(u32::MAX),
-        None => u32::MAX,
-    }
+    grow_status(store.grow_memory(index, u64::from(delta)))
 }
 
 unsafe extern "C" fn memory_copy(
@@ -142,14 +155,11 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {
     store.instances[instance].dropped_data[data_index as usize] = true;
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: *mut u8) -> u32 {
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: *mut u8) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let index = store.instances[instance].tables[table as usize];
-    match store.tables[index].grow(u64::from(delta), init as usize) {
-        Some(old) => u32::try_from(old).unwrap_or(u32::MAX),
-        None => u32::MAX,
-    }
+    grow_status(store.grow_table(index, u64::from(delta), init as usize))
 }
 
 unsafe extern "C" fn table_fill(
@@ -239,6 +249,12 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     store.instances[instance].passive_elements[elem as usize] = None;
+}
+
+unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, _) = unsafe { context(vmctx) };
+    if store.refuel() { OK } else { TRAP }
 }
 
 macro_rules! rust_type {

@@ -4,7 +4,8 @@
 //! regenerated with `CLJIT_TEST_BLESS=1` and the difference reviewed.
 //!
 //! Options for the compiler go at the top of the file as
-//! `;;! memory-reservation = N` and `;;! memory-guard-size = N`.
+//! `;;! memory-reservation = N`, `;;! memory-guard-size = N`,
+//! `;;! consume-fuel = 1` and `;;! epoch-interruption = 1`.
 
 use std::path::Path;
 
@@ -24,6 +25,8 @@ fn tunables(source: &str) -> Tunables {
         match key.trim() {
             "memory-reservation" => t.memory_reservation = value,
             "memory-guard-size" => t.memory_guard_size = value,
+            "consume-fuel" => t.consume_fuel = value != 0,
+            "epoch-interruption" => t.epoch_interruption = value != 0,
             other => panic!("unknown option `{other}`"),
         }
     }

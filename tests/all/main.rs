@@ -7,6 +7,7 @@ mod crash;
 mod disas;
 mod errors;
 mod host;
+mod limits;
 mod memory;
 mod parallel;
 mod simd;

@@ -8,8 +8,8 @@
 ;; function u0:0(i64 vmctx, i64, i32) -> i32 tail {
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
-;;     gv2 = load.i64 notrap aligned gv1
-;;     sig0 = (i64, i32, i32) -> i32 system_v
+;;     gv2 = load.i64 notrap aligned gv1+8
+;;     sig0 = (i64, i32, i32) -> i64 system_v
 ;;     stack_limit = gv2
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i32):
@@ -17,8 +17,12 @@
 ;; @0021                               v6 = load.i64 notrap aligned readonly can_move v5
 ;; @0021                               v4 = iconst.i32 0
 ;; @0021                               v7 = call_indirect sig0, v6(v0, v4, v2)  ; v4 = 0
+;; @0021                               v8 = iconst.i64 -2
+;; @0021                               v9 = icmp eq v7, v8  ; v8 = -2
+;; @0021                               trapnz v9, user13
 ;; @0023                               jump block1
 ;;
 ;;                                 block1:
-;; @0023                               return v7
+;; @0021                               v10 = ireduce.i32 v7
+;; @0023                               return v10
 ;; }

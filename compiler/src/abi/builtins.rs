@@ -20,8 +20,8 @@ use super::trap::Trap;
 macro_rules! foreach_builtin_function {
     ($mac:ident) => {
         $mac! {
-            /// `memory.grow` of a 32-bit memory: returns the old size in pages, or `-1`.
-            memory32_grow(vmctx: vmctx, memory: i32, delta: i32) -> i32;
+            /// `memory.grow` of a 32-bit memory: returns the old size in pages, `-1`, or [`GROW_TRAP`].
+            memory32_grow(vmctx: vmctx, memory: i32, delta: i32) -> i64;
             /// `memory.copy`: status.
             memory_copy(vmctx: vmctx, dst_memory: i32, dst: i64, src_memory: i32, src: i64, len: i64) -> i32;
             /// `memory.fill`: status.
@@ -30,8 +30,8 @@ macro_rules! foreach_builtin_function {
             memory_init(vmctx: vmctx, memory: i32, data: i32, dst: i64, src: i32, len: i32) -> i32;
             /// `data.drop`.
             data_drop(vmctx: vmctx, data: i32);
-            /// `table.grow`: returns the old size in elements, or `-1`.
-            table_grow(vmctx: vmctx, table: i32, delta: i32, init: pointer) -> i32;
+            /// `table.grow`: returns the old size in elements, `-1`, or [`GROW_TRAP`].
+            table_grow(vmctx: vmctx, table: i32, delta: i32, init: pointer) -> i64;
             /// `table.fill`: status.
             table_fill(vmctx: vmctx, table: i32, dst: i32, value: pointer, len: i32) -> i32;
             /// `table.copy`: status.
@@ -40,9 +40,19 @@ macro_rules! foreach_builtin_function {
             table_init(vmctx: vmctx, table: i32, elem: i32, dst: i32, src: i32, len: i32) -> i32;
             /// `elem.drop`.
             elem_drop(vmctx: vmctx, elem: i32);
+            /// The store's fuel ran out: refuel from its reserve (status 0)
+            /// or trap (non-zero).
+            out_of_fuel(vmctx: vmctx) -> i32;
         }
     };
 }
+
+/// What `memory32_grow` and `table_grow` return when the store's resource
+/// limiter turned a refused growth into an error: the error is recorded for
+/// the enclosing host-to-wasm entry, and compiled code traps (with
+/// [`Trap::HostError`], which stands for the recorded error). Other results
+/// are the old size, or `-1` when the memory or table did not grow.
+pub const GROW_TRAP: i64 = -2;
 
 /// The abstract type of a builtin's parameter or result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +150,7 @@ impl Builtin {
         match self.name {
             "memory_copy" | "memory_fill" | "memory_init" => Some(Trap::MemoryOutOfBounds),
             "table_fill" | "table_copy" | "table_init" => Some(Trap::TableOutOfBounds),
+            "out_of_fuel" => Some(Trap::OutOfFuel),
             _ => None,
         }
     }
@@ -155,8 +166,8 @@ mod tests {
             assert_eq!(b.index() as usize, i);
             assert_eq!(b.params()[0], BuiltinType::VmContext);
         }
-        assert_eq!(Builtin::COUNT, 10);
-        assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I32));
+        assert_eq!(Builtin::COUNT, 11);
+        assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I64));
         assert_eq!(Builtin::data_drop.result(), None);
     }
 
@@ -165,5 +176,6 @@ mod tests {
         assert_eq!(Builtin::memory_fill.trap(), Some(Trap::MemoryOutOfBounds));
         assert_eq!(Builtin::table_copy.trap(), Some(Trap::TableOutOfBounds));
         assert_eq!(Builtin::memory32_grow.trap(), None);
+        assert_eq!(Builtin::out_of_fuel.trap(), Some(Trap::OutOfFuel));
     }
 }

@@ -11,7 +11,7 @@ pub mod trap;
 pub mod tunables;
 pub mod vmoffsets;
 
-pub use builtins::{Builtin, BuiltinType};
+pub use builtins::{Builtin, BuiltinType, GROW_TRAP};
 pub use trap::{AddressMap, Trap, TrapTable};
 pub use tunables::{OptLevel, Tunables};
 pub use vmoffsets::{VmCounts, VmOffsets};

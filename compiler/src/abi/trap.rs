@@ -32,11 +32,10 @@ pub enum Trap {
     BadConversionToInteger = 8,
     /// The `unreachable` instruction was executed.
     UnreachableCodeReached = 9,
-    /// Execution was interrupted (epoch deadline or timeout). Reserved: not
-    /// raised until epoch interruption exists.
+    /// Execution was interrupted: the store's epoch deadline passed (a
+    /// timeout, for the CLI).
     Interrupt = 10,
-    /// The store ran out of fuel. Reserved: not raised until fuel metering
-    /// exists.
+    /// The store ran out of fuel.
     OutOfFuel = 11,
     /// A host function returned an error; the runtime holds the error itself.
     HostError = 12,
@@ -84,7 +83,7 @@ impl Trap {
             Trap::BadConversionToInteger => "invalid conversion to integer",
             Trap::UnreachableCodeReached => "unreachable executed",
             Trap::Interrupt => "interrupt",
-            Trap::OutOfFuel => "all fuel consumed",
+            Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::HostError => "host function error",
         }
     }

@@ -38,6 +38,13 @@ pub struct Tunables {
     /// multiply-add), the same on every machine, instead of the fastest
     /// instruction of the target.
     pub relaxed_simd_deterministic: bool,
+    /// Charge fuel as code runs: every function entry and loop header
+    /// checks the store's fuel, and running out traps (see
+    /// `translate/limits.rs`).
+    pub consume_fuel: bool,
+    /// Check for an interrupt (an epoch deadline) at every function entry
+    /// and loop header, with one load from the store's interrupt page.
+    pub epoch_interruption: bool,
 }
 
 impl Default for Tunables {
@@ -48,6 +55,8 @@ impl Default for Tunables {
             opt_level: OptLevel::Speed,
             debug_verifier: cfg!(debug_assertions),
             relaxed_simd_deterministic: false,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }

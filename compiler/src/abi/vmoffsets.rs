@@ -36,6 +36,13 @@ pub const VM_HOST_FUNC_MAGIC: u32 = u32::from_le_bytes(*b"host");
 /// convention): every value, whatever its type, takes one 16-byte slot.
 pub const VALUE_SLOT_BYTES: u32 = 16;
 
+/// Bytes of a store's interrupt region that compiled code reads: each
+/// interrupt check in a function loads from its own offset below this (so
+/// no check can be merged with an earlier one as a redundant load). The
+/// runtime maps at least this much, readable until the store is
+/// interrupted.
+pub const INTERRUPT_REGION_BYTES: u32 = 64 * 1024;
+
 /// Size in bytes of a `VmGlobalDefinition`.
 pub const GLOBAL_DEFINITION_BYTES: u32 = 16;
 
@@ -300,15 +307,29 @@ impl VmOffsets {
     }
 
     // --- VmRuntimeLimits ---------------------------------------------------------
+    //
+    //   0       fuel_consumed:  i64        negative: fuel left; >= 0: out of fuel
+    //   8       stack_limit:    usize      lowest stack address wasm may use
+    //   8 + P   interrupt_page: *const u8  readable until the store is interrupted
+
+    /// Offset of `fuel_consumed` (an `i64`) in `VmRuntimeLimits`.
+    pub fn runtime_limits_fuel_consumed(&self) -> u32 {
+        0
+    }
 
     /// Offset of `stack_limit` in `VmRuntimeLimits`.
     pub fn runtime_limits_stack_limit(&self) -> u32 {
-        0
+        8
+    }
+
+    /// Offset of `interrupt_page` in `VmRuntimeLimits`.
+    pub fn runtime_limits_interrupt_page(&self) -> u32 {
+        8 + self.ptr
     }
 
     /// Size of `VmRuntimeLimits`.
     pub fn size_of_runtime_limits(&self) -> u32 {
-        self.ptr
+        align(8 + 2 * self.ptr, 8)
     }
 
     // --- VmHostFuncContext --------------------------------------------------------

@@ -160,6 +160,7 @@ impl FuncTranslator<'_, '_> {
             self.builder.switch_to_block(header);
             let header_params = self.builder.block_params(header).to_vec();
             self.stack.extend(header_params);
+            self.limits_at_loop_header();
         }
         let kind = FrameKind::Loop { header };
         self.push_frame(kind, destination, params.len(), results.len());

@@ -17,7 +17,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 
 use super::{FuncTranslator, ir_type};
-use crate::abi::{Builtin, BuiltinType, Trap, VmOffsets};
+use crate::abi::{Builtin, BuiltinType, GROW_TRAP, Trap, VmOffsets};
 use crate::indices::{FuncIndex, GlobalIndex, MemoryIndex, TableIndex, TypeIndex};
 use crate::types::FuncType;
 
@@ -246,6 +246,18 @@ impl FuncTranslator<'_, '_> {
             self.trapnz(status, trap);
         }
         result
+    }
+
+    /// The `i32` result of `memory.grow`/`table.grow` from their builtin's
+    /// `i64`: traps when the builtin says the store's limiter made the
+    /// refusal an error ([`GROW_TRAP`]).
+    pub(crate) fn grow_result(&mut self, result: Value) -> Value {
+        let refused = self
+            .builder
+            .ins()
+            .icmp_imm_s(ir::condcodes::IntCC::Equal, result, GROW_TRAP);
+        self.trapnz(refused, Trap::HostError);
+        self.builder.ins().ireduce(ir::types::I32, result)
     }
 
     /// An `i32` constant.

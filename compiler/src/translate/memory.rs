@@ -159,6 +159,7 @@ impl FuncTranslator<'_, '_> {
         let old = self
             .call_builtin(Builtin::memory32_grow, &[mem, delta])
             .expect("memory32_grow returns a value");
+        let old = self.grow_result(old);
         self.push(old);
         Ok(())
     }

@@ -22,6 +22,7 @@ mod calls;
 mod control;
 mod conversions;
 mod env;
+mod limits;
 mod locals;
 mod memory;
 mod numeric;
@@ -65,6 +66,10 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) vmctx: Value,
     /// Per-function caches of imported signatures and functions.
     pub(crate) env: env::FuncCaches,
+    /// Fuel accounting, when the tunables ask for it.
+    pub(crate) fuel: Option<limits::FuelState>,
+    /// Interrupt checks emitted so far (each loads at its own offset).
+    pub(crate) interrupt_checks: u32,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -200,7 +205,10 @@ pub(crate) fn translate_function(
         reachable: true,
         vmctx,
         env: env::FuncCaches::default(),
+        fuel: None,
+        interrupt_checks: 0,
     };
+    translator.limits_at_function_entry();
 
     let mut ops = wasmparser::OperatorsReader::new(reader);
     while !ops.eof() {
@@ -273,7 +281,14 @@ macro_rules! translate_op {
         ))
     }};
     (@forward $this:ident $op:ident $visit:ident $($arg:ident)*) => {{
-        if $this.tr.reachable || runs_when_unreachable!($op) {
+        if $this.tr.reachable {
+            $this.tr.fuel_before_op(limits::fuel_cost!($op), limits::fuel_point!($op));
+            let result = $this.tr.$visit($($arg),*);
+            if limits::reloads_fuel_after!($op) {
+                $this.tr.fuel_after_call();
+            }
+            result
+        } else if runs_when_unreachable!($op) {
             $this.tr.$visit($($arg),*)
         } else {
             Ok(())
@@ -327,6 +342,7 @@ impl<'a> wasmparser::VisitSimdOperator<'a> for Visitor<'_, '_, '_> {
 
 /// Emits `return` of the top `n` values (used by `return` and the body's end).
 pub(crate) fn emit_return(tr: &mut FuncTranslator<'_, '_>, values: &[Value]) {
+    tr.fuel_before_return();
     tr.builder.ins().return_(values);
 }
 

@@ -82,6 +82,7 @@ impl FuncTranslator<'_, '_> {
         let old = self
             .call_builtin(Builtin::table_grow, &[table, delta, init])
             .expect("table_grow returns a value");
+        let old = self.grow_result(old);
         self.push(old);
         Ok(())
     }

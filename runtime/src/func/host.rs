@@ -58,6 +58,34 @@ impl<T> Caller<'_, T> {
         self.store.engine()
     }
 
+    /// The fuel left in the store; see [`Store::get_fuel`](crate::Store::get_fuel).
+    ///
+    /// # Errors
+    ///
+    /// When the engine does not consume fuel.
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.store.get_fuel()
+    }
+
+    /// Refuels the store; see [`Store::set_fuel`](crate::Store::set_fuel).
+    ///
+    /// # Errors
+    ///
+    /// When the engine does not consume fuel.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.set_fuel(fuel)
+    }
+
+    /// Moves the store's deadline; see
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline).
+    ///
+    /// # Errors
+    ///
+    /// When the engine does not check for interrupts.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) -> Result<()> {
+        self.store.set_epoch_deadline(ticks)
+    }
+
     /// An export of the calling instance (typically its `memory`).
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let instance = self.instance?;

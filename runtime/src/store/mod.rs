@@ -27,6 +27,7 @@
 
 pub(crate) mod host_func;
 pub(crate) mod instance_data;
+mod limits;
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +36,10 @@ use cljit_compiler::types::GlobalType;
 
 use self::host_func::HostFuncContext;
 use self::instance_data::InstanceData;
+use self::limits::LimitsState;
 use crate::engine::Engine;
+use crate::error::Result;
+use crate::limits::ResourceLimiter;
 use crate::memory::LinearMemory;
 use crate::module::Module;
 use crate::vm::table::TableStorage;
@@ -90,6 +94,8 @@ pub struct StoreOpaque {
     /// Modules whose code this store's functions may point into (including
     /// trampolines given to host functions), kept alive with the store.
     modules: Vec<Module>,
+    /// Fuel reserve, epoch deadline and limiter (see `limits.rs`).
+    limits_state: LimitsState,
 }
 
 // SAFETY: the raw pointers inside (vmctx fields, global definitions) point
@@ -137,11 +143,16 @@ impl StoreOpaque {
     }
 }
 
+/// What [`Store::limiter`] installs: the way from the host data to its
+/// [`ResourceLimiter`].
+type LimiterAccessor<T> = Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync>;
+
 /// The typed store: the opaque part first, then the embedder's data.
 #[repr(C)]
 pub(crate) struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
+    limiter: Option<LimiterAccessor<T>>,
 }
 
 /// All the state of a set of instances, plus host data `T` that host
@@ -159,12 +170,17 @@ impl<T> std::fmt::Debug for Store<T> {
 impl<T> Store<T> {
     /// Creates an empty store on `engine` holding `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let (limits_state, interrupt_page) = LimitsState::new(engine);
+        let limits = Box::new(VmRuntimeLimits {
+            interrupt_page,
+            ..VmRuntimeLimits::default()
+        });
         Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     id: StoreId::allocate(),
                     engine: engine.clone(),
-                    limits: Box::default(),
+                    limits,
                     instances: Vec::new(),
                     memories: Vec::new(),
                     tables: Vec::new(),
@@ -172,8 +188,10 @@ impl<T> Store<T> {
                     host_funcs: Vec::new(),
                     externs: Vec::new(),
                     modules: Vec::new(),
+                    limits_state,
                 },
                 data,
+                limiter: None,
             }),
         }
     }
@@ -197,6 +215,54 @@ impl<T> Store<T> {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         self.inner.opaque.engine()
+    }
+
+    /// Sets the fuel left to `fuel`: compiled code charges it as it runs
+    /// and traps with `all fuel consumed by WebAssembly` when none is
+    /// left. A new store has none. The fuel a call consumed is the
+    /// difference of [`Store::get_fuel`] before and after it.
+    ///
+    /// # Errors
+    ///
+    /// When the engine was not configured with
+    /// [`Config::consume_fuel`](crate::Config::consume_fuel).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.inner.opaque.set_fuel(fuel)
+    }
+
+    /// The fuel left.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::set_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.inner.opaque.get_fuel()
+    }
+
+    /// Sets the store's deadline `ticks` epochs (calls of
+    /// [`Engine::increment_epoch`]) from now: once the engine's epoch
+    /// reaches it, running code traps with `interrupt` at its next function
+    /// entry or loop header. A new store's deadline has passed already, so
+    /// its code traps until this is called.
+    ///
+    /// # Errors
+    ///
+    /// When the engine was not configured with
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) -> Result<()> {
+        self.inner.opaque.set_epoch_deadline(ticks)
+    }
+
+    /// Installs a [`ResourceLimiter`], reached from the host data through
+    /// `limiter`: it is asked before memories and tables grow and before
+    /// instances, memories and tables are created (for example a
+    /// [`StoreLimits`](crate::StoreLimits) kept in the data).
+    pub fn limiter(
+        &mut self,
+        limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.inner.limiter = Some(Box::new(limiter));
+        self.inner.opaque.install_limiter::<T>();
     }
 }
 
@@ -252,6 +318,34 @@ impl<T> StoreContextMut<'_, T> {
     /// A raw pointer to the typed store, for entering wasm.
     pub(crate) fn as_raw(&mut self) -> *mut StoreInner<T> {
         self.0
+    }
+
+    /// As [`Store::set_fuel`], from a host function or any borrow of the
+    /// store.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::set_fuel`].
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.0.opaque.set_fuel(fuel)
+    }
+
+    /// As [`Store::get_fuel`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::set_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.0.opaque.get_fuel()
+    }
+
+    /// As [`Store::set_epoch_deadline`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks: u64) -> Result<()> {
+        self.0.opaque.set_epoch_deadline(ticks)
     }
 }
 

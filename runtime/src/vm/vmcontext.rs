@@ -66,10 +66,27 @@ pub struct VmGlobalDefinition {
 
 /// Limits shared by all instances of a store, read by compiled code.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VmRuntimeLimits {
+    /// Fuel: negative while fuel is left (its magnitude), zero or more once
+    /// it has run out. Compiled code with fuel adds operator costs to it.
+    pub fuel_consumed: i64,
     /// The lowest stack address wasm may use; checked in every prologue.
     pub stack_limit: usize,
+    /// The store's interrupt page: readable until the store's epoch
+    /// deadline passes, then inaccessible, so the load compiled code makes
+    /// from it faults (see `epoch.rs`). Null when epochs are off.
+    pub interrupt_page: *const u8,
+}
+
+impl Default for VmRuntimeLimits {
+    fn default() -> VmRuntimeLimits {
+        VmRuntimeLimits {
+            fuel_consumed: 0,
+            stack_limit: 0,
+            interrupt_page: std::ptr::null(),
+        }
+    }
 }
 
 /// The header of a host function's context: compiled code (the
@@ -258,8 +275,16 @@ mod tests {
         );
         assert_eq!(align_of::<VmGlobalDefinition>(), 16);
         assert_eq!(
+            offset_of!(VmRuntimeLimits, fuel_consumed) as u32,
+            o.runtime_limits_fuel_consumed()
+        );
+        assert_eq!(
             offset_of!(VmRuntimeLimits, stack_limit) as u32,
             o.runtime_limits_stack_limit()
+        );
+        assert_eq!(
+            offset_of!(VmRuntimeLimits, interrupt_page) as u32,
+            o.runtime_limits_interrupt_page()
         );
         assert_eq!(
             size_of::<VmRuntimeLimits>() as u32,

@@ -1,0 +1,306 @@
+//! Execution limits in compiled code: fuel accounting and interrupt
+//! (epoch deadline) checks. Both exist only when the tunables ask for them
+//! (`Tunables::consume_fuel`, `Tunables::epoch_interruption`), so code
+//! compiled without them pays nothing.
+//!
+//! !!! These checks bound untrusted guests. Changes need a second
+//! reviewer. !!!
+//!
+//! Both are checked at every function entry and every loop header, which
+//! no program can avoid: straight-line code between two checks is bounded
+//! by the size of one function body, and a call tree without loops passes
+//! a function entry at each call.
+//!
+//! **Fuel.** The store keeps `VmRuntimeLimits::fuel_consumed`, negative
+//! while fuel is left. A function loads it into a variable on entry and
+//! adds operator costs to the variable (one per operator, none for `nop`,
+//! `drop`, `block`, `loop`, `unreachable`, `return`, `else` and `end`: the
+//! count wasmtime uses, so figures compare). Costs are summed at
+//! translation time and added once per straight-line run, where control
+//! leaves it (branches, `if`, `else`, `end`, loop entry, calls). The
+//! variable is written back before calls, returns and `unreachable`, and
+//! reloaded after calls, so callees and host functions (which may refuel)
+//! see the true count. A check is `if fuel >= 0`, whose cold path saves the
+//! variable and calls the `out_of_fuel` builtin: refuel from the store's
+//! reserve, or trap with `OutOfFuel`.
+//!
+//! ```text
+//!   entry:  fuel = load limits.fuel_consumed ; check
+//!   ...     (costs summed)  fuel += N  at the block's exit
+//!   call:   fuel += N ; store fuel ; call ; fuel = load
+//!   loop:   fuel += N ; jump header ; header: check
+//!   return: fuel += N ; store fuel ; return
+//! ```
+//!
+//! **Interrupts.** A check is one byte load from the store's interrupt
+//! page, which the runtime keeps readable until the store's epoch deadline
+//! passes and then makes inaccessible: the load faults, and the trap table
+//! names it `Interrupt`. No compare, no branch. Each check in a function
+//! loads from its own offset (below `INTERRUPT_REGION_BYTES`), because
+//! Cranelift would otherwise replace a loop header's load with the
+//! identical one at the function's entry, which dominates it. (A function
+//! with more checks than that region has bytes reuses offsets; a reused
+//! one still faults unless an identical load dominates it with no call or
+//! store in between, which takes tens of thousands of nested loops.)
+
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
+use cranelift_frontend::Variable;
+
+use super::FuncTranslator;
+use super::env::{offset32, trap_code};
+use crate::abi::vmoffsets::INTERRUPT_REGION_BYTES;
+use crate::abi::{Builtin, Trap};
+
+/// The fuel state of the function being translated.
+pub(crate) struct FuelState {
+    /// The store's `fuel_consumed`, as of the last flush.
+    var: Variable,
+    /// Cost of the operators translated since the last flush.
+    pending: i64,
+}
+
+/// What fuel accounting an operator needs before it is translated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FuelPoint {
+    /// Nothing: the operator continues the straight-line run.
+    None,
+    /// Control leaves the run: add the pending cost to the variable.
+    Flush,
+    /// Control leaves the function or calls out: add, then write the
+    /// variable back to the store.
+    FlushAndSave,
+}
+
+/// Fuel charged for an operator, by its `wasmparser` name: operators that
+/// generate no code of their own are free.
+macro_rules! fuel_cost {
+    (Nop) => {
+        0
+    };
+    (Drop) => {
+        0
+    };
+    (Block) => {
+        0
+    };
+    (Loop) => {
+        0
+    };
+    (Unreachable) => {
+        0
+    };
+    (Return) => {
+        0
+    };
+    (Else) => {
+        0
+    };
+    (End) => {
+        0
+    };
+    ($other:ident) => {
+        1
+    };
+}
+pub(crate) use fuel_cost;
+
+/// The [`FuelPoint`] of an operator, by its `wasmparser` name. `return`
+/// only flushes: `emit_return` saves, as every return does.
+macro_rules! fuel_point {
+    (Unreachable) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (Call) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (CallIndirect) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (Return) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (Loop) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (If) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (Else) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (End) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (Br) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (BrIf) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (BrTable) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    ($other:ident) => {
+        $crate::translate::limits::FuelPoint::None
+    };
+}
+pub(crate) use fuel_point;
+
+/// Whether an operator calls out, so the fuel variable must be reloaded
+/// after it (the callee, or a host function, may have changed it).
+macro_rules! reloads_fuel_after {
+    (Call) => {
+        true
+    };
+    (CallIndirect) => {
+        true
+    };
+    ($other:ident) => {
+        false
+    };
+}
+pub(crate) use reloads_fuel_after;
+
+impl FuncTranslator<'_, '_> {
+    /// The checks at function entry: loads the fuel variable and checks
+    /// both limits. Called once the entry block is current.
+    pub(crate) fn limits_at_function_entry(&mut self) {
+        if self.tunables.consume_fuel {
+            let var = self.builder.declare_var(types::I64);
+            self.fuel = Some(FuelState { var, pending: 0 });
+            self.fuel_load();
+            self.fuel_check();
+        }
+        self.interrupt_check();
+    }
+
+    /// The checks at a loop header, which every iteration passes. Called
+    /// once the header block is current.
+    pub(crate) fn limits_at_loop_header(&mut self) {
+        self.fuel_check();
+        self.interrupt_check();
+    }
+
+    /// Accounts for an operator about to be translated in reachable code.
+    pub(crate) fn fuel_before_op(&mut self, cost: i64, point: FuelPoint) {
+        let Some(fuel) = &mut self.fuel else {
+            return;
+        };
+        fuel.pending += cost;
+        match point {
+            FuelPoint::None => {}
+            FuelPoint::Flush => self.fuel_flush(),
+            FuelPoint::FlushAndSave => {
+                self.fuel_flush();
+                self.fuel_save();
+            }
+        }
+    }
+
+    /// After a call: the callee may have consumed or refuelled.
+    pub(crate) fn fuel_after_call(&mut self) {
+        if self.fuel.is_some() && self.reachable {
+            self.fuel_load();
+        }
+    }
+
+    /// Before any return: the store must hold the final count.
+    pub(crate) fn fuel_before_return(&mut self) {
+        if self.fuel.is_some() {
+            self.fuel_flush();
+            self.fuel_save();
+        }
+    }
+
+    /// The store's `VmRuntimeLimits` (a pure load: it never changes).
+    fn runtime_limits(&mut self) -> ir::Value {
+        self.load_vmctx_pure(self.pointer_type, self.offsets.vmctx_runtime_limits())
+    }
+
+    /// Adds the pending cost to the fuel variable.
+    fn fuel_flush(&mut self) {
+        let Some(fuel) = &mut self.fuel else {
+            return;
+        };
+        let (var, cost) = (fuel.var, std::mem::take(&mut fuel.pending));
+        if cost != 0 {
+            let value = self.builder.use_var(var);
+            let value = self.builder.ins().iadd_imm_s(value, cost);
+            self.builder.def_var(var, value);
+        }
+    }
+
+    /// Reads the store's fuel into the variable.
+    fn fuel_load(&mut self) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let var = fuel.var;
+        let limits = self.runtime_limits();
+        let offset = self.offsets.runtime_limits_fuel_consumed();
+        let value = self.load_trusted(types::I64, limits, offset);
+        self.builder.def_var(var, value);
+    }
+
+    /// Writes the variable back to the store.
+    fn fuel_save(&mut self) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let var = fuel.var;
+        let value = self.builder.use_var(var);
+        let limits = self.runtime_limits();
+        let offset = offset32(self.offsets.runtime_limits_fuel_consumed());
+        self.builder
+            .ins()
+            .store(MemFlagsData::trusted(), value, limits, offset);
+    }
+
+    /// `if fuel >= 0 { save; out_of_fuel() or trap; reload }`.
+    fn fuel_check(&mut self) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let var = fuel.var;
+        self.fuel_flush();
+        let value = self.builder.use_var(var);
+        let exhausted = self
+            .builder
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
+        let refuel = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(refuel);
+        self.builder.ins().brif(exhausted, refuel, &[], next, &[]);
+        self.builder.seal_block(refuel);
+        self.builder.switch_to_block(refuel);
+        self.fuel_save();
+        self.call_builtin(Builtin::out_of_fuel, &[]);
+        self.fuel_load();
+        self.builder.ins().jump(next, &[]);
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
+    }
+
+    /// One load from the store's interrupt page, which faults (as an
+    /// `Interrupt` trap) once the store's deadline has passed.
+    fn interrupt_check(&mut self) {
+        if !self.tunables.epoch_interruption {
+            return;
+        }
+        let limits = self.runtime_limits();
+        let page = self.load_pure(
+            self.pointer_type,
+            limits,
+            self.offsets.runtime_limits_interrupt_page(),
+        );
+        let offset = self.interrupt_checks % INTERRUPT_REGION_BYTES;
+        self.interrupt_checks += 1;
+        let flags = MemFlagsData::new()
+            .with_aligned()
+            .with_trap_code(Some(trap_code(Trap::Interrupt)));
+        self.builder
+            .ins()
+            .load(types::I8, flags, page, offset32(offset));
+    }
+}
