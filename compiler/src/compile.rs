@@ -98,6 +98,8 @@ pub struct Compiler {
     features: WasmFeatures,
     /// The ISA's triple and features, worked out once.
     code_target: CodeTarget,
+    /// Whether functions compile on all cores (it changes no code).
+    parallel: bool,
 }
 
 impl std::fmt::Debug for Compiler {
@@ -164,7 +166,14 @@ impl Compiler {
             tunables,
             features,
             code_target,
+            parallel: true,
         })
+    }
+
+    /// Whether to compile a module's functions on all cores (the default)
+    /// or on the calling thread only. The code is the same either way.
+    pub fn set_parallel(&mut self, parallel: bool) {
+        self.parallel = parallel;
     }
 
     /// The target ISA.
@@ -349,7 +358,7 @@ impl Compiler {
         };
         let count = bodies.len();
         let code_bytes: usize = bodies.iter().map(|b| b.body.as_bytes().len()).sum();
-        let threads = if count > 1 && code_bytes > PARALLEL_THRESHOLD_BYTES {
+        let threads = if self.parallel && count > 1 && code_bytes > PARALLEL_THRESHOLD_BYTES {
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(count)

@@ -12,6 +12,7 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) target: Target,
     pub(crate) perfmap: bool,
+    pub(crate) parallel_compilation: bool,
 }
 
 impl Default for Config {
@@ -22,6 +23,7 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             target: Target::Host,
             perfmap: false,
+            parallel_compilation: true,
         }
     }
 }
@@ -117,6 +119,13 @@ impl Config {
     /// guest that runs too long. Off by default; a check is one load.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
         self.tunables.epoch_interruption = enable;
+        self
+    }
+
+    /// Whether a module's functions compile on all cores (the default) or
+    /// on the calling thread only. The code is the same either way.
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Config {
+        self.parallel_compilation = enable;
         self
     }
 

@@ -79,7 +79,8 @@ impl Engine {
                 "the relaxed-simd feature needs simd, which is disabled",
             ));
         }
-        let compiler = Compiler::new(&config.target, config.tunables, config.features)?;
+        let mut compiler = Compiler::new(&config.target, config.tunables, config.features)?;
+        compiler.set_parallel(config.parallel_compilation);
         signals::install_handlers();
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),

@@ -18,6 +18,10 @@ use crate::module::{ExternType, Module};
 use crate::store::{AsContextMut, StoreContextMut};
 use crate::values::Val;
 
+/// The body of a function that stands in for an unknown import: it
+/// writes the results, or fails.
+type UnknownBody = Box<dyn Fn(&mut [Val]) -> Result<()> + Send + Sync>;
+
 enum Definition<T> {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn<T>>),
@@ -120,6 +124,61 @@ impl<T: 'static> Linker<T> {
         let (ty, host) = func.into_host_fn();
         self.insert(module, name, Definition::HostFunc(ty, host))?;
         Ok(self)
+    }
+
+    /// Defines every imported function of `module` that has no definition
+    /// yet as a host function that fails, when called, with "unknown
+    /// import: `module::name` has not been defined" (wasmtime's
+    /// `-W unknown-imports-trap`).
+    ///
+    /// # Errors
+    ///
+    /// None in practice: only undefined names are defined.
+    pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
+        self.define_unknown_functions(module, |m, n, _| {
+            let message = format!("unknown import: `{m}::{n}` has not been defined");
+            Box::new(move |_: &mut [Val]| Err(Error::msg(message.clone())))
+        })
+    }
+
+    /// Defines every imported function of `module` that has no definition
+    /// yet as a host function that returns zeros (null for references) of
+    /// its result types (wasmtime's `-W unknown-imports-default`).
+    ///
+    /// # Errors
+    ///
+    /// None in practice: only undefined names are defined.
+    pub fn define_unknown_imports_as_default_values(&mut self, module: &Module) -> Result<()> {
+        self.define_unknown_functions(module, |_, _, ty| {
+            let defaults: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+            Box::new(move |results: &mut [Val]| {
+                results.copy_from_slice(&defaults);
+                Ok(())
+            })
+        })
+    }
+
+    /// Defines each undefined imported function of `module` with a body
+    /// made by `make` (from its module name, field name and type).
+    fn define_unknown_functions(
+        &mut self,
+        module: &Module,
+        make: impl Fn(&str, &str, &FuncType) -> UnknownBody,
+    ) -> Result<()> {
+        for (m, n, ty) in module.imports() {
+            let ExternType::Func(ty) = ty else {
+                continue;
+            };
+            if self
+                .definitions
+                .contains_key(&(m.to_string(), n.to_string()))
+            {
+                continue;
+            }
+            let body = make(m, n, &ty);
+            self.func_new(m, n, ty, move |_, _, results| body(results))?;
+        }
+        Ok(())
     }
 
     /// Defines every export of `instance` under the module name `module`.
