@@ -86,7 +86,15 @@ fn report(error: &anyhow::Error) {
 const TRAP_EXIT: u8 = 134;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(with_implicit_run(std::env::args_os().collect()));
+    let args = with_implicit_run(std::env::args_os().collect());
+    let help = cljit_cli::flags::help_request(&args);
+    if !help.is_empty() {
+        use std::io::Write as _;
+        let text = cljit_cli::flags::CommonOptions::help_text(&help);
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Run(cmd) => cmd.execute().map(|()| true),
         Command::Compile(cmd) => cmd.execute().map(|()| true),

@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow, bail};
-use cljit::{Config, Engine, Error, ExternRef, Instance, Linker, Module, Store, Trap, Val};
+use cljit::{
+    Config, Engine, Error, ExternRef, Instance, Linker, Module, Store, StoreLimits, Trap, Val,
+};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
@@ -46,8 +48,8 @@ pub struct WastReport {
 /// instances, and the named instances and module definitions.
 pub struct WastContext {
     engine: Engine,
-    store: Store<()>,
-    linker: Linker<()>,
+    store: Store<StoreLimits>,
+    linker: Linker<StoreLimits>,
     current: Option<Instance>,
     instances: HashMap<String, Instance>,
     definitions: HashMap<String, Module>,
@@ -123,7 +125,7 @@ impl WastContext {
     /// If the engine cannot be created with `config`.
     pub fn new(config: &Config) -> anyhow::Result<WastContext> {
         let engine = Engine::new(config)?;
-        let mut store = Store::new(&engine, ());
+        let mut store = Store::new(&engine, StoreLimits::default());
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
         link_spectest(&mut linker, &mut store)?;
@@ -138,6 +140,39 @@ impl WastContext {
             externs: HashMap::new(),
             via_artifact: false,
         })
+    }
+
+    /// Applies the store-side limits of `options`: fuel (`-W fuel`, else as
+    /// much as there is when the engine consumes fuel), a deadline that
+    /// `-W timeout` brings on (else none, when the engine checks for
+    /// interrupts), and the `-W max-*` caps.
+    ///
+    /// # Errors
+    ///
+    /// A limit too large for this machine.
+    pub fn apply_limits(&mut self, options: &crate::flags::Options) -> anyhow::Result<()> {
+        let tunables = *self.engine.config().tunables();
+        if tunables.consume_fuel {
+            self.store.set_fuel(options.fuel.unwrap_or(u64::MAX))?;
+        }
+        if tunables.epoch_interruption {
+            match options.timeout {
+                Some(timeout) => {
+                    self.store.set_epoch_deadline(1)?;
+                    let engine = self.engine.clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(timeout);
+                        engine.increment_epoch();
+                    });
+                }
+                None => self.store.set_epoch_deadline(u64::MAX)?,
+            }
+        }
+        if let Some(limits) = options.store_limits()? {
+            *self.store.data_mut() = limits;
+            self.store.limiter(|limits| limits);
+        }
+        Ok(())
     }
 
     /// Loads every module of the script through an artifact (written by

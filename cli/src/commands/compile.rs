@@ -62,7 +62,12 @@ impl CompileCommand {
     /// Bad options or target, unreadable or invalid modules, and write
     /// failures.
     pub fn execute(self) -> anyhow::Result<()> {
-        let mut config = self.common.config()?;
+        let options = self.common.parse()?;
+        if !options.help.is_empty() {
+            print!("{}", CommonOptions::help_text(&options.help));
+            return Ok(());
+        }
+        let mut config = options.config()?;
         if let Some(target) = &self.target {
             config.target(target);
         }

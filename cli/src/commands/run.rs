@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
 use cljit::wasi::{DirAccess, WasiCtx, WasiCtxBuilder};
-use cljit::{Engine, Func, Instance, Linker, Module, Store, Val, ValType};
+use cljit::{Engine, Func, Instance, Linker, Module, Store, StoreLimits, Val, ValType};
 
-use crate::flags::{CacheLocation, CommonOptions};
+use crate::flags::{CacheConfigFile, CacheLocation, CommonOptions, Options};
 
 /// Runs a WebAssembly module.
 #[derive(clap::Args, Debug)]
@@ -22,7 +22,8 @@ pub struct RunCommand {
     #[command(flatten)]
     cache: CacheLocation,
 
-    /// Compile without the cache: neither look modules up nor store them.
+    /// Compile without the cache: neither look modules up nor store them
+    /// (as `-C cache=n`).
     #[arg(long)]
     no_cache: bool,
 
@@ -51,7 +52,8 @@ pub struct RunCommand {
     #[arg(long = "env", value_name = "NAME[=VAL]")]
     envs: Vec<String>,
 
-    /// Pass the host's whole environment to the guest.
+    /// Pass the host's whole environment to the guest (as `-S
+    /// inherit-env`).
     #[arg(long)]
     inherit_env: bool,
 
@@ -61,7 +63,7 @@ pub struct RunCommand {
     argv0: Option<OsString>,
 
     /// Open a listening TCP socket at ADDR and hand it to the guest as a
-    /// preopened descriptor, for `sock_accept`.
+    /// preopened descriptor, for `sock_accept` (as `-S tcplisten=ADDR`).
     #[arg(long, value_name = "ADDR")]
     tcplisten: Vec<String>,
 
@@ -99,8 +101,15 @@ fn parse_dir(s: &str) -> Result<(PathBuf, String), String> {
     Ok((PathBuf::from(host), guest.to_string()))
 }
 
+/// What a `cljit run` store holds: the guest's WASI context and the
+/// limits `-W max-*` set.
+pub struct Host {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+}
+
 impl RunCommand {
-    fn wasi(&self, module: &Path, args: &[OsString]) -> anyhow::Result<WasiCtx> {
+    fn wasi(&self, options: &Options, module: &Path, args: &[OsString]) -> anyhow::Result<WasiCtx> {
         let mut b = WasiCtxBuilder::default();
         let argv0 = match &self.argv0 {
             Some(a) => a.clone(),
@@ -110,7 +119,7 @@ impl RunCommand {
         };
         b.arg(argv0.as_bytes());
         b.args(args.iter().map(|a| a.as_bytes()));
-        if self.inherit_env {
+        if self.inherit_env || options.inherit_env {
             b.inherit_env();
         }
         for e in &self.envs {
@@ -135,7 +144,7 @@ impl RunCommand {
                     .with_context(|| format!("failed to open directory `{}`", host.display()))?;
             }
         }
-        for addr in &self.tcplisten {
+        for addr in self.tcplisten.iter().chain(&options.tcplisten) {
             let listener = std::net::TcpListener::bind(addr)
                 .with_context(|| format!("failed to listen on `{addr}`"))?;
             b.preopened_socket(listener.into());
@@ -156,22 +165,28 @@ impl RunCommand {
             .ok_or_else(|| anyhow!("no module to run"))?;
         let module_path = PathBuf::from(module_path);
         let mut timings = Timings::from_env();
-        let mut config = self.common.config()?;
+        let options = self.common.parse()?;
+        if !options.help.is_empty() {
+            print!("{}", CommonOptions::help_text(&options.help));
+            return Ok(());
+        }
+        let mut config = options.config()?;
         config.profile_perfmap(self.profile.as_deref() == Some("perfmap"));
         let engine = Engine::new(&config)?;
-        // A cache that cannot be named (no HOME) is no cache.
-        let cache = if self.no_cache {
-            None
-        } else {
-            self.cache.cache().ok()
-        };
+        let cache = self.cache(&options)?;
         let (module, how) = load_module(&engine, &module_path, cache.as_ref())?;
         timings.mark("compile");
         timings.load = how;
-        let wasi = self.wasi(&module_path, args)?;
-        let mut store = Store::new(&engine, wasi);
+        let host = Host {
+            wasi: self.wasi(&options, &module_path, args)?,
+            limits: options.store_limits()?.unwrap_or_default(),
+        };
+        let mut store = Store::new(&engine, host);
+        apply_limits(&mut store, &engine, &options)?;
         let mut linker = Linker::new(&engine);
-        cljit::wasi::add_to_linker(&mut linker, |cx| cx)?;
+        if options.wasi_cli != Some(false) {
+            cljit::wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        }
         for (name, path) in &self.preload {
             let (module, _) = load_module(&engine, path, cache.as_ref())?;
             let instance = linker
@@ -180,6 +195,12 @@ impl RunCommand {
             initialize(&mut store, instance)
                 .with_context(|| format!("failed to initialize `{}`", path.display()))?;
             linker.instance(&mut store, name, instance)?;
+        }
+        if options.unknown_imports_trap {
+            linker.define_unknown_imports_as_traps(&module)?;
+        }
+        if options.unknown_imports_default {
+            linker.define_unknown_imports_as_default_values(&module)?;
         }
         let instance = linker
             .instantiate(&mut store, &module)
@@ -233,6 +254,53 @@ impl RunCommand {
         std::mem::forget((store, linker, module, engine));
         outcome
     }
+}
+
+impl RunCommand {
+    /// The compile cache to use, if any: none with `--no-cache`, `-C
+    /// cache=n` or a cache configuration saying `enabled = false`, nor when
+    /// no directory can be named.
+    fn cache(&self, options: &Options) -> anyhow::Result<Option<cljit::Cache>> {
+        let file = options
+            .cache_config
+            .as_deref()
+            .map(CacheConfigFile::read)
+            .transpose()?;
+        if self.no_cache
+            || options.cache == Some(false)
+            || file.as_ref().is_some_and(|f| !f.enabled)
+        {
+            return Ok(None);
+        }
+        Ok(self.cache.cache_with(file.as_ref()).ok())
+    }
+}
+
+/// Applies the store-side limits: the limiter for `-W max-*`, fuel, and
+/// the deadline, with the timer thread of `-W timeout` (which advances the
+/// engine's epoch once, making running code trap with `interrupt`).
+fn apply_limits(store: &mut Store<Host>, engine: &Engine, options: &Options) -> anyhow::Result<()> {
+    if options.store_limits()?.is_some() {
+        store.limiter(|host| &mut host.limits);
+    }
+    if let Some(fuel) = options.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if let Some(timeout) = options.timeout {
+        store.set_epoch_deadline(1)?;
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .name("cljit-timeout".into())
+            .spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            })
+            .context("failed to start the timeout thread")?;
+    } else if options.epoch_interruption == Some(true) {
+        // Code checks for interrupts, but nothing asked for a deadline.
+        store.set_epoch_deadline(u64::MAX)?;
+    }
+    Ok(())
 }
 
 /// Loads the module at `path`: an artifact (recognised by its magic) as
@@ -325,14 +393,14 @@ impl Drop for Timings {
 }
 
 /// Runs a reactor's `_initialize`, if it exports one.
-fn initialize(store: &mut Store<WasiCtx>, instance: Instance) -> anyhow::Result<()> {
+fn initialize(store: &mut Store<Host>, instance: Instance) -> anyhow::Result<()> {
     if let Some(init) = instance.get_func(&*store, "_initialize") {
         init.call(&mut *store, &[], &mut [])?;
     }
     Ok(())
 }
 
-fn invoke(store: &mut Store<WasiCtx>, func: Func, args: &[String]) -> anyhow::Result<Vec<Val>> {
+fn invoke(store: &mut Store<Host>, func: Func, args: &[String]) -> anyhow::Result<Vec<Val>> {
     let ty = func.ty(&*store);
     if args.len() != ty.params().len() {
         bail!(

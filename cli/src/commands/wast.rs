@@ -28,7 +28,12 @@ impl WastCommand {
     ///
     /// Bad options. Unreadable or unparsable scripts count as failures.
     pub fn execute(self) -> anyhow::Result<bool> {
-        let config = self.common.config()?;
+        let options = self.common.parse()?;
+        if !options.help.is_empty() {
+            print!("{}", CommonOptions::help_text(&options.help));
+            return Ok(true);
+        }
+        let config = options.config()?;
         let mut out = std::io::stdout().lock();
         // Output errors (a closed stdout) are ignored: the exit code tells.
         macro_rules! say {
@@ -42,7 +47,11 @@ impl WastCommand {
             let name = file.display().to_string();
             let result = std::fs::read_to_string(file)
                 .with_context(|| format!("failed to read `{name}`"))
-                .and_then(|contents| WastContext::new(&config)?.run(&name, &contents));
+                .and_then(|contents| {
+                    let mut cx = WastContext::new(&config)?;
+                    cx.apply_limits(&options)?;
+                    cx.run(&name, &contents)
+                });
             match result {
                 Ok(report) => {
                     total += report.assertions;
