@@ -2,9 +2,10 @@
 //! (`wasm-v2`, which holds the scalar core tests, and the `simd` and
 //! `relaxed-simd` proposal suites, which together with it make up the
 //! WebAssembly 2.0 core plus relaxed SIMD) and our own regression scripts
-//! (`tests/misc_testsuite`), each run once per memory configuration: guard
-//! pages (no bounds checks in code) and explicit bounds checks. The
-//! relaxed-SIMD scripts run a third time with the deterministic lowering.
+//! (`tests/misc_testsuite`), each run once per configuration: guard pages
+//! (no bounds checks in code), explicit bounds checks, through artifacts,
+//! and with fuel and interrupt checks compiled in. The relaxed-SIMD
+//! scripts run once more with the deterministic lowering.
 //!
 //! Every script's assertions are counted twice: by the runner as it executes
 //! them, and independently here from the text (top-level `(assert_` forms
@@ -83,6 +84,18 @@ const MODES: &[Mode] = &[
         name: "artifact",
         config: Config::new,
         artifact: true,
+    },
+    // Fuel and interrupt checks in every function and loop (with
+    // unlimited fuel and no deadline): the instrumentation must not change
+    // what any program computes or how it traps.
+    Mode {
+        name: "limits",
+        config: || {
+            let mut c = Config::new();
+            c.consume_fuel(true).epoch_interruption(true);
+            c
+        },
+        artifact: false,
     },
 ];
 

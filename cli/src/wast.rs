@@ -126,6 +126,15 @@ impl WastContext {
     pub fn new(config: &Config) -> anyhow::Result<WastContext> {
         let engine = Engine::new(config)?;
         let mut store = Store::new(&engine, StoreLimits::default());
+        // Code with limit checks runs unbounded unless the caller sets
+        // limits (see `apply_limits`).
+        let tunables = *engine.config().tunables();
+        if tunables.consume_fuel {
+            store.set_fuel(u64::MAX)?;
+        }
+        if tunables.epoch_interruption {
+            store.set_epoch_deadline(u64::MAX)?;
+        }
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
         link_spectest(&mut linker, &mut store)?;
@@ -142,31 +151,23 @@ impl WastContext {
         })
     }
 
-    /// Applies the store-side limits of `options`: fuel (`-W fuel`, else as
-    /// much as there is when the engine consumes fuel), a deadline that
-    /// `-W timeout` brings on (else none, when the engine checks for
-    /// interrupts), and the `-W max-*` caps.
+    /// Applies the store-side limits of `options`: fuel (`-W fuel`), a
+    /// deadline that `-W timeout` brings on, and the `-W max-*` caps.
     ///
     /// # Errors
     ///
     /// A limit too large for this machine.
     pub fn apply_limits(&mut self, options: &crate::flags::Options) -> anyhow::Result<()> {
-        let tunables = *self.engine.config().tunables();
-        if tunables.consume_fuel {
-            self.store.set_fuel(options.fuel.unwrap_or(u64::MAX))?;
+        if let Some(fuel) = options.fuel {
+            self.store.set_fuel(fuel)?;
         }
-        if tunables.epoch_interruption {
-            match options.timeout {
-                Some(timeout) => {
-                    self.store.set_epoch_deadline(1)?;
-                    let engine = self.engine.clone();
-                    std::thread::spawn(move || {
-                        std::thread::sleep(timeout);
-                        engine.increment_epoch();
-                    });
-                }
-                None => self.store.set_epoch_deadline(u64::MAX)?,
-            }
+        if let Some(timeout) = options.timeout {
+            self.store.set_epoch_deadline(1)?;
+            let engine = self.engine.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            });
         }
         if let Some(limits) = options.store_limits()? {
             *self.store.data_mut() = limits;
