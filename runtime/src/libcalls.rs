@@ -20,6 +20,7 @@ use cljit_compiler::foreach_builtin_function;
 use crate::error::Result;
 use crate::store::StoreOpaque;
 use crate::store::instance_data::InstanceData;
+use crate::arch;
 use crate::traps;
 use crate::vm::table::range;
 use crate::vm::vmcontext::vmctx_read_ptr;
@@ -251,11 +252,25 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     store.instances[instance].passive_elements[elem as usize] = None;
 }
 
-unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
-    // SAFETY: called by compiled code with its own vmctx.
+/// Refuels the store from its reserve, if it has any; compiled code then
+/// reloads the fuel and traps if there is still none. Reached through
+/// `out_of_fuel_adapter`, which preserves every register.
+unsafe extern "C" fn out_of_fuel_body(vmctx: *mut u8) {
+    // SAFETY: called by compiled code (through the adapter) with its own
+    // vmctx.
     let (store, _) = unsafe { context(vmctx) };
-    if store.refuel() { OK } else { TRAP }
+    store.refuel();
 }
+
+arch::preserve_all_adapter!(cljit_out_of_fuel_adapter => out_of_fuel_body);
+
+/// The `out_of_fuel` builtin as the table holds it: the adapter, which
+/// the `preserve_all` signature compiled code uses.
+#[allow(
+    non_upper_case_globals,
+    reason = "named as the builtin, like the other table entries"
+)]
+const out_of_fuel: unsafe extern "C" fn(*mut u8) = cljit_out_of_fuel_adapter;
 
 macro_rules! rust_type {
     (vmctx) => { *mut u8 };

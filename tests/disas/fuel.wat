@@ -20,7 +20,7 @@
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
 ;;     gv2 = load.i64 notrap aligned gv1+8
-;;     sig0 = (i64) -> i32 system_v
+;;     sig0 = (i64) preserve_all
 ;;     stack_limit = gv2
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i32):
@@ -31,30 +31,32 @@
 ;;                                     brif v7, block2, block3(v5)
 ;;
 ;;                                 block2 cold:
-;;                                     v9 = load.i64 notrap aligned readonly can_move v0+8
-;;                                     v10 = load.i64 notrap aligned readonly can_move v9+80
-;;                                     v11 = call_indirect sig0, v10(v0)
-;;                                     trapnz v11, user12
-;;                                     v13 = load.i64 notrap aligned v4
-;;                                     jump block3(v13)
+;;                                     v9 = load.i64 notrap aligned v0+8
+;;                                     v10 = load.i64 notrap aligned v9+80
+;;                                     call_indirect sig0, v10(v0)
+;;                                     v12 = load.i64 notrap aligned v4
+;;                                     v22 = iconst.i64 0
+;;                                     v23 = icmp sge v12, v22  ; v22 = 0
+;;                                     trapnz v23, user12
+;;                                     jump block3(v12)
 ;;
-;;                                 block3(v17: i64):
+;;                                 block3(v18: i64):
 ;; @001f                               jump block1
 ;;
 ;;                                 block1:
-;; @001f                               v18 = iconst.i64 3
-;; @001f                               v19 = iadd.i64 v17, v18  ; v18 = 3
-;; @001f                               store notrap aligned v19, v4
-;; @001c                               v15 = iconst.i32 1
-;; @001e                               v16 = iadd.i32 v2, v15  ; v15 = 1
-;; @001f                               return v16
+;; @001f                               v19 = iconst.i64 3
+;; @001f                               v20 = iadd.i64 v18, v19  ; v19 = 3
+;; @001f                               store notrap aligned v20, v4
+;; @001c                               v16 = iconst.i32 1
+;; @001e                               v17 = iadd.i32 v2, v16  ; v16 = 1
+;; @001f                               return v17
 ;; }
 ;;
 ;; function u0:1(i64 vmctx, i64, i32) -> i32 tail {
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
 ;;     gv2 = load.i64 notrap aligned gv1+8
-;;     sig0 = (i64) -> i32 system_v
+;;     sig0 = (i64) preserve_all
 ;;     sig1 = (i64 vmctx, i64, i32) -> i32 tail
 ;;     fn0 = colocated u0:0 sig1
 ;;     stack_limit = gv2
@@ -67,46 +69,50 @@
 ;;                                     brif v8, block2, block3(v6)
 ;;
 ;;                                 block2 cold:
-;;                                     v10 = load.i64 notrap aligned readonly can_move v0+8
-;;                                     v11 = load.i64 notrap aligned readonly can_move v10+80
-;;                                     v12 = call_indirect sig0, v11(v0)
-;;                                     trapnz v12, user12
-;;                                     v14 = load.i64 notrap aligned v5
-;;                                     jump block3(v14)
+;;                                     v10 = load.i64 notrap aligned v0+8
+;;                                     v11 = load.i64 notrap aligned v10+80
+;;                                     call_indirect sig0, v11(v0)
+;;                                     v13 = load.i64 notrap aligned v5
+;;                                     v56 = iconst.i64 0
+;;                                     v57 = icmp sge v13, v56  ; v56 = 0
+;;                                     trapnz v57, user12
+;;                                     jump block3(v13)
 ;;
-;;                                 block3(v40: i64):
+;;                                 block3(v42: i64):
 ;;                                     v3 = iconst.i32 0
-;;                                     v56 = load.i64 notrap aligned readonly can_move v0+8
-;;                                     v57 = load.i64 notrap aligned readonly can_move v56+80
-;; @002a                               v29 = iconst.i64 3
-;; @0031                               v36 = iconst.i32 1
-;; @0038                               v38 = iconst.i64 8
-;; @0024                               jump block4(v40, v3, v2)  ; v3 = 0
+;; @002a                               v31 = iconst.i64 3
+;; @0031                               v38 = iconst.i32 1
+;; @0038                               v40 = iconst.i64 8
+;; @0024                               jump block4(v42, v3, v2)  ; v3 = 0
 ;;
-;;                                 block4(v15: i64, v25: i32, v27: i32):
-;;                                     v54 = iconst.i64 0
-;;                                     v55 = icmp sge v15, v54  ; v54 = 0
-;; @0024                               brif v55, block6, block7(v15)
+;;                                 block4(v16: i64, v27: i32, v29: i32):
+;;                                     v58 = iconst.i64 0
+;;                                     v59 = icmp sge v16, v58  ; v58 = 0
+;; @0024                               brif v59, block6, block7(v16)
 ;;
 ;;                                 block6 cold:
-;; @0024                               store.i64 notrap aligned v15, v5
-;; @0024                               v21 = call_indirect.i64 sig0, v57(v0)
-;; @0024                               trapnz v21, user12
+;; @0024                               store.i64 notrap aligned v16, v5
+;; @0024                               v20 = load.i64 notrap aligned v0+8
+;; @0024                               v21 = load.i64 notrap aligned v20+80
+;; @0024                               call_indirect sig0, v21(v0)
 ;; @0024                               v23 = load.i64 notrap aligned v5
+;;                                     v60 = iconst.i64 0
+;;                                     v61 = icmp sge v23, v60  ; v60 = 0
+;; @0024                               trapnz v61, user12
 ;; @0024                               jump block7(v23)
 ;;
-;;                                 block7(v28: i64):
-;;                                     v58 = iconst.i64 3
-;;                                     v59 = iadd v28, v58  ; v58 = 3
-;; @002a                               store notrap aligned v59, v5
-;; @002a                               v32 = call fn0(v0, v0, v27)
-;; @002a                               v34 = load.i64 notrap aligned v5
-;;                                     v60 = iconst.i32 1
-;;                                     v61 = isub.i32 v27, v60  ; v60 = 1
-;;                                     v62 = iconst.i64 8
-;;                                     v63 = iadd v34, v62  ; v62 = 8
-;; @002c                               v35 = iadd.i32 v25, v32
-;; @0038                               brif v61, block4(v63, v35, v61), block8
+;;                                 block7(v30: i64):
+;;                                     v62 = iconst.i64 3
+;;                                     v63 = iadd v30, v62  ; v62 = 3
+;; @002a                               store notrap aligned v63, v5
+;; @002a                               v34 = call fn0(v0, v0, v29)
+;; @002a                               v36 = load.i64 notrap aligned v5
+;;                                     v64 = iconst.i32 1
+;;                                     v65 = isub.i32 v29, v64  ; v64 = 1
+;;                                     v66 = iconst.i64 8
+;;                                     v67 = iadd v36, v66  ; v66 = 8
+;; @002c                               v37 = iadd.i32 v27, v34
+;; @0038                               brif v65, block4(v67, v37, v65), block8
 ;;
 ;;                                 block8:
 ;; @003a                               jump block5
@@ -115,8 +121,8 @@
 ;; @003d                               jump block1
 ;;
 ;;                                 block1:
-;;                                     v47 = iconst.i64 9
-;;                                     v52 = iadd.i64 v34, v47  ; v47 = 9
-;; @003d                               store notrap aligned v52, v5
-;; @003d                               return v35
+;;                                     v49 = iconst.i64 9
+;;                                     v54 = iadd.i64 v36, v49  ; v49 = 9
+;; @003d                               store notrap aligned v54, v5
+;; @003d                               return v37
 ;; }

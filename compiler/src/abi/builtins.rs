@@ -40,9 +40,11 @@ macro_rules! foreach_builtin_function {
             table_init(vmctx: vmctx, table: i32, elem: i32, dst: i32, src: i32, len: i32) -> i32;
             /// `elem.drop`.
             elem_drop(vmctx: vmctx, elem: i32);
-            /// The store's fuel ran out: refuel from its reserve (status 0)
-            /// or trap (non-zero).
-            out_of_fuel(vmctx: vmctx) -> i32;
+            /// The store's fuel ran out: refuel from its reserve, if it has
+            /// any. Preserves every register (see
+            /// [`Builtin::preserves_all_registers`]); compiled code reloads
+            /// the fuel and traps if there is still none.
+            out_of_fuel(vmctx: vmctx);
         }
     };
 }
@@ -144,13 +146,22 @@ impl Builtin {
         self.result
     }
 
+    /// Whether the builtin preserves every register (Cranelift's
+    /// `preserve_all` convention; the runtime enters it through an adapter
+    /// that saves what the platform convention would clobber). Such calls
+    /// sit on cold paths inside hot loops, where a call that clobbers
+    /// registers would push the loop's values into callee-saved registers
+    /// and stack slots even though it never runs.
+    pub fn preserves_all_registers(self) -> bool {
+        self.name == "out_of_fuel"
+    }
+
     /// For builtins that return a status word, the trap a non-zero status
     /// stands for.
     pub fn trap(self) -> Option<Trap> {
         match self.name {
             "memory_copy" | "memory_fill" | "memory_init" => Some(Trap::MemoryOutOfBounds),
             "table_fill" | "table_copy" | "table_init" => Some(Trap::TableOutOfBounds),
-            "out_of_fuel" => Some(Trap::OutOfFuel),
             _ => None,
         }
     }
@@ -176,6 +187,8 @@ mod tests {
         assert_eq!(Builtin::memory_fill.trap(), Some(Trap::MemoryOutOfBounds));
         assert_eq!(Builtin::table_copy.trap(), Some(Trap::TableOutOfBounds));
         assert_eq!(Builtin::memory32_grow.trap(), None);
-        assert_eq!(Builtin::out_of_fuel.trap(), Some(Trap::OutOfFuel));
+        assert_eq!(Builtin::out_of_fuel.result(), None);
+        assert!(Builtin::out_of_fuel.preserves_all_registers());
+        assert!(!Builtin::memory_fill.preserves_all_registers());
     }
 }

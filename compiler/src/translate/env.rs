@@ -95,7 +95,12 @@ fn builtin_type(ty: BuiltinType, pointer_type: ir::Type) -> ir::Type {
 }
 
 fn builtin_signature(builtin: Builtin, pointer_type: ir::Type, isa: &dyn TargetIsa) -> Signature {
-    let mut sig = Signature::new(isa.default_call_conv());
+    let call_conv = if builtin.preserves_all_registers() {
+        CallConv::PreserveAll
+    } else {
+        isa.default_call_conv()
+    };
+    let mut sig = Signature::new(call_conv);
     for &p in builtin.params() {
         sig.params
             .push(AbiParam::new(builtin_type(p, pointer_type)));
@@ -234,9 +239,17 @@ impl FuncTranslator<'_, '_> {
             }
         };
         let ptr = self.pointer_type;
-        let table = self.load_vmctx_pure(ptr, self.offsets.vmctx_builtins());
         let slot = builtin.index() * self.offsets.pointer_size();
-        let callee = self.load_pure(ptr, table, slot);
+        let callee = if builtin.preserves_all_registers() {
+            // A cold call: load its address where it is made, so it is
+            // not hoisted into a register held across the hot code.
+            let vmctx = self.vmctx;
+            let table = self.load_trusted(ptr, vmctx, self.offsets.vmctx_builtins());
+            self.load_trusted(ptr, table, slot)
+        } else {
+            let table = self.load_vmctx_pure(ptr, self.offsets.vmctx_builtins());
+            self.load_pure(ptr, table, slot)
+        };
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
         call_args.extend_from_slice(args);

@@ -21,8 +21,12 @@
 //! variable is written back before calls, returns and `unreachable`, and
 //! reloaded after calls, so callees and host functions (which may refuel)
 //! see the true count. A check is `if fuel >= 0`, whose cold path saves the
-//! variable and calls the `out_of_fuel` builtin: refuel from the store's
-//! reserve, or trap with `OutOfFuel`.
+//! variable, calls the `out_of_fuel` builtin (which refuels from the
+//! store's reserve, if it can), reloads it, and traps with `OutOfFuel` if
+//! there is still none. That call preserves every register, so a loop's
+//! values stay in whatever registers suit the loop: a call clobbering the
+//! platform's caller-saved registers, even one that never runs, would push
+//! them into callee-saved registers and stack slots.
 //!
 //! ```text
 //!   entry:  fuel = load limits.fuel_consumed ; check
@@ -256,7 +260,7 @@ impl FuncTranslator<'_, '_> {
             .store(MemFlagsData::trusted(), value, limits, offset);
     }
 
-    /// `if fuel >= 0 { save; out_of_fuel() or trap; reload }`.
+    /// `if fuel >= 0 { save; out_of_fuel(); reload; trap if fuel >= 0 }`.
     fn fuel_check(&mut self) {
         let Some(fuel) = &self.fuel else {
             return;
@@ -277,6 +281,12 @@ impl FuncTranslator<'_, '_> {
         self.fuel_save();
         self.call_builtin(Builtin::out_of_fuel, &[]);
         self.fuel_load();
+        let value = self.builder.use_var(var);
+        let still = self
+            .builder
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
+        self.trapnz(still, Trap::OutOfFuel);
         self.builder.ins().jump(next, &[]);
         self.builder.seal_block(next);
         self.builder.switch_to_block(next);

@@ -7,7 +7,8 @@
 //! returns, execution resumes at `cljit_unwind` with the `JmpBuf` in `rdi`;
 //! `cljit_unwind` restores the saved stack pointer and leaves through
 //! `cljit_enter`'s own epilogue, returning 1. Only JIT frames lie between
-//! the two, so no Rust frame is skipped.
+//! the two, so no Rust frame is skipped. `preserve_all_adapter!` makes the
+//! entry points of builtins that must clobber no register.
 
 use std::ffi::c_void;
 
@@ -101,6 +102,92 @@ pub unsafe fn enter(buf: *mut JmpBuf, args: &EntryArgs) -> bool {
     // SAFETY: per the caller's contract.
     unsafe { cljit_enter(buf, args) != 0 }
 }
+
+/// Defines `$adapter`, an entry point in Cranelift's `preserve_all`
+/// convention for the `extern "C" fn(vmctx)` `$target`: it saves every
+/// register the System V convention lets `$target` clobber (the
+/// caller-saved general registers and all of xmm0-15), calls it with the
+/// vmctx still in `rdi`, restores them and returns. Compiled code calls
+/// such adapters on cold paths inside hot loops (see
+/// `Builtin::preserves_all_registers`).
+///
+/// Stack: entered with `rsp` 8 mod 16; the frame pointer push, nine
+/// register pushes and 264 bytes (xmm area plus padding) bring it to 0
+/// mod 16 at the inner call.
+macro_rules! preserve_all_adapter {
+    ($adapter:ident => $target:path) => {
+        std::arch::global_asm!(
+            ".text",
+            concat!(".globl ", stringify!($adapter)),
+            concat!(".type ", stringify!($adapter), ",@function"),
+            ".p2align 4",
+            concat!(stringify!($adapter), ":"),
+            "    push rbp",
+            "    mov rbp, rsp",
+            "    push rax",
+            "    push rcx",
+            "    push rdx",
+            "    push rsi",
+            "    push rdi",
+            "    push r8",
+            "    push r9",
+            "    push r10",
+            "    push r11",
+            "    sub rsp, 264",
+            "    movdqu [rsp], xmm0",
+            "    movdqu [rsp + 16], xmm1",
+            "    movdqu [rsp + 32], xmm2",
+            "    movdqu [rsp + 48], xmm3",
+            "    movdqu [rsp + 64], xmm4",
+            "    movdqu [rsp + 80], xmm5",
+            "    movdqu [rsp + 96], xmm6",
+            "    movdqu [rsp + 112], xmm7",
+            "    movdqu [rsp + 128], xmm8",
+            "    movdqu [rsp + 144], xmm9",
+            "    movdqu [rsp + 160], xmm10",
+            "    movdqu [rsp + 176], xmm11",
+            "    movdqu [rsp + 192], xmm12",
+            "    movdqu [rsp + 208], xmm13",
+            "    movdqu [rsp + 224], xmm14",
+            "    movdqu [rsp + 240], xmm15",
+            "    call {target}",
+            "    movdqu xmm0, [rsp]",
+            "    movdqu xmm1, [rsp + 16]",
+            "    movdqu xmm2, [rsp + 32]",
+            "    movdqu xmm3, [rsp + 48]",
+            "    movdqu xmm4, [rsp + 64]",
+            "    movdqu xmm5, [rsp + 80]",
+            "    movdqu xmm6, [rsp + 96]",
+            "    movdqu xmm7, [rsp + 112]",
+            "    movdqu xmm8, [rsp + 128]",
+            "    movdqu xmm9, [rsp + 144]",
+            "    movdqu xmm10, [rsp + 160]",
+            "    movdqu xmm11, [rsp + 176]",
+            "    movdqu xmm12, [rsp + 192]",
+            "    movdqu xmm13, [rsp + 208]",
+            "    movdqu xmm14, [rsp + 224]",
+            "    movdqu xmm15, [rsp + 240]",
+            "    add rsp, 264",
+            "    pop r11",
+            "    pop r10",
+            "    pop r9",
+            "    pop r8",
+            "    pop rdi",
+            "    pop rsi",
+            "    pop rdx",
+            "    pop rcx",
+            "    pop rax",
+            "    pop rbp",
+            "    ret",
+            concat!(".size ", stringify!($adapter), ", . - ", stringify!($adapter)),
+            target = sym $target,
+        );
+        unsafe extern "C" {
+            fn $adapter(vmctx: *mut u8);
+        }
+    };
+}
+pub(crate) use preserve_all_adapter;
 
 /// The program counter, frame pointer and stack pointer of a signal context.
 ///
