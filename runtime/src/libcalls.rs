@@ -17,10 +17,10 @@ use cljit_compiler::abi::VmOffsets;
 use cljit_compiler::abi::{Builtin, GROW_TRAP};
 use cljit_compiler::foreach_builtin_function;
 
+use crate::arch;
 use crate::error::Result;
 use crate::store::StoreOpaque;
 use crate::store::instance_data::InstanceData;
-use crate::arch;
 use crate::traps;
 use crate::vm::table::range;
 use crate::vm::vmcontext::vmctx_read_ptr;

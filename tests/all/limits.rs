@@ -343,14 +343,16 @@ fn many_stores_on_many_threads_each_hit_their_own_deadline() {
     // Store i gets a deadline of i ticks; the epoch advances TICKS times
     // while all of them run, then stops. Stores whose deadline came trap;
     // the others see the ticker finish and return normally. Seeing it
-    // finish, a guest enters one more function, whose entry check faults
-    // if its deadline came (the interrupt happened before `done` was set).
+    // finish, a guest enters one more function (which loops, so it checks:
+    // one that neither loops nor calls has no check), whose entry check
+    // faults if its deadline came (the interrupt happened before `done`
+    // was set).
     const STORES: u64 = 8;
     const TICKS: u64 = 4;
     let engine = engine(false, false, true);
     let wat = r#"(module
         (import "host" "done" (func $done (result i32)))
-        (func $after)
+        (func $after (loop))
         (func (export "run") (loop $l (br_if $l (i32.eqz (call $done)))) (call $after)))"#;
     let module = Module::new(&engine, wat).unwrap();
     let done = Arc::new(AtomicBool::new(false));

@@ -24,6 +24,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_call(&mut self, function_index: u32) -> TResult {
+        self.note_loop_or_call();
         let index = FuncIndex::from_u32(function_index);
         let ty = self.info.functions[index];
         let num_params = self.info.types[ty].params().len();
@@ -59,6 +60,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> TResult {
+        self.note_loop_or_call();
         let ty = TypeIndex::from_u32(type_index);
         let index = self.pop();
         let num_params = self.info.types[ty].params().len();

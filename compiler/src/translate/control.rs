@@ -149,6 +149,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_loop(&mut self, blockty: BlockType) -> TResult {
+        self.note_loop_or_call();
         let (params, results) = self.block_signature(blockty)?;
         let header = block_with_params(self, &params);
         let destination = block_with_params(self, &results);

@@ -36,7 +36,11 @@
 //!   return: fuel += N ; store fuel ; return
 //! ```
 //!
-//! **Interrupts.** A check is one byte load from the store's interrupt
+//! **Interrupts.** A function that neither loops nor calls runs a bounded
+//! number of instructions and its callers check, so its entry check is
+//! removed once translation shows it needs none.
+//!
+//! A check is one byte load from the store's interrupt
 //! page, which the runtime keeps readable until the store's epoch deadline
 //! passes and then makes inaccessible: the load faults, and the trap table
 //! names it `Interrupt`. No compare, no branch. Each check in a function
@@ -175,7 +179,20 @@ impl FuncTranslator<'_, '_> {
             self.fuel_load();
             self.fuel_check();
         }
-        self.interrupt_check();
+        self.interrupt_entry = self.interrupt_check();
+    }
+
+    /// The function loops or calls out: it keeps its entry check.
+    pub(crate) fn note_loop_or_call(&mut self) {
+        self.loops_or_calls = true;
+    }
+
+    /// After the body: drops the entry's interrupt check of a function that
+    /// neither loops nor calls.
+    pub(crate) fn limits_at_function_end(&mut self) {
+        if let (Some(check), false) = (self.interrupt_entry.take(), self.loops_or_calls) {
+            self.builder.func.layout.remove_inst(check);
+        }
     }
 
     /// The checks at a loop header, which every iteration passes. Called
@@ -294,9 +311,9 @@ impl FuncTranslator<'_, '_> {
 
     /// One load from the store's interrupt page, which faults (as an
     /// `Interrupt` trap) once the store's deadline has passed.
-    fn interrupt_check(&mut self) {
+    fn interrupt_check(&mut self) -> Option<ir::Inst> {
         if !self.tunables.epoch_interruption {
-            return;
+            return None;
         }
         let limits = self.runtime_limits();
         let page = self.load_pure(
@@ -309,8 +326,10 @@ impl FuncTranslator<'_, '_> {
         let flags = MemFlagsData::new()
             .with_aligned()
             .with_trap_code(Some(trap_code(Trap::Interrupt)));
-        self.builder
+        let value = self
+            .builder
             .ins()
             .load(types::I8, flags, page, offset32(offset));
+        self.builder.func.dfg.value_def(value).inst()
     }
 }

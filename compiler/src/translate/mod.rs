@@ -70,6 +70,10 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) fuel: Option<limits::FuelState>,
     /// Interrupt checks emitted so far (each loads at its own offset).
     pub(crate) interrupt_checks: u32,
+    /// The function entry's interrupt check, if it has one.
+    pub(crate) interrupt_entry: Option<ir::Inst>,
+    /// Whether the body has a loop or a call (so needs its entry check).
+    pub(crate) loops_or_calls: bool,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -207,6 +211,8 @@ pub(crate) fn translate_function(
         env: env::FuncCaches::default(),
         fuel: None,
         interrupt_checks: 0,
+        interrupt_entry: None,
+        loops_or_calls: false,
     };
     translator.limits_at_function_entry();
 
@@ -224,6 +230,7 @@ pub(crate) fn translate_function(
         ops.visit_operator(&mut visitor)??;
     }
     ops.finish()?;
+    translator.limits_at_function_end();
 
     let FuncTranslator { mut builder, .. } = translator;
     builder.seal_all_blocks();

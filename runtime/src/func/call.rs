@@ -2,9 +2,11 @@
 //! values, and [`call_raw`], the one entry every host-to-wasm call goes
 //! through (typed calls, the start function).
 
+use cljit_compiler::abi::Trap;
+
 use super::Func;
 use crate::arch::{self, EntryArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WasmBacktrace};
 use crate::store::host_func::{HostFuncContext, host_array_call_address};
 use crate::store::{AsContextMut, StoreContextMut, StoreOpaque};
 use crate::traps;
@@ -89,10 +91,19 @@ pub(crate) unsafe fn call_raw<T>(
     }
     // SAFETY: `store` is the live store of `cx`; from here on only the raw
     // pointer is used, so host functions called from wasm may borrow it.
-    let (limits, max_stack) = unsafe {
+    let (limits, max_stack, interrupted) = unsafe {
         let opaque = &mut (*store).opaque;
-        (opaque.limits_ptr(), opaque.engine().config().max_wasm_stack)
+        (
+            opaque.limits_ptr(),
+            opaque.engine().config().max_wasm_stack,
+            opaque.is_interrupted(),
+        )
     };
+    // A store past its deadline runs nothing, whatever the function (one
+    // that neither loops nor calls has no check of its own).
+    if interrupted {
+        return Err(Error::trap(Trap::Interrupt, WasmBacktrace::default()));
+    }
     let args = EntryArgs {
         array_call: f.array_call,
         callee_vmctx: f.vmctx,

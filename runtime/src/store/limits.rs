@@ -174,6 +174,14 @@ impl StoreOpaque {
         self.limits.fuel_consumed < 0
     }
 
+    /// Whether the store's deadline has passed (never, without epochs).
+    pub(crate) fn is_interrupted(&self) -> bool {
+        self.limits_state
+            .interrupt
+            .as_ref()
+            .is_some_and(|i| i.page.is_interrupted())
+    }
+
     /// Sets the store's deadline `ticks` epochs from now (zero: passed).
     ///
     /// # Errors
