@@ -338,8 +338,38 @@ fn each_group_has_help() {
     }
 }
 
+/// A WASI command that exits with the number of environment variables it
+/// sees (at most 255).
+const ENV_COUNT: &str = r#"
+(module
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (call $exit (select (i32.load (i32.const 0)) (i32.const 255)
+                        (i32.lt_u (i32.load (i32.const 0)) (i32.const 255))))))
+"#;
+
 #[test]
 fn wasi_group_keys_take_effect() {
+    let env_count = file("env-count.wat", ENV_COUNT);
+    let o = cljit(&["run", &env_count]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = cljit(&["run", "-S", "inherit-env", &env_count]);
+    assert!(o.status.code().unwrap_or(0) > 0, "{}", stderr(&o));
+    let o = cljit(&["run", "-S", "inherit-env=n", "--env", "A=1", &env_count]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // -S tcplisten hands the guest a listening socket, as --tcplisten.
+    let o = cljit(&["run", "-S", "tcplisten=127.0.0.1:0", "examples/hello.wat"]);
+    assert_eq!(stdout(&o), "Hello, world!\n", "{}", stderr(&o));
+    let o = cljit(&[
+        "run",
+        "-S",
+        "tcplisten=not-an-address",
+        "examples/hello.wat",
+    ]);
+    assert_exit(&o, 1, "failed to listen on `not-an-address`");
     // -S cli=n links no WASI, so a WASI program has unknown imports.
     let o = cljit(&["run", "-S", "cli=n", "examples/hello.wat"]);
     assert_exit(&o, 1, "wasi_snapshot_preview1::fd_write");

@@ -37,6 +37,8 @@ const RUNAWAY: &str = r#"
     (loop $l (br_if $l (i32.ne (table.grow $t (ref.null func) (i32.const 100)) (i32.const -1))))
     (table.size $t))
   (func (export "memory_grow_forever") (loop $l (drop (memory.grow (i32.const 1))) (br $l)))
+  (func (export "table_grow_forever")
+    (loop $l (drop (table.grow $t (ref.null func) (i32.const 1))) (br $l)))
   (func (export "add1") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
   (func $fib (export "fib") (param i32) (result i32)
     (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
@@ -143,6 +145,7 @@ fn fuel_stops_every_runaway_shape() {
             ("call_tree", 200_000),
             ("host_calls", 200_000),
             ("memory_grow_forever", 20_000),
+            ("table_grow_forever", 20_000),
         ] {
             let (mut store, instance) = instantiate(&engine, &module, Host::default());
             store.set_fuel(fuel).unwrap();
@@ -157,7 +160,8 @@ fn fuel_stops_every_runaway_shape() {
             Trap::OutOfFuel,
             "recursion",
         );
-        // A table grown in a loop: fuel ends it too (the table has no max).
+        // A table grown by 100 at a time until refused: fuel ends it first
+        // (the table has no maximum).
         let (mut store, instance) = instantiate(&engine, &module, Host::default());
         store.set_fuel(5_000).unwrap();
         let grow = instance
@@ -307,6 +311,7 @@ fn another_thread_interrupts_every_runaway_shape() {
             "call_tree",
             "host_calls",
             "memory_grow_forever",
+            "table_grow_forever",
         ] {
             interrupted_from_another_thread(&engine, &module, name);
         }
