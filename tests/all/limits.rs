@@ -123,6 +123,24 @@ fn instantiate(engine: &Engine, module: &Module, host: Host) -> (Store<Host>, In
     (store, instance)
 }
 
+/// [`instantiate`] with `limits` installed as the store's limiter.
+fn instantiate_limited(
+    engine: &Engine,
+    module: &Module,
+    limits: StoreLimits,
+) -> (Store<Host>, Instance) {
+    let (mut store, instance) = instantiate(
+        engine,
+        module,
+        Host {
+            limits,
+            ..Host::default()
+        },
+    );
+    store.limiter(|host| &mut host.limits);
+    (store, instance)
+}
+
 fn call0(store: &mut Store<Host>, instance: Instance, name: &str) -> Result<(), Error> {
     instance
         .get_typed_func::<(), ()>(&*store, name)
@@ -403,15 +421,7 @@ fn memory_and_table_caps_stop_growth_in_loops() {
             .memory_size(10 << 16)
             .table_elements(1_000)
             .build();
-        let (mut store, instance) = instantiate(
-            &engine,
-            &module,
-            Host {
-                limits,
-                ..Host::default()
-            },
-        );
-        store.limiter(|host| &mut host.limits);
+        let (mut store, instance) = instantiate_limited(&engine, &module, limits);
         let grow = instance
             .get_typed_func::<(), i32>(&store, "memory_grow")
             .unwrap();
@@ -435,15 +445,7 @@ fn trap_on_grow_failure_makes_refusals_traps() {
         .memory_size(3 << 16)
         .trap_on_grow_failure(true)
         .build();
-    let (mut store, instance) = instantiate(
-        &engine,
-        &module,
-        Host {
-            limits,
-            ..Host::default()
-        },
-    );
-    store.limiter(|host| &mut host.limits);
+    let (mut store, instance) = instantiate_limited(&engine, &module, limits);
     let grow = instance
         .get_typed_func::<(), i32>(&store, "memory_grow")
         .unwrap();
@@ -587,15 +589,7 @@ fn fuel_a_deadline_and_caps_compose_on_one_store() {
         let engine = engine(explicit, true, true);
         let module = module(&engine, RUNAWAY, load);
         let limits = StoreLimitsBuilder::new().memory_size(4 << 16).build();
-        let (mut store, instance) = instantiate(
-            &engine,
-            &module,
-            Host {
-                limits,
-                ..Host::default()
-            },
-        );
-        store.limiter(|host| &mut host.limits);
+        let (mut store, instance) = instantiate_limited(&engine, &module, limits);
         store.set_epoch_deadline(1_000).unwrap();
         store.set_fuel(1_000_000).unwrap();
         // Caps: growth stops at 4 pages, within fuel and deadline.

@@ -240,25 +240,8 @@ impl StoreOpaque {
     ///
     /// When it may not, or the memory count is exhausted.
     pub(crate) fn check_new_memory(&mut self, ty: &MemoryType) -> Result<()> {
-        let cap = self
-            .with_limiter(|l| l.memories())
-            .unwrap_or(DEFAULT_MEMORY_LIMIT);
-        if self.memories.len() >= cap {
-            return Err(Error::msg(format!(
-                "resource limit exceeded: memory count too high at {}",
-                self.memories.len() + 1
-            )));
-        }
-        let desired = bytes(ty.min_pages);
         let maximum = ty.max_pages.map(bytes);
-        match self.with_limiter(|l| l.memory_growing(0, desired, maximum)) {
-            Some(Ok(false)) => Err(Error::msg(format!(
-                "memory minimum size of {} pages exceeds memory limits",
-                ty.min_pages
-            ))),
-            Some(Err(e)) => Err(e),
-            Some(Ok(true)) | None => Ok(()),
-        }
+        self.check_new(Resource::Memory, bytes(ty.min_pages), maximum)
     }
 
     /// Asks the limiter whether a table of type `ty` may be created.
@@ -267,25 +250,8 @@ impl StoreOpaque {
     ///
     /// When it may not, or the table count is exhausted.
     pub(crate) fn check_new_table(&mut self, ty: &TableType) -> Result<()> {
-        let cap = self
-            .with_limiter(|l| l.tables())
-            .unwrap_or(DEFAULT_TABLE_LIMIT);
-        if self.tables.len() >= cap {
-            return Err(Error::msg(format!(
-                "resource limit exceeded: table count too high at {}",
-                self.tables.len() + 1
-            )));
-        }
-        let desired = elements(ty.min_elements);
         let maximum = ty.max_elements.map(elements);
-        match self.with_limiter(|l| l.table_growing(0, desired, maximum)) {
-            Some(Ok(false)) => Err(Error::msg(format!(
-                "table minimum size of {} elements exceeds table limits",
-                ty.min_elements
-            ))),
-            Some(Err(e)) => Err(e),
-            Some(Ok(true)) | None => Ok(()),
-        }
+        self.check_new(Resource::Table, elements(ty.min_elements), maximum)
     }
 
     /// Grows memory `index` by `delta` pages, as the limiter allows:
@@ -298,22 +264,11 @@ impl StoreOpaque {
     pub(crate) fn grow_memory(&mut self, index: usize, delta: u64) -> Result<Option<u64>> {
         let memory = &self.memories[index];
         let current = memory.byte_size();
-        let ty = memory.ty();
+        let maximum = memory.ty().max_pages.map(bytes);
         let desired = current.saturating_add(bytes(delta));
-        let maximum = ty.max_pages.map(bytes);
-        match self.with_limiter(|l| l.memory_growing(current, desired, maximum)) {
-            Some(Ok(false)) => return Ok(None),
-            Some(Err(e)) => return Err(e),
-            Some(Ok(true)) | None => {}
-        }
-        if let Some(old) = self.memories[index].grow(delta) {
-            return Ok(Some(old));
-        }
-        let failure = Error::msg(format!("failed to grow memory to {desired} bytes"));
-        match self.with_limiter(|l| l.memory_grow_failed(failure)) {
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) | None => Ok(None),
-        }
+        self.grow(Resource::Memory, current, desired, maximum, |store| {
+            store.memories[index].grow(delta)
+        })
     }
 
     /// Grows table `index` by `delta` elements set to `init`, as the
@@ -330,20 +285,121 @@ impl StoreOpaque {
     ) -> Result<Option<u64>> {
         let table = &self.tables[index];
         let current = elements(table.size());
-        let desired = current.saturating_add(elements(delta));
         let maximum = table.ty().max_elements.map(elements);
-        match self.with_limiter(|l| l.table_growing(current, desired, maximum)) {
+        let desired = current.saturating_add(elements(delta));
+        self.grow(Resource::Table, current, desired, maximum, |store| {
+            store.tables[index].grow(delta, init)
+        })
+    }
+
+    /// Creating a memory or table of `desired` units: the count, then the
+    /// limiter (asked as for growth from zero).
+    fn check_new(&mut self, what: Resource, desired: usize, maximum: Option<usize>) -> Result<()> {
+        let (have, default) = match what {
+            Resource::Memory => (self.memories.len(), DEFAULT_MEMORY_LIMIT),
+            Resource::Table => (self.tables.len(), DEFAULT_TABLE_LIMIT),
+        };
+        let cap = self.with_limiter(|l| what.count(l)).unwrap_or(default);
+        if have >= cap {
+            return Err(Error::msg(format!(
+                "resource limit exceeded: {} count too high at {}",
+                what.name(),
+                have + 1
+            )));
+        }
+        match self.with_limiter(|l| what.growing(l, 0, desired, maximum)) {
+            Some(Ok(false)) => Err(Error::msg(format!(
+                "{} minimum size of {} exceeds {} limits",
+                what.name(),
+                what.in_units(desired),
+                what.name()
+            ))),
+            Some(Err(e)) => Err(e),
+            Some(Ok(true)) | None => Ok(()),
+        }
+    }
+
+    /// The growth protocol: the limiter may refuse (or turn the refusal
+    /// into an error) first; if `grow` then fails anyway, the limiter's
+    /// failure hook may turn that into an error.
+    fn grow(
+        &mut self,
+        what: Resource,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+        grow: impl FnOnce(&mut StoreOpaque) -> Option<u64>,
+    ) -> Result<Option<u64>> {
+        match self.with_limiter(|l| what.growing(l, current, desired, maximum)) {
             Some(Ok(false)) => return Ok(None),
             Some(Err(e)) => return Err(e),
             Some(Ok(true)) | None => {}
         }
-        if let Some(old) = self.tables[index].grow(delta, init) {
+        if let Some(old) = grow(self) {
             return Ok(Some(old));
         }
-        let failure = Error::msg(format!("failed to grow table to {desired} elements"));
-        match self.with_limiter(|l| l.table_grow_failed(failure)) {
+        let failure = Error::msg(format!(
+            "failed to grow {} to {}",
+            what.name(),
+            what.in_units(desired)
+        ));
+        match self.with_limiter(|l| what.grow_failed(l, failure)) {
             Some(Err(e)) => Err(e),
             Some(Ok(())) | None => Ok(None),
+        }
+    }
+}
+
+/// What a limiter is asked about.
+#[derive(Debug, Clone, Copy)]
+enum Resource {
+    Memory,
+    Table,
+}
+
+impl Resource {
+    fn name(self) -> &'static str {
+        match self {
+            Resource::Memory => "memory",
+            Resource::Table => "table",
+        }
+    }
+
+    /// A size in this resource's units, for messages.
+    fn in_units(self, size: usize) -> String {
+        match self {
+            Resource::Memory if size.is_multiple_of(bytes(1)) => {
+                format!("{} pages", size / bytes(1))
+            }
+            Resource::Memory => format!("{size} bytes"),
+            Resource::Table => format!("{size} elements"),
+        }
+    }
+
+    fn count(self, limiter: &mut dyn ResourceLimiter) -> usize {
+        match self {
+            Resource::Memory => limiter.memories(),
+            Resource::Table => limiter.tables(),
+        }
+    }
+
+    fn growing(
+        self,
+        limiter: &mut dyn ResourceLimiter,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool> {
+        match self {
+            Resource::Memory => limiter.memory_growing(current, desired, maximum),
+            Resource::Table => limiter.table_growing(current, desired, maximum),
+        }
+    }
+
+    fn grow_failed(self, limiter: &mut dyn ResourceLimiter, error: Error) -> Result<()> {
+        match self {
+            Resource::Memory => limiter.memory_grow_failed(error),
+            Resource::Table => limiter.table_grow_failed(error),
         }
     }
 }
