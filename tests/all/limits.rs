@@ -297,18 +297,22 @@ fn fuel_and_deadlines_must_be_configured() {
     assert_trap(add1.call(&mut store, 1), Trap::OutOfFuel, "no fuel");
 }
 
+/// Advances `engine`'s epoch once, from another thread, 20 ms from now
+/// (the guest is running by then).
+fn tick_soon(engine: &Engine) -> std::thread::JoinHandle<()> {
+    let engine = engine.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        engine.increment_epoch();
+    })
+}
+
 /// Runs `name` on a fresh store with a deadline of one tick, and
 /// increments the epoch from another thread once the guest is running.
 fn interrupted_from_another_thread(engine: &Engine, module: &Module, name: &str) {
     let (mut store, instance) = instantiate(engine, module, Host::default());
     store.set_epoch_deadline(1).unwrap();
-    let ticker = {
-        let engine = engine.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            engine.increment_epoch();
-        })
-    };
+    let ticker = tick_soon(engine);
     assert_trap(call0(&mut store, instance, name), Trap::Interrupt, name);
     ticker.join().unwrap();
     // The store stays usable: a new deadline, and short calls run.
@@ -606,13 +610,7 @@ fn fuel_a_deadline_and_caps_compose_on_one_store() {
         // ...then, with plenty of fuel, the deadline does.
         store.set_fuel(u64::MAX).unwrap();
         store.set_epoch_deadline(1).unwrap();
-        let ticker = {
-            let engine = engine.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                engine.increment_epoch();
-            })
-        };
+        let ticker = tick_soon(&engine);
         assert_trap(
             call0(&mut store, instance, "tight_loop"),
             Trap::Interrupt,
