@@ -36,10 +36,10 @@ use std::time::{Duration, SystemTime};
 
 use cljit_compiler::artifact::{self, ArtifactError, Digest};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
-use crate::module::{Module, wasm_binary};
+use crate::module::Module;
 
 /// The default size limit of a cache directory: 1 GiB.
 pub const DEFAULT_CACHE_LIMIT: u64 = 1 << 30;

@@ -1,6 +1,7 @@
 //! [`Engine`]: the compiler configured for this host, the engine-wide
 //! signature registry, and trampolines for host functions.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -12,10 +13,20 @@ use crate::code_memory::{CodeMemory, Text};
 use crate::config::Config;
 use crate::epoch::Epochs;
 use crate::error::{Error, Result};
-use crate::module::wasm_binary;
 use crate::signatures::SignatureRegistry;
 use crate::sys::signals;
 use crate::traps::registry::CodeKind;
+
+/// The binary form of module `bytes`: text (`.wat`) is parsed, binary
+/// passes through. Every way of making a module starts here.
+///
+/// # Errors
+///
+/// Text that does not parse.
+pub(crate) fn wasm_binary(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
+    wat::parse_bytes(bytes)
+        .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))
+}
 
 /// A compilation environment shared by modules and stores. Cheap to clone.
 #[derive(Clone)]

@@ -1,6 +1,5 @@
 //! [`Module`]: a compiled module, loaded and ready to instantiate.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +11,7 @@ use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::PrimaryMap;
 
 use crate::code_memory::{CodeMemory, Text};
-use crate::engine::Engine;
+use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
 use crate::traps::registry::CodeKind;
@@ -51,17 +50,6 @@ impl std::fmt::Display for ExternType {
             ExternType::Global(t) => t.fmt(f),
         }
     }
-}
-
-/// The binary form of module `bytes`: text (`.wat`) is parsed, binary
-/// passes through. Every way of making a module starts here.
-///
-/// # Errors
-///
-/// Text that does not parse.
-pub(crate) fn wasm_binary(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
-    wat::parse_bytes(bytes)
-        .map_err(|e| Error::msg(format!("failed to parse WebAssembly text: {e}")))
 }
 
 /// A compiled WebAssembly module. Cheap to clone; instantiate it in any
