@@ -190,8 +190,13 @@ impl StoreOpaque {
     pub(crate) fn set_epoch_deadline(&mut self, ticks: u64) -> Result<()> {
         let Some(interrupt) = &mut self.limits_state.interrupt else {
             return Err(Error::msg(
-                "epoch interruption is not enabled in this store (enable \
-                 `Config::epoch_interruption`)",
+                if self.engine().config().tunables().epoch_interruption {
+                    "this store's interrupt page could not be mapped, so its code always traps \
+                 with `interrupt`"
+                } else {
+                    "epoch interruption is not enabled in this store (enable \
+                 `Config::epoch_interruption`)"
+                },
             ));
         };
         let StoreInterrupt {
