@@ -5,6 +5,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use crate::fd_table::{Descriptor, FdTable};
+use crate::pipe::{MemoryInput, MemoryOutput, MemoryStream};
 use crate::types::{Fd, rights};
 
 /// What the guest may do beneath a preopened directory.
@@ -53,6 +54,12 @@ pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
     pub(crate) fds: FdTable,
+    /// The status the guest passed to `proc_exit` (or the one a fatal
+    /// `proc_raise` stands for).
+    pub(crate) exit_code: Option<i32>,
+    /// Whether `start` or `initialize` has run an instance with this
+    /// context.
+    pub(crate) started: bool,
 }
 
 impl WasiCtx {
@@ -66,6 +73,19 @@ impl WasiCtx {
     pub fn fds(&self) -> &FdTable {
         &self.fds
     }
+
+    /// The status the guest exited with (`proc_exit`, or a fatal
+    /// `proc_raise`), if it did. The host process never exits for it.
+    pub fn exit_code(&self) -> Option<i32> {
+        self.exit_code
+    }
+}
+
+/// What a standard descriptor is given.
+#[derive(Debug)]
+enum Stdio {
+    Host(OwnedFd),
+    Memory(MemoryStream),
 }
 
 #[derive(Debug)]
@@ -79,7 +99,7 @@ enum Preopen {
 pub struct WasiCtxBuilder {
     args: Vec<Vec<u8>>,
     env: Vec<Vec<u8>>,
-    stdio: [Option<OwnedFd>; 3],
+    stdio: [Option<Stdio>; 3],
     preopens: Vec<Preopen>,
 }
 
@@ -123,11 +143,59 @@ impl WasiCtxBuilder {
     /// standard descriptor the host process does not have open is given to
     /// the guest as `/dev/null`.
     pub fn inherit_stdio(&mut self) -> &mut Self {
-        self.stdio = [
-            io::stdin().as_fd().try_clone_to_owned().ok(),
-            io::stdout().as_fd().try_clone_to_owned().ok(),
-            io::stderr().as_fd().try_clone_to_owned().ok(),
-        ];
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+
+    /// Gives the guest the host process's stdin (`/dev/null` if it has
+    /// none open).
+    pub fn inherit_stdin(&mut self) -> &mut Self {
+        self.stdio[0] = io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(Stdio::Host);
+        self
+    }
+
+    /// Gives the guest the host process's stdout (`/dev/null` if it has
+    /// none open).
+    pub fn inherit_stdout(&mut self) -> &mut Self {
+        self.stdio[1] = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(Stdio::Host);
+        self
+    }
+
+    /// Gives the guest the host process's stderr (`/dev/null` if it has
+    /// none open).
+    pub fn inherit_stderr(&mut self) -> &mut Self {
+        self.stdio[2] = io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(Stdio::Host);
+        self
+    }
+
+    /// The guest's stdin reads `bytes`, then end of file.
+    pub fn stdin_bytes(&mut self, bytes: impl Into<std::sync::Arc<[u8]>>) -> &mut Self {
+        self.stdio[0] = Some(Stdio::Memory(MemoryStream::Input(MemoryInput::new(bytes))));
+        self
+    }
+
+    /// The guest's stdout goes to `output` (a clone the embedder keeps
+    /// reads it), in memory, up to its limit.
+    pub fn stdout_capture(&mut self, output: &MemoryOutput) -> &mut Self {
+        self.stdio[1] = Some(Stdio::Memory(MemoryStream::Output(output.clone())));
+        self
+    }
+
+    /// The guest's stderr goes to `output`, as
+    /// [`stdout_capture`](WasiCtxBuilder::stdout_capture).
+    pub fn stderr_capture(&mut self, output: &MemoryOutput) -> &mut Self {
+        self.stdio[2] = Some(Stdio::Memory(MemoryStream::Output(output.clone())));
         self
     }
 
@@ -137,7 +205,7 @@ impl WasiCtxBuilder {
     ///
     /// If `which` is not 0, 1 or 2.
     pub fn stdio(&mut self, which: usize, fd: OwnedFd) -> &mut Self {
-        self.stdio[which] = Some(fd);
+        self.stdio[which] = Some(Stdio::Host(fd));
         self
     }
 
@@ -181,15 +249,17 @@ impl WasiCtxBuilder {
     pub fn build(&mut self) -> io::Result<WasiCtx> {
         let mut fds = FdTable::default();
         for (i, slot) in self.stdio.iter_mut().enumerate() {
-            let fd = match slot.take() {
-                Some(fd) => fd,
-                None => std::fs::OpenOptions::new()
-                    .read(i == 0)
-                    .write(i != 0)
-                    .open("/dev/null")?
-                    .into(),
+            let d = match slot.take() {
+                Some(Stdio::Memory(stream)) => Descriptor::memory(stream),
+                Some(Stdio::Host(fd)) => Descriptor::new(fd, rights::ALL, 0).map_err(errno_io)?,
+                None => {
+                    let null = std::fs::OpenOptions::new()
+                        .read(i == 0)
+                        .write(i != 0)
+                        .open("/dev/null")?;
+                    Descriptor::new(null.into(), rights::ALL, 0).map_err(errno_io)?
+                }
             };
-            let d = Descriptor::new(fd, rights::ALL, 0).map_err(errno_io)?;
             fds.insert_at(i as Fd, d);
         }
         for p in self.preopens.drain(..) {
@@ -210,6 +280,8 @@ impl WasiCtxBuilder {
             args: std::mem::take(&mut self.args),
             env: std::mem::take(&mut self.env),
             fds,
+            exit_code: None,
+            started: false,
         })
     }
 }

@@ -10,13 +10,23 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use crate::errno::{Errno, WasiResult};
+use crate::pipe::MemoryStream;
 use crate::sys;
 use crate::types::{Fd, filetype, rights};
+
+/// What a descriptor stands for.
+#[derive(Debug)]
+enum Backing {
+    /// A host file, directory or socket.
+    Host(OwnedFd),
+    /// An in-memory stream (captured output, input from bytes).
+    Memory(MemoryStream),
+}
 
 /// One open descriptor.
 #[derive(Debug)]
 pub struct Descriptor {
-    fd: OwnedFd,
+    backing: Backing,
     /// The WASI `filetype` it had when opened.
     pub filetype: u8,
     /// Base rights.
@@ -47,7 +57,7 @@ impl Descriptor {
             _ => rights::STREAM,
         };
         Ok(Descriptor {
-            fd,
+            backing: Backing::Host(fd),
             filetype,
             rights_base: base & allowed,
             rights_inheriting: inheriting,
@@ -56,9 +66,63 @@ impl Descriptor {
         })
     }
 
+    /// Wraps an in-memory stream. It looks like a pipe (filetype
+    /// `unknown`) with the rights of one end: reading, or writing and
+    /// syncing; status flags and `fd_filestat_get` work, seeking does not.
+    pub fn memory(stream: MemoryStream) -> Descriptor {
+        let common =
+            rights::FD_FDSTAT_SET_FLAGS | rights::FD_FILESTAT_GET | rights::POLL_FD_READWRITE;
+        let direction = match stream {
+            MemoryStream::Input(_) => rights::FD_READ,
+            MemoryStream::Output(_) => rights::FD_WRITE | rights::FD_SYNC | rights::FD_DATASYNC,
+        };
+        Descriptor {
+            backing: Backing::Memory(stream),
+            filetype: filetype::UNKNOWN,
+            rights_base: common | direction,
+            rights_inheriting: 0,
+            preopen: None,
+            dir_listing: None,
+        }
+    }
+
     /// The host descriptor.
-    pub fn host(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+    ///
+    /// # Errors
+    ///
+    /// `spipe` for an in-memory stream, which has none (what a host pipe
+    /// answers to the calls that need a file).
+    pub fn host(&self) -> WasiResult<BorrowedFd<'_>> {
+        match &self.backing {
+            Backing::Host(fd) => Ok(fd.as_fd()),
+            Backing::Memory(_) => Err(Errno::Spipe),
+        }
+    }
+
+    /// The in-memory stream, if this is one.
+    pub fn memory_stream(&mut self) -> Option<&mut MemoryStream> {
+        match &mut self.backing {
+            Backing::Memory(stream) => Some(stream),
+            Backing::Host(_) => None,
+        }
+    }
+
+    /// For an in-memory stream (always ready): the bytes left to read (zero
+    /// for an output) and whether an input is at its end.
+    pub fn memory_readiness(&self) -> Option<(u64, bool)> {
+        match &self.backing {
+            Backing::Memory(MemoryStream::Input(input)) => {
+                let left = input.remaining();
+                Some((left as u64, left == 0))
+            }
+            Backing::Memory(MemoryStream::Output(_)) => Some((0, false)),
+            Backing::Host(_) => None,
+        }
+    }
+
+    /// Whether this is an in-memory stream.
+    pub fn is_memory(&self) -> bool {
+        matches!(self.backing, Backing::Memory(_))
     }
 
     /// Checks that the base rights include `needed`.

@@ -31,16 +31,20 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod command;
 mod ctx;
 mod errno;
 pub mod fd_table;
 pub mod path;
+pub mod pipe;
 mod preview1;
 mod sys;
 pub mod types;
 
+pub use command::{initialize, start};
 pub use ctx::{DirAccess, WasiCtx, WasiCtxBuilder};
 pub use errno::{Errno, WasiResult};
+pub use pipe::{DEFAULT_CAPTURE_LIMIT, MemoryInput, MemoryOutput};
 pub use preview1::add_to_linker;
 
 /// The import module names WASI preview1 programs use: the current one and

@@ -3,8 +3,9 @@
 use super::{Call, filestat, iovecs, read_into, write_from};
 use crate::errno::{Errno, WasiResult};
 use crate::fd_table::Descriptor;
+use crate::pipe::MemoryStream;
 use crate::sys::{self, SetTime};
-use crate::types::{PREOPENTYPE_DIR, advice, fdflags, filetype, fstflags, rights};
+use crate::types::{Filestat, PREOPENTYPE_DIR, advice, fdflags, filetype, fstflags, rights};
 
 fn desc<'c>(c: &'c Call<'_, '_>, fd: u32, needed: u64) -> WasiResult<&'c Descriptor> {
     let d = c.cx.fds.get(fd)?;
@@ -32,7 +33,7 @@ pub(crate) fn fd_advise(
     if d.is_dir() {
         return Err(Errno::Isdir);
     }
-    sys::fadvise(d.host(), offset, len, host)?;
+    sys::fadvise(d.host()?, offset, len, host)?;
     Ok(())
 }
 
@@ -44,7 +45,7 @@ pub(crate) fn fd_allocate(c: &mut Call<'_, '_>, fd: u32, offset: u64, len: u64) 
     {
         return Err(Errno::Fbig);
     }
-    sys::fallocate(d.host(), offset, len)?;
+    sys::fallocate(d.host()?, offset, len)?;
     Ok(())
 }
 
@@ -53,18 +54,28 @@ pub(crate) fn fd_close(c: &mut Call<'_, '_>, fd: u32) -> WasiResult<()> {
 }
 
 pub(crate) fn fd_datasync(c: &mut Call<'_, '_>, fd: u32) -> WasiResult<()> {
-    sys::sync(desc(c, fd, rights::FD_DATASYNC)?.host(), true)?;
+    let d = desc(c, fd, rights::FD_DATASYNC)?;
+    // An in-memory output has nothing to flush.
+    if !d.is_memory() {
+        sys::sync(d.host()?, true)?;
+    }
     Ok(())
 }
 
 pub(crate) fn fd_sync(c: &mut Call<'_, '_>, fd: u32) -> WasiResult<()> {
-    sys::sync(desc(c, fd, rights::FD_SYNC)?.host(), false)?;
+    let d = desc(c, fd, rights::FD_SYNC)?;
+    if !d.is_memory() {
+        sys::sync(d.host()?, false)?;
+    }
     Ok(())
 }
 
-/// The WASI `fdflags` of a host descriptor.
+/// The WASI `fdflags` of a descriptor (none for an in-memory stream).
 fn fdflags_of(d: &Descriptor) -> WasiResult<u16> {
-    let fl = sys::get_status_flags(d.host())?;
+    if d.is_memory() {
+        return Ok(0);
+    }
+    let fl = sys::get_status_flags(d.host()?)?;
     let mut out = 0;
     if fl & libc::O_APPEND != 0 {
         out |= fdflags::APPEND;
@@ -110,7 +121,12 @@ pub(crate) fn fd_fdstat_set_flags(c: &mut Call<'_, '_>, fd: u32, flags: u32) -> 
     if flags & sync_bits != fdflags_of(d)? & sync_bits {
         return Err(Errno::Notsup);
     }
-    let mut fl = sys::get_status_flags(d.host())?;
+    // An in-memory stream never blocks and has no offset: append and
+    // non-blocking change nothing.
+    if d.is_memory() {
+        return Ok(());
+    }
+    let mut fl = sys::get_status_flags(d.host()?)?;
     fl &= !(libc::O_APPEND | libc::O_NONBLOCK);
     if flags & fdflags::APPEND != 0 {
         fl |= libc::O_APPEND;
@@ -118,7 +134,7 @@ pub(crate) fn fd_fdstat_set_flags(c: &mut Call<'_, '_>, fd: u32, flags: u32) -> 
     if flags & fdflags::NONBLOCK != 0 {
         fl |= libc::O_NONBLOCK;
     }
-    sys::set_status_flags(d.host(), fl)?;
+    sys::set_status_flags(d.host()?, fl)?;
     Ok(())
 }
 
@@ -139,10 +155,24 @@ pub(crate) fn fd_fdstat_set_rights(
 
 pub(crate) fn fd_filestat_get(c: &mut Call<'_, '_>, fd: u32, out: u32) -> WasiResult<()> {
     let d = desc(c, fd, rights::FD_FILESTAT_GET)?;
-    let mut st = filestat(&sys::fstat(d.host())?);
-    if st.filetype == filetype::SOCKET_STREAM {
-        st.filetype = d.filetype;
-    }
+    let st = if d.is_memory() {
+        Filestat {
+            dev: 0,
+            ino: 0,
+            filetype: d.filetype,
+            nlink: 1,
+            size: 0,
+            atim: 0,
+            mtim: 0,
+            ctim: 0,
+        }
+    } else {
+        let mut st = filestat(&sys::fstat(d.host()?)?);
+        if st.filetype == filetype::SOCKET_STREAM {
+            st.filetype = d.filetype;
+        }
+        st
+    };
     let bytes = st.encode(c.abi);
     c.mem.slice(out, bytes.len() as u32)?;
     if !out.is_multiple_of(8) {
@@ -154,7 +184,7 @@ pub(crate) fn fd_filestat_get(c: &mut Call<'_, '_>, fd: u32, out: u32) -> WasiRe
 
 pub(crate) fn fd_filestat_set_size(c: &mut Call<'_, '_>, fd: u32, size: u64) -> WasiResult<()> {
     let d = desc(c, fd, rights::FD_FILESTAT_SET_SIZE)?;
-    sys::ftruncate(d.host(), size)?;
+    sys::ftruncate(d.host()?, size)?;
     Ok(())
 }
 
@@ -186,7 +216,7 @@ pub(crate) fn fd_filestat_set_times(
 ) -> WasiResult<()> {
     let (a, m) = set_times(atim, mtim, flags)?;
     let d = desc(c, fd, rights::FD_FILESTAT_SET_TIMES)?;
-    sys::futimens(d.host(), a, m)?;
+    sys::futimens(d.host()?, a, m)?;
     Ok(())
 }
 
@@ -209,13 +239,22 @@ fn read(
 ) -> WasiResult<()> {
     let list = iovecs(&c.mem, iovs, iovs_len)?;
     c.mem.read::<u32>(out)?;
-    let d = c.cx.fds.get(fd)?;
+    let d = c.cx.fds.get_mut(fd)?;
     d.check(rights::FD_READ | offset.map_or(0, |_| rights::FD_SEEK))?;
     check_not_dir(d)?;
     if offset.is_some_and(|o| o > i64::MAX as u64) {
         return Err(Errno::Inval);
     }
-    let n = read_into(&mut c.mem, &list, |bufs| sys::readv(d.host(), bufs, offset))?;
+    let n = match d.memory_stream() {
+        Some(MemoryStream::Input(input)) => read_into(&mut c.mem, &list, |bufs| {
+            Ok(bufs.iter_mut().map(|b| input.read(b)).sum())
+        })?,
+        Some(MemoryStream::Output(_)) => return Err(Errno::Badf),
+        None => {
+            let host = d.host()?;
+            read_into(&mut c.mem, &list, |bufs| sys::readv(host, bufs, offset))?
+        }
+    };
     c.mem.write(out, n as u32)?;
     Ok(())
 }
@@ -231,13 +270,29 @@ fn write(
 ) -> WasiResult<()> {
     let list = iovecs(&c.mem, iovs, iovs_len)?;
     c.mem.read::<u32>(out)?;
-    let d = c.cx.fds.get(fd)?;
+    let d = c.cx.fds.get_mut(fd)?;
     d.check(rights::FD_WRITE | offset.map_or(0, |_| rights::FD_SEEK))?;
     check_not_dir(d)?;
     if offset.is_some_and(|o| o > i64::MAX as u64) {
         return Err(Errno::Inval);
     }
-    let n = write_from(&c.mem, &list, |bufs| sys::writev(d.host(), bufs, offset))?;
+    let n = match d.memory_stream() {
+        Some(MemoryStream::Output(output)) => {
+            let mut taken = None;
+            write_from(&c.mem, &list, |bufs| {
+                taken = bufs
+                    .iter()
+                    .try_fold(0, |n, b| output.write(b).map(|w| n + w));
+                Ok(0)
+            })?;
+            taken.ok_or(Errno::Nospc)?
+        }
+        Some(MemoryStream::Input(_)) => return Err(Errno::Badf),
+        None => {
+            let host = d.host()?;
+            write_from(&c.mem, &list, |bufs| sys::writev(host, bufs, offset))?
+        }
+    };
     c.mem.write(out, n as u32)?;
     Ok(())
 }
@@ -338,7 +393,7 @@ pub(crate) fn fd_seek(
     if d.is_dir() {
         return Err(Errno::Isdir);
     }
-    let pos = sys::lseek(d.host(), offset as i64, whence)?;
+    let pos = sys::lseek(d.host()?, offset as i64, whence)?;
     c.mem.write(out, pos)?;
     Ok(())
 }
@@ -349,7 +404,7 @@ pub(crate) fn fd_tell(c: &mut Call<'_, '_>, fd: u32, out: u32) -> WasiResult<()>
     if d.is_dir() {
         return Err(Errno::Isdir);
     }
-    let pos = sys::lseek(d.host(), 0, libc::SEEK_CUR)?;
+    let pos = sys::lseek(d.host()?, 0, libc::SEEK_CUR)?;
     c.mem.write(out, pos)?;
     Ok(())
 }
@@ -364,7 +419,12 @@ fn dirent_type(d_type: u8, dir: &Descriptor, name: &[u8]) -> u8 {
         libc::DT_BLK => filetype::BLOCK_DEVICE,
         libc::DT_SOCK => filetype::SOCKET_STREAM,
         libc::DT_UNKNOWN => sys::cstring(name)
-            .and_then(|n| sys::fstatat(dir.host(), &n, false))
+            .and_then(|n| {
+                let host = dir
+                    .host()
+                    .map_err(|_| std::io::Error::other("no host descriptor"))?;
+                sys::fstatat(host, &n, false)
+            })
             .map(|st| filestat(&st).filetype)
             .unwrap_or(filetype::UNKNOWN),
         _ => filetype::UNKNOWN,
@@ -392,7 +452,7 @@ pub(crate) fn fd_readdir(
     }
     d.check(rights::FD_READDIR)?;
     if cookie == 0 || d.dir_listing.is_none() {
-        d.dir_listing = Some(sys::read_dir(d.host())?);
+        d.dir_listing = Some(sys::read_dir(d.host()?)?);
     }
     let d = c.cx.fds.get(fd)?;
     let listing = d.dir_listing.as_deref().unwrap_or_default();

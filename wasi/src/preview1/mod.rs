@@ -140,12 +140,20 @@ pub fn add_to_linker<T: 'static>(
                 sock_accept => sock::sock_accept, (fd: u32, flags: u32, out: u32);
             }
         }
-        linker.func_wrap(module, "proc_exit", |code: u32| -> Result<()> {
-            Err(proc::proc_exit(code))
-        })?;
-        linker.func_wrap(module, "proc_raise", |sig: u32| -> Result<i32> {
-            proc::proc_raise(sig)
-        })?;
+        linker.func_wrap(
+            module,
+            "proc_exit",
+            move |mut caller: Caller<'_, T>, code: u32| -> Result<()> {
+                Err(proc::proc_exit(get(caller.data_mut()), code))
+            },
+        )?;
+        linker.func_wrap(
+            module,
+            "proc_raise",
+            move |mut caller: Caller<'_, T>, sig: u32| -> Result<i32> {
+                proc::proc_raise(get(caller.data_mut()), sig)
+            },
+        )?;
     }
     Ok(())
 }

@@ -43,7 +43,7 @@ fn at_path(
 ) -> WasiResult<()> {
     let p = guest_path(c, path, len)?;
     let d = dir(c, fd, needed)?;
-    let r = resolve(d.host(), &p, false)?;
+    let r = resolve(d.host()?, &p, false)?;
     op(&r)?;
     Ok(())
 }
@@ -58,8 +58,8 @@ fn at_two_paths(
 ) -> WasiResult<()> {
     let from_dir = dir(c, from.0, from.2)?;
     let to_dir = dir(c, to.0, to.2)?;
-    let f = resolve(from_dir.host(), from.1, false)?;
-    let t = resolve(to_dir.host(), to.1, false)?;
+    let f = resolve(from_dir.host()?, from.1, false)?;
+    let t = resolve(to_dir.host()?, to.1, false)?;
     op(&f, &t)?;
     Ok(())
 }
@@ -90,7 +90,7 @@ pub(crate) fn path_filestat_get(
         return Err(Errno::Inval);
     }
     let d = dir(c, fd, rights::PATH_FILESTAT_GET)?;
-    let r = resolve(d.host(), &p, follow(flags)?)?;
+    let r = resolve(d.host()?, &p, follow(flags)?)?;
     let st = filestat(&sys::fstatat(r.dir(), r.name(), false)?);
     let bytes = st.encode(c.abi);
     c.mem.copy_from(out, &bytes)?;
@@ -111,7 +111,7 @@ pub(crate) fn path_filestat_set_times(
     let p = guest_path(c, path, len)?;
     let (a, m) = set_times(atim, mtim, fst)?;
     let d = dir(c, fd, rights::PATH_FILESTAT_SET_TIMES)?;
-    let r = resolve(d.host(), &p, follow(flags)?)?;
+    let r = resolve(d.host()?, &p, follow(flags)?)?;
     sys::utimensat(r.dir(), r.name(), a, m, false)?;
     Ok(())
 }
@@ -205,7 +205,7 @@ pub(crate) fn path_open(
             flags |= host;
         }
     }
-    let r = resolve(d.host(), &p, follow(dirflags)?)?;
+    let r = resolve(d.host()?, &p, follow(dirflags)?)?;
     let host = sys::openat(r.dir(), r.name(), flags, 0o666)?;
     drop(r);
     let desc = Descriptor::new(host, base, inheriting)?;
@@ -227,7 +227,7 @@ pub(crate) fn path_readlink(
     c.mem.slice(buf, buf_len)?;
     c.mem.read::<u32>(out)?;
     let d = dir(c, fd, rights::PATH_READLINK)?;
-    let r = resolve(d.host(), &p, false)?;
+    let r = resolve(d.host()?, &p, false)?;
     let target = sys::readlinkat(r.dir(), r.name())?;
     let n = target.len().min(buf_len as usize);
     c.mem.copy_from(buf, &target[..n])?;
@@ -282,7 +282,7 @@ pub(crate) fn path_symlink(
     }
     let target = sys::cstring(target.as_bytes())?;
     let d = dir(c, fd, rights::PATH_SYMLINK)?;
-    let r = resolve(d.host(), &new_path, false)?;
+    let r = resolve(d.host()?, &new_path, false)?;
     sys::symlinkat(&target, r.dir(), r.name())?;
     Ok(())
 }

@@ -112,17 +112,34 @@ pub(crate) fn poll_oneoff(
                     ready.push(fail(Errno::Notcapable));
                     continue;
                 }
+                // In-memory streams are always ready: input with what is
+                // left (hung up at its end), output with room to write.
+                if let Some((nbytes, at_end)) = d.memory_readiness() {
+                    ready.push(Event {
+                        userdata,
+                        error: Errno::Success,
+                        kind: tag,
+                        nbytes: if tag == eventtype::FD_READ { nbytes } else { 0 },
+                        flags: if tag == eventtype::FD_READ && at_end {
+                            EVENT_FD_READWRITE_HANGUP
+                        } else {
+                            0
+                        },
+                    });
+                    continue;
+                }
+                let host = d.host()?;
                 let file_bytes = (d.filetype == filetype::REGULAR_FILE).then(|| {
                     if tag == eventtype::FD_READ {
-                        let size = sys::fstat(d.host()).map_or(0, |st| st.st_size as u64);
-                        let pos = sys::lseek(d.host(), 0, libc::SEEK_CUR).unwrap_or(0);
+                        let size = sys::fstat(host).map_or(0, |st| st.st_size as u64);
+                        let pos = sys::lseek(host, 0, libc::SEEK_CUR).unwrap_or(0);
                         size.saturating_sub(pos)
                     } else {
                         0
                     }
                 });
                 pollfds.push(libc::pollfd {
-                    fd: std::os::fd::AsRawFd::as_raw_fd(&d.host()),
+                    fd: std::os::fd::AsRawFd::as_raw_fd(&host),
                     events: if tag == eventtype::FD_READ {
                         libc::POLLIN
                     } else {
@@ -199,8 +216,9 @@ pub(crate) fn poll_oneoff(
                             let fd = pollfds[pollfd].fd;
                             c.cx.fds
                                 .iter()
-                                .find(|(_, d)| std::os::fd::AsRawFd::as_raw_fd(&d.host()) == fd)
-                                .and_then(|(_, d)| sys::bytes_readable(d.host()))
+                                .filter_map(|(_, d)| d.host().ok())
+                                .find(|host| std::os::fd::AsRawFd::as_raw_fd(host) == fd)
+                                .and_then(sys::bytes_readable)
                                 .unwrap_or(0)
                         }
                         None => 0,

@@ -3,12 +3,16 @@
 use cljit_runtime::{Error, Result};
 
 use super::Call;
+use crate::ctx::WasiCtx;
 use crate::errno::{Errno, WasiResult};
 
 /// Ends the wasm call; the embedder receives `code` through
-/// [`Error::exit_status`].
-pub(crate) fn proc_exit(code: u32) -> Error {
-    Error::exit(code as i32)
+/// [`Error::exit_status`] and [`WasiCtx::exit_code`]. The host process goes
+/// on.
+pub(crate) fn proc_exit(cx: &mut WasiCtx, code: u32) -> Error {
+    let code = code as i32;
+    cx.exit_code = Some(code);
+    Error::exit(code)
 }
 
 /// WASI signal numbers (the witx `signal` enum) to Linux ones.
@@ -52,7 +56,7 @@ const SIGNALS: [i32; 31] = [
 /// shell reports for a process killed by that signal. The host process
 /// itself is never signalled (a real `SIGSEGV` would be taken for a wasm
 /// trap).
-pub(crate) fn proc_raise(sig: u32) -> Result<i32> {
+pub(crate) fn proc_raise(cx: &mut WasiCtx, sig: u32) -> Result<i32> {
     let Some(&host) = SIGNALS.get(sig as usize) else {
         return Ok(i32::from(Errno::Inval.raw()));
     };
@@ -63,7 +67,10 @@ pub(crate) fn proc_raise(sig: u32) -> Result<i32> {
         libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
             Ok(i32::from(Errno::Perm.raw()))
         }
-        _ => Err(Error::exit(128 + host)),
+        _ => {
+            cx.exit_code = Some(128 + host);
+            Err(Error::exit(128 + host))
+        }
     }
 }
 

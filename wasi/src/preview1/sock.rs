@@ -27,7 +27,7 @@ pub(crate) fn sock_accept(c: &mut Call<'_, '_>, fd: u32, flags: u32, out: u32) -
     } else {
         0
     };
-    let conn = sys::accept(d.host(), host_flags)?;
+    let conn = sys::accept(d.host()?, host_flags)?;
     let desc = Descriptor::new(conn, rights::SOCKET & !rights::SOCK_ACCEPT, 0)?;
     let new = c.cx.fds.insert(desc)?;
     c.mem.write(out, new)?;
@@ -62,9 +62,10 @@ pub(crate) fn sock_recv(
         return Err(Errno::Notsock);
     }
     d.check(rights::FD_READ)?;
+    let host = d.host()?;
     let mut truncated = false;
     let n = read_into(&mut c.mem, &list, |bufs| {
-        let (n, t) = sys::recv(d.host(), bufs, host_flags)?;
+        let (n, t) = sys::recv(host, bufs, host_flags)?;
         truncated = t;
         Ok(n)
     })?;
@@ -87,8 +88,8 @@ pub(crate) fn sock_send(
     }
     let list = iovecs(&c.mem, iovs, iovs_len)?;
     c.mem.read::<u32>(out)?;
-    let d = socket(c, fd, rights::FD_WRITE)?;
-    let n = write_from(&c.mem, &list, |bufs| sys::send(d.host(), bufs))?;
+    let host = socket(c, fd, rights::FD_WRITE)?.host()?;
+    let n = write_from(&c.mem, &list, |bufs| sys::send(host, bufs))?;
     c.mem.write(out, n as u32)?;
     Ok(())
 }
@@ -101,6 +102,6 @@ pub(crate) fn sock_shutdown(c: &mut Call<'_, '_>, fd: u32, how: u32) -> WasiResu
         _ => return Err(Errno::Inval),
     };
     let d = socket(c, fd, rights::SOCK_SHUTDOWN)?;
-    sys::shutdown(d.host(), how)?;
+    sys::shutdown(d.host()?, how)?;
     Ok(())
 }
