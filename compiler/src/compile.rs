@@ -254,6 +254,19 @@ impl Compiler {
         })
     }
 
+    /// Validates a binary module against this compiler's features without
+    /// compiling it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::compile`] for invalid modules.
+    pub fn validate(&self, wasm: &[u8]) -> CompileResult<()> {
+        wasmparser::Validator::new_with_features(self.features)
+            .validate_all(wasm)
+            .map(drop)
+            .map_err(|e| explain_invalid(wasm, self.features, e.into()))
+    }
+
     /// The machine this compiler's code is for: its triple and the CPU
     /// features code may use.
     pub fn code_target(&self) -> &CodeTarget {

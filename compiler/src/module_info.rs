@@ -138,6 +138,9 @@ pub struct ModuleInfo {
     pub data: PrimaryMap<DataIndex, DataSegment>,
     /// Function names from the name section.
     pub func_names: BTreeMap<FuncIndex, String>,
+    /// Where each defined function's body starts, as a byte offset in the
+    /// module (for frames' offsets within their function).
+    pub func_body_offsets: PrimaryMap<DefinedFuncIndex, u32>,
 }
 
 impl ModuleInfo {
@@ -385,6 +388,8 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
     for payload in parser.parse_all(bytes) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            let start = u32::try_from(body.range().start).unwrap_or(u32::MAX);
+            info.func_body_offsets.push(start);
             bodies.push(FunctionInput {
                 validator: func,
                 body,

@@ -210,6 +210,9 @@ pub struct FrameInfo {
     pub module_name: Option<String>,
     /// Byte offset in the module of the instruction executing.
     pub wasm_offset: Option<u32>,
+    /// Byte offset of that instruction from the start of its function's
+    /// body.
+    pub func_offset: Option<u32>,
 }
 
 /// The wasm frames active when a trap happened, innermost first.
@@ -301,6 +304,7 @@ mod tests {
                     func_name: Some("div".into()),
                     module_name: None,
                     wasm_offset: Some(0x2e),
+                    func_offset: Some(4),
                 }],
                 false,
             ),
@@ -318,6 +322,7 @@ mod tests {
             func_name: Some("f".into()),
             module_name: None,
             wasm_offset: Some(offset),
+            func_offset: None,
         };
         let mut frames = vec![frame(0x1c)];
         frames.extend(std::iter::repeat_n(frame(0x1a), 5));

@@ -119,7 +119,7 @@ fn wrong_store(what: &str) -> ! {
 }
 
 /// A linear memory owned by a store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Memory {
     store: StoreId,
     index: usize,
@@ -258,7 +258,7 @@ impl Memory {
 }
 
 /// A table owned by a store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Table {
     store: StoreId,
     index: usize,
@@ -362,7 +362,7 @@ impl Table {
 }
 
 /// A global owned by a store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Global {
     store: StoreId,
     index: usize,

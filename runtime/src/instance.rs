@@ -14,7 +14,7 @@ use crate::store::instance_data::InstanceData;
 use crate::store::{AsContext, StoreId, StoreOpaque};
 
 /// An instantiated module, owned by a store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Instance {
     store: StoreId,
     index: usize,

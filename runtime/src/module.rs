@@ -100,6 +100,22 @@ impl Module {
         Module::from_compiled(engine, engine.compile_linked(binary)?)
     }
 
+    /// Checks that `bytes` (binary or text) is a valid module for `engine`,
+    /// without compiling it.
+    ///
+    /// # Errors
+    ///
+    /// Text that does not parse, or an invalid module, with the offset.
+    pub fn validate(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<()> {
+        let binary = wasm_binary(bytes.as_ref())?;
+        Ok(engine.compiler().validate(&binary)?)
+    }
+
+    /// Whether `a` and `b` are handles to the same compiled module.
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
     /// Reads and compiles a module file (binary or text).
     ///
     /// # Errors
@@ -293,10 +309,5 @@ impl Module {
 
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.0.type_ids
-    }
-
-    /// Whether two handles are the same module.
-    pub(crate) fn same(&self, other: &Module) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
     }
 }

@@ -229,7 +229,7 @@ impl From<Ref> for Val {
 
 /// A reference to a host value that wasm can hold and pass around but not
 /// look into. It lives as long as its store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     store: StoreId,
     ptr: NonNull<ExternData>,

@@ -224,3 +224,20 @@ fn traps_are_caught_on_many_threads_at_once() {
         h.join().expect("thread ok");
     }
 }
+
+#[test]
+fn frames_give_offsets_in_the_module_and_in_the_function() {
+    let (mut store, instance) = instantiate(
+        &engine(false),
+        r#"(module
+             (func $first (param i32) (result i32) (local.get 0))
+             (func (export "boom") (nop) (nop) unreachable))"#,
+    );
+    let error = call(&mut store, instance, "boom", &[]).unwrap_err();
+    let frame = &error.backtrace().unwrap().frames()[0];
+    // The body is `00` (no locals), `01 01` (two nops), `00` (unreachable):
+    // the trap is three bytes into it.
+    assert_eq!(frame.func_offset, Some(3));
+    let module_offset = frame.wasm_offset.unwrap();
+    assert!(module_offset > 3, "{module_offset}");
+}

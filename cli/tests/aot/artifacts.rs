@@ -161,10 +161,10 @@ fn damaged_and_foreign_artifacts_are_refused_with_the_reason() {
     assert!(e.contains("failed to compile"), "{e}");
 
     let mut version = bytes.clone();
-    version[8] = 2;
+    version[8] = 9;
     let e = refused(&write("version.cwasm", &version), &[]);
     assert!(
-        e.contains("artifact format version 2, but this cljit reads version 1"),
+        e.contains("artifact format version 9, but this cljit reads version 2"),
         "{e}"
     );
 

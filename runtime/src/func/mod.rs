@@ -51,7 +51,7 @@ macro_rules! for_each_arity {
 use for_each_arity;
 
 /// A function, in wasm or on the host, owned by a store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Func {
     store: StoreId,
     func_ref: NonNull<VmFuncRef>,

@@ -137,7 +137,7 @@ impl StoreOpaque {
 
     /// Keeps `module`'s code alive as long as the store.
     pub(crate) fn retain_module(&mut self, module: &Module) {
-        if !self.modules.iter().any(|m| m.same(module)) {
+        if !self.modules.iter().any(|m| Module::same(m, module)) {
             self.modules.push(module.clone());
         }
     }

@@ -210,11 +210,18 @@ fn symbolize(pcs: &[usize]) -> WasmBacktrace {
                 };
                 let offset = u32::try_from(pc - f.start).ok()?;
                 let module = code.module.as_deref();
+                let wasm_offset = f.address_map.lookup(offset);
+                let body_start = module
+                    .and_then(|m| m.func_body_offsets.get(m.defined_func_index(index)?))
+                    .copied();
                 Some(FrameInfo {
                     func_index: index.as_u32(),
                     func_name: module.and_then(|m| m.func_name(index)).map(str::to_owned),
                     module_name: module.and_then(|m| m.name.clone()),
-                    wasm_offset: f.address_map.lookup(offset),
+                    wasm_offset,
+                    func_offset: wasm_offset
+                        .zip(body_start)
+                        .and_then(|(at, start)| at.checked_sub(start)),
                 })
             })
             .collect()
