@@ -17,7 +17,7 @@ pub enum CompileError {
     /// The module is valid with a WebAssembly proposal that the compiler
     /// was configured without (or that cljit does not support yet): it
     /// validates once that proposal is enabled.
-    #[error("invalid wasm at offset {offset:#x}: {message}")]
+    #[error("invalid wasm at offset {offset:#x}: {message} (the `{feature}` proposal is disabled)")]
     DisabledFeature {
         /// Byte offset of the first use of the proposal.
         offset: u64,

@@ -460,7 +460,11 @@ impl Global {
             return Err(Error::msg("cannot set an immutable global"));
         }
         if value.ty() != slot.ty.content {
-            return Err(Error::msg("global value has the wrong type"));
+            return Err(Error::msg(format!(
+                "global of type {} cannot hold a {}",
+                slot.ty.content,
+                value.ty()
+            )));
         }
         let raw = value.to_raw(store)?;
         let definition = slot.definition;
