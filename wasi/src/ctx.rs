@@ -49,7 +49,9 @@ impl DirAccess {
 }
 
 /// A guest's view of the host: arguments, environment, and descriptors.
-#[derive(Debug)]
+/// The default has none of them (not even standard streams: the guest's
+/// writes fail with `badf`).
+#[derive(Debug, Default)]
 pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
