@@ -1,0 +1,128 @@
+//! Tables.
+
+use crate::r#ref::{Obj, wasm_ref_t, wasm_table_t};
+use crate::rt::{ExternType, Ref, RefType, Table};
+use crate::store::wasm_store_t;
+use crate::types::{wasm_externtype_t, wasm_tabletype_t};
+
+fn table_of(r: &wasm_ref_t) -> Option<Table> {
+    match r.obj {
+        Obj::Table(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// The table element a C reference stands for, in a table of `element`s
+/// (NULL is the null reference).
+fn to_ref(r: Option<&wasm_ref_t>, element: RefType) -> Result<Ref, String> {
+    match (element, r.map(|r| &r.obj)) {
+        (RefType::FuncRef, None) => Ok(Ref::Func(None)),
+        (RefType::ExternRef, None) => Ok(Ref::Extern(None)),
+        (RefType::FuncRef, Some(Obj::Func(f))) => Ok(Ref::Func(Some(*f))),
+        (RefType::ExternRef, Some(Obj::Foreign(e))) => Ok(Ref::Extern(Some(*e))),
+        (RefType::FuncRef, Some(_)) => Err("a funcref table holds only functions".into()),
+        (RefType::ExternRef, Some(_)) => {
+            Err("an externref table holds only foreign objects".into())
+        }
+    }
+}
+
+/// A new C reference for a table element (NULL for null).
+fn from_ref(r: Ref, store: *mut wasm_store_t) -> Option<Box<wasm_ref_t>> {
+    match r {
+        Ref::Func(f) => f.map(|f| wasm_ref_t::boxed(store, Obj::Func(f))),
+        Ref::Extern(e) => e.map(|e| wasm_ref_t::boxed(store, Obj::Foreign(e))),
+    }
+}
+
+/// `wasm_table_new`: a table of type `ty`, every element `init` (NULL:
+/// null). NULL (and `cljit_last_error` says why) if refused.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_table_new(
+    store: &mut wasm_store_t,
+    ty: &wasm_tabletype_t,
+    init: Option<&wasm_ref_t>,
+) -> Option<Box<wasm_table_t>> {
+    crate::guard(None, || {
+        let Some(ty) = ty.table_type() else {
+            crate::set_last_error("not a table type");
+            return None;
+        };
+        let init = crate::ok_or_record(to_ref(init, ty.element))?;
+        let table = crate::ok_or_record(Table::new(&mut store.store, ty, init))?;
+        Some(wasm_ref_t::boxed(store, Obj::Table(table)))
+    })
+}
+
+/// `wasm_table_type`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_table_type(t: &wasm_table_t) -> Option<Box<wasm_tabletype_t>> {
+    let table = table_of(t)?;
+    crate::guard(None, || {
+        let ty = table.ty(&t.store_mut().store);
+        Some(Box::new(wasm_externtype_t::new(&ExternType::Table(ty))))
+    })
+}
+
+/// `wasm_table_get`: a new reference to the element (NULL if it is null or
+/// `index` is out of bounds).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_table_get(t: &wasm_table_t, index: u32) -> Option<Box<wasm_ref_t>> {
+    let table = table_of(t)?;
+    crate::guard(None, || {
+        let element = table.get(&t.store_mut().store, u64::from(index))?;
+        from_ref(element, t.store)
+    })
+}
+
+/// `wasm_table_set`: false (and `cljit_last_error` says why) if `index` is
+/// out of bounds or the reference does not fit the table.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_table_set(
+    t: &mut wasm_table_t,
+    index: u32,
+    value: Option<&wasm_ref_t>,
+) -> bool {
+    let Some(table) = table_of(t) else {
+        crate::set_last_error("not a table");
+        return false;
+    };
+    crate::guard(false, || {
+        let store = &mut t.store_mut().store;
+        let Some(value) = crate::ok_or_record(to_ref(value, table.ty(&*store).element)) else {
+            return false;
+        };
+        crate::ok_or_record(table.set(store, u64::from(index), value)).is_some()
+    })
+}
+
+/// `wasm_table_size`: the number of elements.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_table_size(t: &wasm_table_t) -> u32 {
+    table_of(t).map_or(0, |table| {
+        crate::guard(0, || {
+            u32::try_from(table.size(&t.store_mut().store)).unwrap_or(u32::MAX)
+        })
+    })
+}
+
+/// `wasm_table_grow`: adds `delta` elements set to `init`; false (and
+/// `cljit_last_error` says why) if refused.
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_table_grow(
+    t: &mut wasm_table_t,
+    delta: u32,
+    init: Option<&wasm_ref_t>,
+) -> bool {
+    let Some(table) = table_of(t) else {
+        crate::set_last_error("not a table");
+        return false;
+    };
+    crate::guard(false, || {
+        let store = &mut t.store_mut().store;
+        let Some(init) = crate::ok_or_record(to_ref(init, table.ty(&*store).element)) else {
+            return false;
+        };
+        crate::ok_or_record(table.grow(store, u64::from(delta), init)).is_some()
+    })
+}
