@@ -11,8 +11,9 @@ use cljit_compiler::{Compiler, FEATURE_NAMES, WasmFeatures, supported_features};
 
 use crate::code_memory::{CodeMemory, Text};
 use crate::config::Config;
-use crate::epoch::Epochs;
+use crate::epoch::{Epochs, InterruptPagePool};
 use crate::error::{Error, Result};
+use crate::memory::pool::MemoryPool;
 use crate::signatures::SignatureRegistry;
 use crate::sys::signals;
 use crate::traps::registry::CodeKind;
@@ -42,6 +43,10 @@ struct EngineInner {
     host_trampolines: Mutex<HashMap<u32, (CodeMemory, usize)>>,
     /// The epoch counter and the stores waiting for deadlines.
     epochs: Epochs,
+    /// Reservations of freed linear memories, for the next ones.
+    memory_pool: Arc<MemoryPool>,
+    /// Interrupt regions of stores that are gone, for new stores.
+    interrupt_pages: Arc<InterruptPagePool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,12 +104,27 @@ impl Engine {
             signatures: SignatureRegistry::default(),
             host_trampolines: Mutex::new(HashMap::new()),
             epochs: Epochs::new(),
+            memory_pool: Arc::new(MemoryPool::new(
+                config.memory_reuse,
+                config.memory_keep_resident,
+            )),
+            interrupt_pages: Arc::new(InterruptPagePool::new(config.memory_reuse)),
         })))
     }
 
     /// The configuration the engine was made with.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// The pool of gone stores' interrupt regions.
+    pub(crate) fn interrupt_pages(&self) -> &Arc<InterruptPagePool> {
+        &self.0.interrupt_pages
+    }
+
+    /// The pool of freed linear memories' reservations.
+    pub(crate) fn memory_pool(&self) -> &Arc<MemoryPool> {
+        &self.0.memory_pool
     }
 
     /// Compiles `bytes` (binary or text) into an artifact for this engine's

@@ -33,13 +33,33 @@ use cljit_compiler::abi::vmoffsets::INTERRUPT_REGION_BYTES;
 
 /// A store's interrupt region: [`INTERRUPT_REGION_BYTES`] of address space,
 /// readable or inaccessible as a whole.
+///
+/// Whether the store is interrupted (its deadline has passed) and whether
+/// the region is inaccessible are two facts: they agree whenever wasm of
+/// the store may run, because the one entry from the host into wasm
+/// (`call_raw`) refuses an interrupted store, and every interruption makes
+/// the region inaccessible before it returns. Only a store that has not
+/// run since it became interrupted (a new store, whose deadline starts
+/// passed) may have a readable region: a region reused from the pool stays
+/// as it was until the store is given a deadline, which is then free.
 pub(crate) struct InterruptPage {
-    mapping: region::Allocation,
-    /// Whether the region is inaccessible (the store is interrupted).
+    /// `None` only while being dropped (the mapping goes back to the pool).
+    mapping: Option<Mapping>,
+    /// Whether the store is interrupted.
     interrupted: AtomicBool,
-    /// Serialises protection changes, so the flag and the mapping agree.
-    lock: Mutex<()>,
+    /// Whether the region is inaccessible; serialises protection changes,
+    /// so the flags and the mapping agree.
+    inaccessible: Mutex<bool>,
+    pool: Option<Arc<InterruptPagePool>>,
 }
+
+/// The mapping of an interrupt region.
+struct Mapping(region::Allocation);
+
+// SAFETY: the allocation is address space owned by whoever holds the
+// mapping; nothing writes through it, and its protection is changed only
+// under the owning page's lock (or while no page owns it, in the pool).
+unsafe impl Send for Mapping {}
 
 impl std::fmt::Debug for InterruptPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -51,59 +71,157 @@ impl std::fmt::Debug for InterruptPage {
 }
 
 // SAFETY: the mapping is only read by compiled code and re-protected under
-// `lock`; nothing writes through it.
+// `inaccessible`'s lock; nothing writes through it.
 unsafe impl Send for InterruptPage {}
 // SAFETY: as above; every method takes `&self` and synchronises.
 unsafe impl Sync for InterruptPage {}
 
 impl InterruptPage {
-    /// Maps a new region, inaccessible (interrupted) to begin with.
+    /// A region of its own, inaccessible, for an interrupted store.
     ///
     /// # Errors
     ///
     /// When the address space cannot be mapped.
+    #[cfg(test)]
     pub(crate) fn new() -> std::io::Result<InterruptPage> {
-        let bytes = usize::try_from(INTERRUPT_REGION_BYTES).expect("a u32 fits in usize");
-        let mapping = region::alloc(bytes, region::Protection::NONE)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
         Ok(InterruptPage {
-            mapping,
+            mapping: Some(Mapping::new()?),
             interrupted: AtomicBool::new(true),
-            lock: Mutex::new(()),
+            inaccessible: Mutex::new(true),
+            pool: None,
         })
+    }
+
+    /// A region for an interrupted store, reused from `pool` if it holds
+    /// one (as it was left: perhaps readable), which takes it back when the
+    /// page goes.
+    ///
+    /// # Errors
+    ///
+    /// When a new region is needed and cannot be mapped.
+    pub(crate) fn from_pool(pool: &Arc<InterruptPagePool>) -> std::io::Result<InterruptPage> {
+        let (mapping, inaccessible) = match pool.take() {
+            Some(idle) => idle,
+            None => (Mapping::new()?, true),
+        };
+        Ok(InterruptPage {
+            mapping: Some(mapping),
+            interrupted: AtomicBool::new(true),
+            inaccessible: Mutex::new(inaccessible),
+            pool: Some(Arc::clone(pool)),
+        })
+    }
+
+    fn mapping(&self) -> &region::Allocation {
+        &self
+            .mapping
+            .as_ref()
+            .expect("the mapping is only taken while dropping")
+            .0
     }
 
     /// The address compiled code loads from.
     pub(crate) fn as_ptr(&self) -> *const u8 {
-        self.mapping.as_ptr()
+        self.mapping().as_ptr()
     }
 
-    /// Whether the region is inaccessible.
+    /// Whether the store is interrupted.
     pub(crate) fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
 
-    /// Makes the region inaccessible (`true`) or readable (`false`).
+    /// Interrupts the store and makes the region inaccessible (`true`), or
+    /// makes the region readable and lets the store run (`false`).
     fn set_interrupted(&self, interrupted: bool) {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        if self.interrupted.load(Ordering::SeqCst) == interrupted {
-            return;
+        let mut inaccessible = self.inaccessible.lock().unwrap_or_else(|e| e.into_inner());
+        if *inaccessible != interrupted {
+            let protection = if interrupted {
+                region::Protection::NONE
+            } else {
+                region::Protection::READ
+            };
+            let mapping = self.mapping();
+            // SAFETY: the range is exactly our own mapping, which lives as
+            // long as `self`; changing its protection affects nothing else.
+            // Compiled code only loads from it, and a load that faults is a
+            // trap.
+            let changed =
+                unsafe { region::protect(mapping.as_ptr::<u8>(), mapping.len(), protection) };
+            // mprotect of our own mapping fails only without memory for the
+            // kernel's bookkeeping; then the region keeps its old state, and
+            // so do the flags.
+            if changed.is_err() {
+                return;
+            }
+            *inaccessible = interrupted;
         }
-        let protection = if interrupted {
-            region::Protection::NONE
-        } else {
-            region::Protection::READ
-        };
-        // SAFETY: the range is exactly our own mapping, which lives as long
-        // as `self`; changing its protection affects nothing else. Compiled
-        // code only loads from it, and a load that faults is a trap.
-        let changed =
-            unsafe { region::protect(self.mapping.as_ptr::<u8>(), self.mapping.len(), protection) };
-        // mprotect of our own mapping fails only without memory for the
-        // kernel's bookkeeping; then the page keeps its old state, and the
-        // flag says so.
-        if changed.is_ok() {
-            self.interrupted.store(interrupted, Ordering::SeqCst);
+        self.interrupted.store(interrupted, Ordering::SeqCst);
+    }
+
+    /// Whether the region is inaccessible.
+    #[cfg(test)]
+    fn is_inaccessible(&self) -> bool {
+        *self.inaccessible.lock().unwrap()
+    }
+}
+
+impl Drop for InterruptPage {
+    fn drop(&mut self) {
+        if let (Some(pool), Some(mapping)) = (&self.pool, self.mapping.take()) {
+            let inaccessible = *self
+                .inaccessible
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner());
+            pool.put(mapping, inaccessible);
+        }
+    }
+}
+
+impl Mapping {
+    fn new() -> std::io::Result<Mapping> {
+        let bytes = usize::try_from(INTERRUPT_REGION_BYTES).expect("a u32 fits in usize");
+        region::alloc(bytes, region::Protection::NONE)
+            .map(Mapping)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+/// Interrupt regions of stores that are gone, kept by the engine for new
+/// stores (mapping and unmapping one per store would cost a new store two
+/// system calls, and its end a TLB shootdown). A region is never written,
+/// so it reads as zeros whoever had it; the pool remembers whether it was
+/// left inaccessible.
+#[derive(Default)]
+pub(crate) struct InterruptPagePool {
+    idle: Mutex<Vec<(Mapping, bool)>>,
+    capacity: usize,
+}
+
+impl std::fmt::Debug for InterruptPagePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterruptPagePool")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InterruptPagePool {
+    /// A pool keeping at most `capacity` idle regions.
+    pub(crate) fn new(capacity: usize) -> InterruptPagePool {
+        InterruptPagePool {
+            idle: Mutex::new(Vec::new()),
+            capacity,
+        }
+    }
+
+    fn take(&self) -> Option<(Mapping, bool)> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put(&self, mapping: Mapping, inaccessible: bool) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.capacity {
+            idle.push((mapping, inaccessible));
         }
     }
 }
@@ -236,6 +354,39 @@ mod tests {
         assert!(readable(&a));
         epochs.set_deadline(&a, 1, &mut slot_a, 0);
         assert!(!readable(&a));
+    }
+
+    #[test]
+    fn a_reused_region_is_interrupted_until_given_a_deadline() {
+        let epochs = Epochs::new();
+        let pool = Arc::new(InterruptPagePool::new(1));
+        let a = Arc::new(InterruptPage::from_pool(&pool).unwrap());
+        let address = a.as_ptr();
+        let mut slot = None;
+        epochs.set_deadline(&a, 1, &mut slot, 5);
+        assert!(readable(&a) && !a.is_inaccessible());
+        epochs.remove(&mut slot);
+        drop(a);
+        // The next store gets the same region, readable as it was left, but
+        // interrupted: nothing of it runs until it has a deadline.
+        let b = Arc::new(InterruptPage::from_pool(&pool).unwrap());
+        assert_eq!(b.as_ptr(), address);
+        assert!(b.is_interrupted() && !b.is_inaccessible());
+        let mut slot = None;
+        epochs.set_deadline(&b, 2, &mut slot, 1);
+        assert!(readable(&b));
+        // SAFETY: the region is readable and lives as long as `b`.
+        assert_eq!(unsafe { *b.as_ptr().add(7) }, 0);
+        epochs.increment();
+        assert!(b.is_interrupted() && b.is_inaccessible());
+        drop(b);
+        // Left inaccessible, it comes back so.
+        let c = InterruptPage::from_pool(&pool).unwrap();
+        assert!(c.is_interrupted() && c.is_inaccessible());
+        // A pool of no capacity keeps nothing.
+        let none = Arc::new(InterruptPagePool::new(0));
+        drop(InterruptPage::from_pool(&none).unwrap());
+        assert!(none.take().is_none());
     }
 
     #[test]

@@ -149,7 +149,8 @@ impl Memory {
             return Err(Error::msg("64-bit and shared memories are not supported"));
         }
         store.check_new_memory(&ty)?;
-        let memory = LinearMemory::new(ty, store.engine().config().tunables())
+        let engine = store.engine();
+        let memory = LinearMemory::new(ty, engine.config().tunables(), engine.memory_pool())
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
         store.memories.push(memory);
         Ok(Memory {

@@ -271,7 +271,7 @@ fn define_memories(
         .skip(info.num_imported_memories as usize);
     for (mi, ty) in defined {
         store.check_new_memory(ty)?;
-        let memory = LinearMemory::new(*ty, &tunables)
+        let memory = LinearMemory::new(*ty, &tunables, store.engine().memory_pool())
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
         store.memories.push(memory);
         let index = store.memories.len() - 1;

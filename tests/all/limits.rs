@@ -366,6 +366,35 @@ fn a_new_store_traps_until_given_a_deadline() {
 }
 
 #[test]
+fn a_store_reusing_an_interrupt_region_still_starts_interrupted() {
+    // The engine keeps the regions of gone stores; one left readable (its
+    // deadline ahead) must not let the next store run without a deadline.
+    let engine = engine(false, false, true);
+    let module = module(&engine, RUNAWAY, Load::Jit);
+    for round in 0..4 {
+        let (mut store, instance) = instantiate(&engine, &module, Host::default());
+        let add1 = instance.get_typed_func::<i32, i32>(&store, "add1").unwrap();
+        assert_trap(add1.call(&mut store, 1), Trap::Interrupt, "no deadline yet");
+        store.set_epoch_deadline(1000).unwrap();
+        assert_eq!(add1.call(&mut store, round).unwrap(), round + 1);
+        if round % 2 == 1 {
+            // Leave this one interrupted instead.
+            store.set_epoch_deadline(0).unwrap();
+        }
+    }
+    // And the reused region still stops a runaway loop.
+    let (mut store, instance) = instantiate(&engine, &module, Host::default());
+    store.set_epoch_deadline(1).unwrap();
+    let ticker = tick_soon(&engine);
+    assert_trap(
+        call0(&mut store, instance, "tight_loop"),
+        Trap::Interrupt,
+        "runaway",
+    );
+    ticker.join().unwrap();
+}
+
+#[test]
 fn many_stores_on_many_threads_each_hit_their_own_deadline() {
     // Store i gets a deadline of i ticks; the epoch advances TICKS times
     // while all of them run, then stops. Stores whose deadline came trap;

@@ -88,3 +88,90 @@ fn imports_check_memory_limits() {
         "{error}"
     );
 }
+
+/// A guest that fills its memory (after growing it) and counts the bytes
+/// that are not zero.
+const FILLER: &str = r#"(module
+  (memory (export "memory") 2)
+  (data (i32.const 16) "seed")
+  (func (export "fill") (param $grow i32)
+    (drop (memory.grow (local.get $grow)))
+    (memory.fill (i32.const 0) (i32.const 0xab) (i32.mul (memory.size) (i32.const 65536))))
+  (func (export "dirty") (result i32)
+    (local $i i32) (local $n i32)
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get $i) (i32.mul (memory.size) (i32.const 65536))))
+      (if (i32.load8_u (local.get $i))
+        (then (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br 0)))
+    (local.get $n))
+  (func (export "pages") (result i32) (memory.size)))"#;
+
+#[test]
+fn a_reused_memory_starts_zeroed_whatever_the_last_guest_did() {
+    // Zeroed by stores only, by the kernel only, and by both; memories
+    // that grew past the reused part; both bounds-check modes.
+    for keep_resident in [0, 64 << 10, 128 << 10, 1 << 20] {
+        for explicit in [false, true] {
+            let mut config = cljit::Config::new();
+            config.memory_keep_resident(keep_resident).memory_reuse(2);
+            if explicit {
+                config.memory_reservation(0).memory_guard_size(0);
+            }
+            let engine = cljit::Engine::new(&config).unwrap();
+            let module = Module::new(&engine, FILLER).unwrap();
+            let mut base = None;
+            for (round, grow) in [0, 3, 0, 1, 0].into_iter().enumerate() {
+                let mut store = Store::new(&engine, ());
+                let instance = Instance::new(&mut store, &module, &[]).unwrap();
+                let memory = instance.get_memory(&store, "memory").unwrap();
+                let dirty = instance.get_typed_func::<(), i32>(&store, "dirty").unwrap();
+                let pages = instance.get_typed_func::<(), i32>(&store, "pages").unwrap();
+                let what = format!("keep {keep_resident}, explicit {explicit}, round {round}");
+                // Only the data segment's four bytes are set; the size is
+                // the module's, whatever the last instance grew to.
+                assert_eq!(pages.call(&mut store, ()).unwrap(), 2, "{what}");
+                assert_eq!(dirty.call(&mut store, ()).unwrap(), 4, "{what}");
+                assert_eq!(&memory.data(&store)[16..20], b"seed", "{what}");
+                // Past the size is still out of bounds.
+                assert!(memory.read(&store, 2 << 16, &mut [0]).is_err(), "{what}");
+                let ptr = memory.data(&store).as_ptr();
+                if !explicit && round > 0 {
+                    assert_eq!(Some(ptr), base, "{what}: the reservation was reused");
+                }
+                base = Some(ptr);
+                instance
+                    .get_typed_func::<i32, ()>(&store, "fill")
+                    .unwrap()
+                    .call(&mut store, grow)
+                    .unwrap();
+                assert_eq!(
+                    dirty.call(&mut store, ()).unwrap(),
+                    (2 + grow) * 65536,
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn memories_made_by_the_host_are_reused_zeroed_too() {
+    let mut config = cljit::Config::new();
+    config.memory_keep_resident(4096);
+    let engine = cljit::Engine::new(&config).unwrap();
+    let ty = MemoryType {
+        min_pages: 1,
+        max_pages: None,
+        memory64: false,
+        shared: false,
+    };
+    for _ in 0..3 {
+        let mut store = Store::new(&engine, ());
+        let memory = Memory::new(&mut store, ty).unwrap();
+        assert!(memory.data(&store).iter().all(|&b| b == 0));
+        memory.grow(&mut store, 1).unwrap();
+        memory.data_mut(&mut store).fill(7);
+    }
+}

@@ -35,6 +35,16 @@ pub fn round_up_to_pages(bytes: usize) -> Option<usize> {
 }
 
 impl Mmap {
+    /// No mapping at all (what a memory holds once its reservation has
+    /// gone back to the pool).
+    pub fn none() -> Mmap {
+        Mmap {
+            ptr: NonNull::dangling(),
+            len: 0,
+            accessible: 0,
+        }
+    }
+
     /// Reserves `len` bytes (rounded up to pages) of inaccessible address
     /// space. Nothing is committed until made accessible.
     ///
@@ -100,6 +110,87 @@ impl Mmap {
         Ok(())
     }
 
+    /// Makes everything from `bytes` (rounded up to pages) on inaccessible
+    /// again: the inverse of [`make_accessible`](Mmap::make_accessible),
+    /// for a reservation reused by a smaller memory.
+    ///
+    /// # Errors
+    ///
+    /// If `mprotect` fails; the mapping is then unchanged.
+    pub fn shrink_accessible(&mut self, bytes: usize) -> io::Result<()> {
+        let bytes = round_up_to_pages(bytes)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::OutOfMemory, "size overflow"))?;
+        if bytes >= self.accessible {
+            return Ok(());
+        }
+        // SAFETY: [bytes, accessible) lies inside our reservation; making
+        // it inaccessible affects no other object, and nothing refers into
+        // it (the memory that used it is gone).
+        unsafe {
+            region::protect(
+                self.ptr.as_ptr().add(bytes),
+                self.accessible - bytes,
+                region::Protection::NONE,
+            )
+        }
+        .map_err(|e| io::Error::other(e.to_string()))?;
+        self.accessible = bytes;
+        Ok(())
+    }
+
+    /// Zeroes the accessible bytes: the first `keep_resident` of them with
+    /// stores (their pages stay in memory, so the next user takes no page
+    /// faults there and no other CPU's TLB is flushed), the rest by giving
+    /// their pages back to the kernel (`MADV_DONTNEED`: a private anonymous
+    /// mapping reads as zeros after it, and only pages touched since cost
+    /// anything). Giving pages back is Linux only: other systems do not
+    /// promise zeros, so there this fails unless stores cover everything.
+    ///
+    /// # Errors
+    ///
+    /// If `madvise` fails, or is needed on another system; the contents
+    /// are then unknown and the mapping must not be reused.
+    pub fn zero(&mut self, keep_resident: usize) -> io::Result<()> {
+        let stored = keep_resident.min(self.accessible);
+        // SAFETY: [0, accessible) is read-write and owned by us; nothing
+        // else refers into it any more.
+        unsafe { std::ptr::write_bytes(self.ptr.as_ptr(), 0, stored) };
+        let rest = self.accessible - stored;
+        if rest == 0 {
+            return Ok(());
+        }
+        if !cfg!(target_os = "linux") {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only Linux zeroes pages given back with MADV_DONTNEED",
+            ));
+        }
+        // `stored` may end mid-page: give back only whole pages after it
+        // (the stores zeroed the rest of that page).
+        let start = round_up_to_pages(stored).unwrap_or(self.accessible);
+        if start < self.accessible && stored < start {
+            // SAFETY: [stored, start) is inside the accessible prefix.
+            unsafe { std::ptr::write_bytes(self.ptr.as_ptr().add(stored), 0, start - stored) };
+        }
+        if start >= self.accessible {
+            return Ok(());
+        }
+        // SAFETY: [start, accessible) is our own private anonymous mapping
+        // and nothing refers into it any more; DONTNEED discards its pages,
+        // which read as zeros afterwards.
+        let rc = unsafe {
+            libc::madvise(
+                self.ptr.as_ptr().add(start).cast(),
+                self.accessible - start,
+                libc::MADV_DONTNEED,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// The start of the mapping.
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
@@ -119,6 +210,10 @@ impl Mmap {
 
 impl Drop for Mmap {
     fn drop(&mut self) {
+        if self.len == 0 {
+            // `Mmap::none()`: nothing is mapped.
+            return;
+        }
         // SAFETY: we own this mapping and nothing refers to it any more (the
         // owning memory is being dropped with its store).
         let rc = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
@@ -129,6 +224,37 @@ impl Drop for Mmap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zeroed_and_shrunk_mappings_are_like_new() {
+        let mut m = Mmap::reserve(1 << 20).expect("reserve");
+        m.make_accessible(3 * page_size()).expect("grow");
+        // SAFETY: the first three pages are accessible.
+        unsafe {
+            *m.as_ptr() = 1;
+            *m.as_ptr().add(3 * page_size() - 1) = 2;
+        }
+        // Stores for the first page and a half, the kernel for the rest.
+        if cfg!(target_os = "linux") {
+            m.zero(page_size() + page_size() / 2).expect("madvise");
+            // SAFETY: still accessible: zeroing keeps the protection.
+            unsafe {
+                assert_eq!(*m.as_ptr(), 0);
+                assert_eq!(*m.as_ptr().add(3 * page_size() - 1), 0);
+            }
+        } else {
+            assert!(m.zero(page_size()).is_err());
+        }
+        // SAFETY: the first page is accessible.
+        unsafe { *m.as_ptr().add(5) = 3 };
+        m.zero(usize::MAX).expect("stores only");
+        // SAFETY: as above.
+        assert_eq!(unsafe { *m.as_ptr().add(5) }, 0);
+        m.shrink_accessible(page_size()).expect("shrink");
+        assert_eq!(m.accessible(), page_size());
+        m.make_accessible(2 * page_size()).expect("grow again");
+        assert_eq!(m.accessible(), 2 * page_size());
+    }
 
     #[test]
     fn reserve_then_grow_exposes_zeroed_pages() {

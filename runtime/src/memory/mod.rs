@@ -12,11 +12,15 @@
 //! never moves loads its base once; code for one that may move reloads it.
 
 pub mod mmap;
+pub mod pool;
+
+use std::sync::Arc;
 
 use cljit_compiler::abi::Tunables;
 use cljit_compiler::types::{MemoryType, WASM_PAGE_BYTES};
 
 use self::mmap::Mmap;
+use self::pool::MemoryPool;
 use crate::vm::vmcontext::VmMemoryDefinition;
 
 /// One linear memory, owned by a store.
@@ -30,6 +34,15 @@ pub struct LinearMemory {
     /// Shared with compiled code through vmctx pointers; boxed so its
     /// address is stable.
     definition: Box<VmMemoryDefinition>,
+    /// The engine's pool, which takes the reservation back.
+    pool: Arc<MemoryPool>,
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        let mmap = std::mem::replace(&mut self.mmap, Mmap::none());
+        self.pool.recycle(mmap);
+    }
 }
 
 fn to_usize(bytes: u64) -> Option<usize> {
@@ -37,13 +50,19 @@ fn to_usize(bytes: u64) -> Option<usize> {
 }
 
 impl LinearMemory {
-    /// Creates a memory of type `ty` laid out as `tunables` promised the code.
+    /// Creates a memory of type `ty` laid out as `tunables` promised the
+    /// code, its reservation from `pool` (which takes it back when the
+    /// memory goes).
     ///
     /// # Errors
     ///
     /// When the address space cannot be reserved or the initial pages
     /// cannot be committed.
-    pub fn new(ty: MemoryType, tunables: &Tunables) -> std::io::Result<LinearMemory> {
+    pub fn new(
+        ty: MemoryType,
+        tunables: &Tunables,
+        pool: &Arc<MemoryPool>,
+    ) -> std::io::Result<LinearMemory> {
         let oom = || std::io::Error::new(std::io::ErrorKind::OutOfMemory, "memory too large");
         let max_bytes = ty.max_pages_or_limit().saturating_mul(WASM_PAGE_BYTES);
         let initial = ty.min_pages.checked_mul(WASM_PAGE_BYTES).ok_or_else(oom)?;
@@ -57,9 +76,8 @@ impl LinearMemory {
         let total = to_usize(reservation)
             .and_then(|r| r.checked_add(guard_bytes))
             .ok_or_else(oom)?;
-        let mut mmap = Mmap::reserve(total)?;
         let initial = to_usize(initial).ok_or_else(oom)?;
-        mmap.make_accessible(initial)?;
+        let mmap = pool.reserve(total, initial)?;
         let definition = Box::new(VmMemoryDefinition {
             base: mmap.as_ptr(),
             current_length: initial,
@@ -71,6 +89,7 @@ impl LinearMemory {
             may_move,
             max_bytes,
             definition,
+            pool: Arc::clone(pool),
         })
     }
 
@@ -132,7 +151,8 @@ impl LinearMemory {
                     self.byte_size(),
                 );
             }
-            self.mmap = bigger;
+            let old = std::mem::replace(&mut self.mmap, bigger);
+            self.pool.recycle(old);
             self.definition.base = self.mmap.as_ptr();
         } else {
             return None;
@@ -171,7 +191,8 @@ mod tests {
 
     #[test]
     fn static_memory_grows_in_place_up_to_its_maximum() {
-        let mut m = LinearMemory::new(ty(1, Some(3)), &Tunables::default()).expect("memory");
+        let pool = Arc::new(MemoryPool::new(0, 0));
+        let mut m = LinearMemory::new(ty(1, Some(3)), &Tunables::default(), &pool).expect("memory");
         let base = m.base();
         assert_eq!(m.grow(1), Some(1));
         assert_eq!(m.grow(1), Some(2));
@@ -188,7 +209,8 @@ mod tests {
             memory_guard_size: 0,
             ..Tunables::default()
         };
-        let mut m = LinearMemory::new(ty(1, None), &tunables).expect("memory");
+        let pool = Arc::new(MemoryPool::new(4, 1 << 16));
+        let mut m = LinearMemory::new(ty(1, None), &tunables, &pool).expect("memory");
         m.data_mut()[10] = 42;
         assert_eq!(m.grow(3), Some(1));
         assert_eq!(m.byte_size(), 4 * 65536);

@@ -61,7 +61,7 @@ impl LimitsState {
         let mut state = LimitsState::default();
         let mut page_ptr = std::ptr::null();
         if engine.config().tunables().epoch_interruption
-            && let Ok(page) = InterruptPage::new()
+            && let Ok(page) = InterruptPage::from_pool(engine.interrupt_pages())
         {
             page_ptr = page.as_ptr();
             state.interrupt = Some(StoreInterrupt {
