@@ -84,6 +84,15 @@ fn c_worker() -> PathBuf {
     build("faas-worker", &[example_dir().join("worker.c")], &[])
 }
 
+/// The C worker built with AddressSanitizer and its leak checker.
+fn c_worker_sanitized() -> PathBuf {
+    build(
+        "faas-worker-asan",
+        &[example_dir().join("worker.c")],
+        &["-fsanitize=address", "-fno-omit-frame-pointer"],
+    )
+}
+
 /// Runs `worker` on `jobs` (one per line) and returns its replies, parsed.
 /// A worker that takes longer than a minute fails the test.
 fn run_worker(worker: &Path, functions: &Path, args: &[&str], jobs: &str) -> Vec<Value> {
@@ -112,12 +121,17 @@ fn run_worker(worker: &Path, functions: &Path, args: &[&str], jobs: &str) -> Vec
         }
     };
     writer.join().unwrap().unwrap();
+    let errors = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{} failed: {}",
-        worker.display(),
-        String::from_utf8_lossy(&out.stderr)
+        "{} failed: {errors}",
+        worker.display()
+    );
+    assert!(
+        !errors.contains("Sanitizer"),
+        "{}: {errors}",
+        worker.display()
     );
     String::from_utf8(out.stdout)
         .expect("replies are UTF-8")
@@ -169,7 +183,7 @@ fn both_workers_answer_every_kind_of_job() {
         r#"{"fn":"hello","payload":"still here"}"#,
     ];
     let input = jobs.join("\n") + "\n";
-    for worker in [c_worker(), rust_worker()] {
+    for worker in [c_worker(), c_worker_sanitized(), rust_worker()] {
         let replies = run_worker(&worker, dir.path(), &["--fuel", "50000000"], &input);
         let name = worker.display();
         assert_eq!(replies.len(), jobs.len(), "{name}: {replies:?}");
