@@ -189,17 +189,19 @@ fn link_imports(
     let offsets = *module.offsets();
     for (import, ext) in info.imports.iter().zip(imports) {
         let (m, n) = (import.module.as_str(), import.name.as_str());
-        let expected = module.entity_type(import.index);
         let mismatch = |actual: ExternType| {
+            let expected = module.entity_type(import.index);
             Error::incompatible_import(m, n, format!("expected {expected}, found {actual}"))
         };
         // Every `write` below uses an offset from this module's VmOffsets
         // naming a field of the written type.
         match (import.index, ext) {
             (EntityIndex::Function(f), Extern::Func(func)) => {
-                let actual = func.ty_in_store(store);
-                if ExternType::Func(actual.clone()) != expected {
-                    return Err(mismatch(ExternType::Func(actual)));
+                // Equal types have equal ids in the engine's registry, which
+                // the module's types and the function's both come from.
+                let expected_id = module.type_ids()[info.functions[f].index()];
+                if func.type_id_in_store(store)? != expected_id {
+                    return Err(mismatch(ExternType::Func(func.ty_in_store(store))));
                 }
                 let trampoline = module.wasm_to_array(info.functions[f]);
                 let func_ref = func.func_ref_for_import(store, trampoline)?;
@@ -241,7 +243,7 @@ fn link_imports(
             (EntityIndex::Global(g), Extern::Global(global)) => {
                 let index = global.index(store);
                 let slot = &store.globals[index];
-                if ExternType::Global(slot.ty) != expected {
+                if slot.ty != info.globals[g] {
                     return Err(mismatch(ExternType::Global(slot.ty)));
                 }
                 data.globals.push(index);

@@ -24,14 +24,16 @@ type UnknownBody = Box<dyn Fn(&mut [Val]) -> Result<()> + Send + Sync>;
 
 enum Definition<T> {
     Extern(Extern),
-    HostFunc(FuncType, Arc<HostFn<T>>),
+    /// A host function, its type, and the type's id in the engine's
+    /// signature registry (registered once, at definition).
+    HostFunc(FuncType, u32, Arc<HostFn<T>>),
 }
 
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Definition::Extern(e) => Definition::Extern(*e),
-            Definition::HostFunc(ty, f) => Definition::HostFunc(ty.clone(), Arc::clone(f)),
+            Definition::HostFunc(ty, id, f) => Definition::HostFunc(ty.clone(), *id, Arc::clone(f)),
         }
     }
 }
@@ -39,14 +41,18 @@ impl<T> Clone for Definition<T> {
 /// Resolves imports by `(module, name)`.
 pub struct Linker<T> {
     engine: Engine,
-    definitions: HashMap<(String, String), Definition<T>>,
+    /// By module name, then field name (looked up without allocating).
+    definitions: HashMap<String, HashMap<String, Definition<T>>>,
     allow_shadowing: bool,
 }
 
 impl<T> std::fmt::Debug for Linker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Linker")
-            .field("definitions", &self.definitions.len())
+            .field(
+                "definitions",
+                &self.definitions.values().map(HashMap::len).sum::<usize>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -69,12 +75,23 @@ impl<T: 'static> Linker<T> {
     }
 
     fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> Result<()> {
-        let key = (module.to_string(), name.to_string());
-        if !self.allow_shadowing && self.definitions.contains_key(&key) {
+        if !self.allow_shadowing && self.lookup(module, name).is_some() {
             return Err(Error::msg(format!("`{module}::{name}` is already defined")));
         }
-        self.definitions.insert(key, def);
+        self.definitions
+            .entry(module.to_string())
+            .or_default()
+            .insert(name.to_string(), def);
         Ok(())
+    }
+
+    fn lookup(&self, module: &str, name: &str) -> Option<&Definition<T>> {
+        self.definitions.get(module)?.get(name)
+    }
+
+    fn host_func(&self, ty: FuncType, host: Arc<HostFn<T>>) -> Definition<T> {
+        let id = self.engine.signatures().register(&ty);
+        Definition::HostFunc(ty, id, host)
     }
 
     /// Defines `module::name` as `item`.
@@ -104,9 +121,9 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Linker<T>> {
-        let ty2 = ty.clone();
-        let host = crate::func::untyped_host_fn_arc(ty2, func);
-        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        let host = crate::func::untyped_host_fn_arc(ty.clone(), func);
+        let def = self.host_func(ty, host);
+        self.insert(module, name, def)?;
         Ok(self)
     }
 
@@ -122,7 +139,8 @@ impl<T: 'static> Linker<T> {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Linker<T>> {
         let (ty, host) = func.into_host_fn();
-        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        let def = self.host_func(ty, host);
+        self.insert(module, name, def)?;
         Ok(self)
     }
 
@@ -169,10 +187,7 @@ impl<T: 'static> Linker<T> {
             let ExternType::Func(ty) = ty else {
                 continue;
             };
-            if self
-                .definitions
-                .contains_key(&(m.to_string(), n.to_string()))
-            {
+            if self.lookup(m, n).is_some() {
                 continue;
             }
             let body = make(m, n, &ty);
@@ -206,16 +221,24 @@ impl<T: 'static> Linker<T> {
         module: &str,
         name: &str,
     ) -> Option<Extern> {
-        let def = self
-            .definitions
-            .get(&(module.to_string(), name.to_string()))?;
+        let def = self.lookup(module, name)?;
         Some(self.materialize(&mut store.as_context_mut(), def))
     }
 
     fn materialize(&self, cx: &mut StoreContextMut<'_, T>, def: &Definition<T>) -> Extern {
         match def {
             Definition::Extern(e) => *e,
-            Definition::HostFunc(ty, host) => {
+            // The id is the linker's engine's: a store of another engine
+            // registers the type with its own.
+            Definition::HostFunc(ty, id, host) if Engine::same(&self.engine, cx.engine()) => {
+                Extern::Func(Func::from_registered_host_fn(
+                    cx,
+                    ty.clone(),
+                    *id,
+                    Arc::clone(host),
+                ))
+            }
+            Definition::HostFunc(ty, _, host) => {
                 Extern::Func(Func::from_host_fn(cx, ty.clone(), Arc::clone(host)))
             }
         }
@@ -239,7 +262,7 @@ impl<T: 'static> Linker<T> {
         let mut imports = Vec::with_capacity(module.imports().len());
         let mut missing = Vec::new();
         for (m, n, ty) in module.imports() {
-            let Some(def) = self.definitions.get(&(m.to_string(), n.to_string())) else {
+            let Some(def) = self.lookup(m, n) else {
                 missing.push(MissingImport {
                     module: m.to_string(),
                     name: n.to_string(),
@@ -247,7 +270,7 @@ impl<T: 'static> Linker<T> {
                 });
                 continue;
             };
-            if let (Definition::HostFunc(have, _), ExternType::Func(want)) = (def, &ty)
+            if let (Definition::HostFunc(have, _, _), ExternType::Func(want)) = (def, &ty)
                 && have != want
             {
                 return Err(Error::incompatible_import(

@@ -161,8 +161,19 @@ impl Func {
         ty: FuncType,
         host: Arc<HostFn<T>>,
     ) -> Func {
+        let type_id = cx.opaque().engine().signatures().register(&ty);
+        Func::from_registered_host_fn(cx, ty, type_id, host)
+    }
+
+    /// [`from_host_fn`](Func::from_host_fn) for a type already registered
+    /// with the store's engine as `type_id` (a linker's definitions are).
+    pub(crate) fn from_registered_host_fn<T: 'static>(
+        cx: &mut StoreContextMut<'_, T>,
+        ty: FuncType,
+        type_id: u32,
+        host: Arc<HostFn<T>>,
+    ) -> Func {
         let store = cx.opaque_mut();
-        let type_id = store.engine().signatures().register(&ty);
         let call: Box<ErasedHostFn> = Box::new(move |store, instance, values| {
             // SAFETY: `store` is the StoreOpaque at the start of a live
             // `StoreInner<T>` (the host function was created in a store of

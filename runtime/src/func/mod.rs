@@ -106,11 +106,21 @@ impl Func {
 
     /// The function's type, given the untyped store.
     pub(crate) fn ty_in_store(&self, store: &StoreOpaque) -> FuncType {
-        self.check_store(store)
+        let type_id = self
+            .type_id_in_store(store)
             .expect("function used with the wrong store");
-        // SAFETY: the func ref lives as long as the store, which we checked.
-        let type_id = unsafe { self.func_ref.as_ref() }.type_id;
         store.engine().signatures().lookup(type_id)
+    }
+
+    /// The id of the function's type in the store's engine.
+    ///
+    /// # Errors
+    ///
+    /// If the function belongs to another store.
+    pub(crate) fn type_id_in_store(&self, store: &StoreOpaque) -> Result<u32> {
+        self.check_store(store)?;
+        // SAFETY: the func ref lives as long as the store, which we checked.
+        Ok(unsafe { self.func_ref.as_ref() }.type_id)
     }
 
     /// For instantiation: the function's func ref, giving a host function
