@@ -75,6 +75,27 @@ pub extern "C" fn wasm_table_get(t: &wasm_table_t, index: u32) -> Option<Box<was
     })
 }
 
+/// Runs `f` with the table's store and the element `value` stands for;
+/// false (and `cljit_last_error` says why) if `t` is not a table, the
+/// reference does not fit it, or `f` fails.
+fn with_element(
+    t: &mut wasm_table_t,
+    value: Option<&wasm_ref_t>,
+    f: impl FnOnce(Table, &mut crate::rt::Store<crate::store::StoreData>, Ref) -> crate::rt::Result<u64>,
+) -> bool {
+    let Some(table) = table_of(t) else {
+        crate::set_last_error("not a table");
+        return false;
+    };
+    crate::guard(false, || {
+        let store = &mut t.store_mut().store;
+        let Some(element) = crate::ok_or_record(to_ref(value, table.ty(&*store).element)) else {
+            return false;
+        };
+        crate::ok_or_record(f(table, store, element)).is_some()
+    })
+}
+
 /// `wasm_table_set`: false (and `cljit_last_error` says why) if `index` is
 /// out of bounds or the reference does not fit the table.
 #[unsafe(no_mangle)]
@@ -83,16 +104,8 @@ pub extern "C" fn wasm_table_set(
     index: u32,
     value: Option<&wasm_ref_t>,
 ) -> bool {
-    let Some(table) = table_of(t) else {
-        crate::set_last_error("not a table");
-        return false;
-    };
-    crate::guard(false, || {
-        let store = &mut t.store_mut().store;
-        let Some(value) = crate::ok_or_record(to_ref(value, table.ty(&*store).element)) else {
-            return false;
-        };
-        crate::ok_or_record(table.set(store, u64::from(index), value)).is_some()
+    with_element(t, value, |table, store, element| {
+        table.set(store, u64::from(index), element).map(|()| 0)
     })
 }
 
@@ -114,15 +127,7 @@ pub extern "C" fn wasm_table_grow(
     delta: u32,
     init: Option<&wasm_ref_t>,
 ) -> bool {
-    let Some(table) = table_of(t) else {
-        crate::set_last_error("not a table");
-        return false;
-    };
-    crate::guard(false, || {
-        let store = &mut t.store_mut().store;
-        let Some(init) = crate::ok_or_record(to_ref(init, table.ty(&*store).element)) else {
-            return false;
-        };
-        crate::ok_or_record(table.grow(store, u64::from(delta), init)).is_some()
+    with_element(t, init, |table, store, element| {
+        table.grow(store, u64::from(delta), element)
     })
 }

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{TempDir, build, crate_dir, lib_dir};
+use support::{TempDir, build, crate_dir};
 
 fn example_dir() -> PathBuf {
     crate_dir().join("../examples/faas-worker")
@@ -55,29 +55,7 @@ fn rust_worker() -> PathBuf {
 }
 
 fn build_rust_worker() -> PathBuf {
-    let dir = lib_dir();
-    let profile = match dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => "dev".to_string(),
-        Some(other) => other.to_string(),
-        None => panic!("no profile directory"),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--locked",
-            "--quiet",
-            "-p",
-            "cljit",
-            "--example",
-            "faas-worker",
-        ])
-        .args(["--profile", &profile])
-        .current_dir(crate_dir())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the Rust worker failed");
-    dir.join("examples/faas-worker")
+    support::cargo_build(&["-p", "cljit", "--example", "faas-worker"]).join("examples/faas-worker")
 }
 
 fn c_worker() -> PathBuf {

@@ -81,9 +81,8 @@ static inline void expect_trap(wasm_trap_t* trap, const char* text) {
   wasm_trap_delete(trap);
 }
 
-/* The last error's message contains `text`. */
-static inline void expect_last_error(const char* text) {
-  cljit_error_t* e = cljit_last_error();
+/* `e` is an error whose message contains `text`; it is deleted. */
+static inline void expect_error(cljit_error_t* e, const char* text) {
   CHECK(e != NULL);
   wasm_name_t m;
   cljit_error_message(e, &m);
@@ -91,6 +90,9 @@ static inline void expect_last_error(const char* text) {
   wasm_byte_vec_delete(&m);
   cljit_error_delete(e);
 }
+
+/* The last error's message contains `text`. */
+static inline void expect_last_error(const char* text) { expect_error(cljit_last_error(), text); }
 
 /* The export called `name` of an instance (the caller deletes `exports`). */
 static inline wasm_extern_t* export_named(

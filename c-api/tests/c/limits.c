@@ -37,15 +37,6 @@ static void* tick(void* engine) {
   return NULL;
 }
 
-static void expect_error(cljit_error_t* e, const char* text) {
-  CHECK(e != NULL);
-  wasm_name_t m;
-  cljit_error_message(e, &m);
-  CHECK_MESSAGE(m, text);
-  wasm_byte_vec_delete(&m);
-  cljit_error_delete(e);
-}
-
 int main(int argc, char** argv) {
   CHECK(argc == 2); /* a scratch directory for the cache */
   cljit_trap_code_t code;

@@ -21,32 +21,7 @@ pub fn lib_dir() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let exe = std::env::current_exe().expect("the test binary's path");
-            let dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("the test binary sits in <profile>/deps")
-                .to_path_buf();
-            let profile = match dir.file_name().and_then(|n| n.to_str()) {
-                Some("debug") => "dev",
-                Some(other) => other,
-                None => panic!("no profile directory above {}", exe.display()),
-            };
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "--locked",
-                    "--quiet",
-                    "-p",
-                    "cljit-c-api",
-                    "--profile",
-                    profile,
-                ])
-                .current_dir(crate_dir())
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building libcljit failed");
+            let dir = cargo_build(&["-p", "cljit-c-api"]);
             assert!(
                 dir.join("libcljit.so").exists(),
                 "no libcljit.so in {}",
@@ -55,6 +30,31 @@ pub fn lib_dir() -> PathBuf {
             dir
         })
         .clone()
+}
+
+/// Runs `cargo build` with `args` for the profile of this test binary and
+/// returns that profile's output directory.
+pub fn cargo_build(args: &[&str]) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary sits in <profile>/deps")
+        .to_path_buf();
+    let profile = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => panic!("no profile directory above {}", exe.display()),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .args(["build", "--locked", "--quiet", "--profile", profile])
+        .args(args)
+        .current_dir(crate_dir())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build {args:?} failed");
+    dir
 }
 
 /// Where built programs go.
