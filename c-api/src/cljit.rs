@@ -5,10 +5,10 @@ use std::ffi::c_char;
 use std::mem::MaybeUninit;
 use std::path::PathBuf;
 
-use crate::engine::{wasm_config_t, wasm_engine_t};
+use crate::env::{StoreData, wasm_store_t};
+use crate::env::{wasm_config_t, wasm_engine_t};
 use crate::r#ref::wasm_ref_t;
 use crate::rt::{OptLevel, StoreLimitsBuilder};
-use crate::store::{StoreData, wasm_store_t};
 use crate::trap::{nul_terminated, trap_of};
 use crate::vec::wasm_byte_vec_t;
 

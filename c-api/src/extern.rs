@@ -3,8 +3,10 @@
 //! pointer (`wasm_ref_t` is every reference type), checked where the kind
 //! could differ.
 
-use crate::r#ref::{Obj, wasm_extern_t, wasm_ref_t};
+use crate::obj::Obj;
+use crate::r#ref::{wasm_extern_t, wasm_ref_t};
 use crate::types::{externkind, wasm_externtype_t};
+use crate::vec::vector_functions;
 
 /// The C kind of an extern (functions for anything else, which C cannot
 /// pass as an extern without a cast the standard does not have).
@@ -89,4 +91,15 @@ extern_casts!(
     wasm_memory_as_extern_const,
     wasm_extern_as_memory,
     wasm_extern_as_memory_const
+);
+
+vector_functions!(
+    wasm_extern_vec_t,
+    Option<Box<wasm_ref_t>>,
+    "wasm_extern_t*",
+    wasm_extern_vec_new_empty,
+    wasm_extern_vec_new_uninitialized,
+    wasm_extern_vec_new,
+    wasm_extern_vec_copy,
+    wasm_extern_vec_delete
 );

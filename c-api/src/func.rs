@@ -8,13 +8,15 @@
 
 use std::ffi::c_void;
 
-use crate::r#ref::{Obj, wasm_func_t, wasm_ref_t};
+use crate::env::{StoreData, wasm_store_t};
+use crate::obj::{Obj, TrapData};
+use crate::r#ref::{wasm_func_t, wasm_ref_t};
 use crate::rt::{Error, Func, FuncType, Result, Val};
-use crate::store::{StoreData, wasm_store_t};
-use crate::trap::{TrapData, trap_of, trap_of_error};
+use crate::trap::{trap_of, trap_of_error};
 use crate::types::{wasm_externtype_t, wasm_functype_t};
 use crate::val::wasm_val_t;
-use crate::vec::{CVec, wasm_val_vec_t};
+use crate::val::wasm_val_vec_t;
+use crate::vec::CVec;
 
 /// `wasm_func_callback_t`.
 pub type wasm_func_callback_t =

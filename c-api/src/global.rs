@@ -2,9 +2,10 @@
 
 use std::mem::MaybeUninit;
 
-use crate::r#ref::{Obj, wasm_global_t, wasm_ref_t};
+use crate::env::wasm_store_t;
+use crate::obj::Obj;
+use crate::r#ref::{wasm_global_t, wasm_ref_t};
 use crate::rt::{ExternType, Global};
-use crate::store::wasm_store_t;
 use crate::types::{wasm_externtype_t, wasm_globaltype_t};
 use crate::val::wasm_val_t;
 

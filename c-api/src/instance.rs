@@ -2,11 +2,13 @@
 
 use std::mem::MaybeUninit;
 
-use crate::r#ref::{Obj, wasm_instance_t, wasm_ref_t};
+use crate::env::wasm_store_t;
+use crate::r#extern::wasm_extern_vec_t;
+use crate::obj::Obj;
+use crate::r#ref::{wasm_instance_t, wasm_ref_t};
 use crate::rt::{Error, Extern, Instance};
-use crate::store::wasm_store_t;
 use crate::trap::trap_of_error;
-use crate::vec::{CVec, wasm_extern_vec_t};
+use crate::vec::CVec;
 
 /// The runtime instance behind a reference.
 pub(crate) fn instance_of(r: &wasm_ref_t) -> Option<Instance> {

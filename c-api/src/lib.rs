@@ -3,8 +3,10 @@
 //! implemented over the `cljit` facade's public API only.
 //!
 //! ```text
-//!  vec.rs       wasm_*_vec_t: every vector kind, one generic layout
-//!  engine.rs    wasm_config_t, wasm_engine_t      store.rs   wasm_store_t, host info
+//!  vec.rs       wasm_*_vec_t: one generic layout (each kind's functions
+//!               are defined beside its element type)
+//!  obj.rs       what references refer to: objects, host info, module and trap data
+//!  env.rs       wasm_config_t, wasm_engine_t, wasm_store_t
 //!  types.rs     value, function, global, table, memory, extern, import, export types
 //!  ref.rs       wasm_ref_t: the one object behind every reference kind
 //!  val.rs       wasm_val_t <-> cljit::Val
@@ -33,15 +35,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub(crate) use cljit_facade as rt;
 
 pub mod cljit;
-pub mod engine;
+pub mod env;
 pub mod r#extern;
 pub mod func;
 pub mod global;
 pub mod instance;
 pub mod memory;
 pub mod module;
+pub mod obj;
 pub mod r#ref;
-pub mod store;
 pub mod table;
 pub mod trap;
 pub mod types;

@@ -1,8 +1,9 @@
 //! Linear memories.
 
-use crate::r#ref::{Obj, wasm_memory_t, wasm_ref_t};
+use crate::env::wasm_store_t;
+use crate::obj::Obj;
+use crate::r#ref::{wasm_memory_t, wasm_ref_t};
 use crate::rt::{ExternType, Memory};
-use crate::store::wasm_store_t;
 use crate::types::{wasm_externtype_t, wasm_memorytype_t};
 
 fn memory_of(r: &wasm_ref_t) -> Option<Memory> {

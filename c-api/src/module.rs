@@ -2,40 +2,17 @@
 //! serializing, and sharing across stores and threads.
 
 use std::mem::MaybeUninit;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crate::r#ref::{Obj, wasm_module_t, wasm_ref_t};
+use crate::env::wasm_store_t;
+use crate::obj::{ModuleData, Obj, Source};
+use crate::r#ref::{wasm_module_t, wasm_ref_t};
 use crate::rt::{Engine, Module};
-use crate::store::{HostInfo, wasm_store_t};
-use crate::types::{wasm_exporttype_t, wasm_importtype_t, write_descriptors};
-use crate::vec::{wasm_byte_vec_t, wasm_exporttype_vec_t, wasm_importtype_vec_t};
-
-/// Where a module came from, kept so it can be serialized.
-#[derive(Debug)]
-pub(crate) enum Source {
-    /// A wasm binary (or text): serializing compiles it for an artifact.
-    Wasm(Vec<u8>),
-    /// A cljit artifact: serializing returns it.
-    Artifact(Vec<u8>),
-}
-
-/// A compiled module as the C API holds it.
-#[derive(Debug)]
-pub struct ModuleData {
-    pub(crate) module: Module,
-    pub(crate) source: Source,
-    pub(crate) host_info: Mutex<Option<HostInfo>>,
-}
-
-impl ModuleData {
-    fn new(module: Module, source: Source) -> Arc<ModuleData> {
-        Arc::new(ModuleData {
-            module,
-            source,
-            host_info: Mutex::new(None),
-        })
-    }
-}
+use crate::types::{
+    wasm_exporttype_t, wasm_exporttype_vec_t, wasm_importtype_t, wasm_importtype_vec_t,
+    write_descriptors,
+};
+use crate::vec::wasm_byte_vec_t;
 
 /// The module data behind a reference (which must be a module).
 pub(crate) fn module_of(r: &wasm_ref_t) -> Option<&Arc<ModuleData>> {

@@ -8,23 +8,9 @@
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 
-use crate::module::ModuleData;
+use crate::env::wasm_store_t;
+use crate::obj::{HostInfo, Obj, ObjectKey};
 use crate::rt::{Extern, ExternRef};
-use crate::store::{HostInfo, ObjectKey, wasm_store_t};
-use crate::trap::TrapData;
-
-/// What a reference refers to.
-#[derive(Debug, Clone)]
-pub(crate) enum Obj {
-    Func(crate::rt::Func),
-    Global(crate::rt::Global),
-    Table(crate::rt::Table),
-    Memory(crate::rt::Memory),
-    Instance(crate::rt::Instance),
-    Foreign(ExternRef),
-    Module(Arc<ModuleData>),
-    Trap(Arc<TrapData>),
-}
 
 /// `wasm_ref_t`, and every other reference type of `wasm.h`.
 #[derive(Debug, Clone)]

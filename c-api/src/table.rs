@@ -1,8 +1,9 @@
 //! Tables.
 
-use crate::r#ref::{Obj, wasm_ref_t, wasm_table_t};
+use crate::env::wasm_store_t;
+use crate::obj::Obj;
+use crate::r#ref::{wasm_ref_t, wasm_table_t};
 use crate::rt::{ExternType, Ref, RefType, Table};
-use crate::store::wasm_store_t;
 use crate::types::{wasm_externtype_t, wasm_tabletype_t};
 
 fn table_of(r: &wasm_ref_t) -> Option<Table> {
@@ -81,7 +82,7 @@ pub extern "C" fn wasm_table_get(t: &wasm_table_t, index: u32) -> Option<Box<was
 fn with_element(
     t: &mut wasm_table_t,
     value: Option<&wasm_ref_t>,
-    f: impl FnOnce(Table, &mut crate::rt::Store<crate::store::StoreData>, Ref) -> crate::rt::Result<u64>,
+    f: impl FnOnce(Table, &mut crate::rt::Store<crate::env::StoreData>, Ref) -> crate::rt::Result<u64>,
 ) -> bool {
     let Some(table) = table_of(t) else {
         crate::set_last_error("not a table");

@@ -10,25 +10,14 @@ use std::ffi::c_void;
 use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
-use crate::r#ref::{Obj, wasm_ref_t, wasm_trap_t};
-use crate::rt::{Error, FrameInfo, Trap, WasmBacktrace};
-use crate::store::{HostInfo, wasm_store_t};
-use crate::vec::{CVec, wasm_byte_vec_t, wasm_frame_vec_t};
+use crate::env::wasm_store_t;
+use crate::obj::{Obj, TrapData};
+use crate::r#ref::{wasm_ref_t, wasm_trap_t};
+use crate::rt::{Error, FrameInfo, WasmBacktrace};
+use crate::vec::{CVec, vector_functions, wasm_byte_vec_t};
 
-/// What a trap says.
-#[derive(Debug)]
-pub struct TrapData {
-    /// The message, without a terminating NUL.
-    pub(crate) message: String,
-    /// The wasm frames, innermost first.
-    pub(crate) frames: Vec<FrameInfo>,
-    /// The trap wasm raised, if it was one.
-    pub(crate) trap: Option<Trap>,
-    /// The status of a WASI exit.
-    pub(crate) exit: Option<i32>,
-    pub(crate) host_info: Mutex<Option<HostInfo>>,
-}
-
+/// Making traps, and the errors they stand for (the data is in `obj.rs`,
+/// below the references that hold it).
 impl TrapData {
     fn new(message: String) -> TrapData {
         TrapData {
@@ -184,3 +173,14 @@ pub extern "C" fn wasm_frame_func_offset(frame: &wasm_frame_t) -> usize {
 pub extern "C" fn wasm_frame_module_offset(frame: &wasm_frame_t) -> usize {
     frame.info.wasm_offset.map_or(0, |o| o as usize)
 }
+
+vector_functions!(
+    wasm_frame_vec_t,
+    Option<Box<wasm_frame_t>>,
+    "wasm_frame_t*",
+    wasm_frame_vec_new_empty,
+    wasm_frame_vec_new_uninitialized,
+    wasm_frame_vec_new,
+    wasm_frame_vec_copy,
+    wasm_frame_vec_delete
+);

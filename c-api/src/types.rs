@@ -10,7 +10,7 @@
 use std::mem::MaybeUninit;
 
 use crate::rt::{ExternType, FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
-use crate::vec::{CVec, wasm_byte_vec_t, wasm_valtype_vec_t};
+use crate::vec::{CVec, vector_functions, wasm_byte_vec_t};
 
 /// `wasm_valtype_t`: a value type.
 #[derive(Debug, Clone)]
@@ -659,3 +659,84 @@ pub(crate) fn write_descriptors<T: Clone>(
 ) {
     crate::vec::write(out, items.into_iter().map(|t| Some(Box::new(t))).collect());
 }
+
+vector_functions!(
+    wasm_valtype_vec_t,
+    Option<Box<wasm_valtype_t>>,
+    "wasm_valtype_t*",
+    wasm_valtype_vec_new_empty,
+    wasm_valtype_vec_new_uninitialized,
+    wasm_valtype_vec_new,
+    wasm_valtype_vec_copy,
+    wasm_valtype_vec_delete
+);
+vector_functions!(
+    wasm_functype_vec_t,
+    Option<Box<wasm_externtype_t>>,
+    "wasm_functype_t*",
+    wasm_functype_vec_new_empty,
+    wasm_functype_vec_new_uninitialized,
+    wasm_functype_vec_new,
+    wasm_functype_vec_copy,
+    wasm_functype_vec_delete
+);
+vector_functions!(
+    wasm_globaltype_vec_t,
+    Option<Box<wasm_externtype_t>>,
+    "wasm_globaltype_t*",
+    wasm_globaltype_vec_new_empty,
+    wasm_globaltype_vec_new_uninitialized,
+    wasm_globaltype_vec_new,
+    wasm_globaltype_vec_copy,
+    wasm_globaltype_vec_delete
+);
+vector_functions!(
+    wasm_tabletype_vec_t,
+    Option<Box<wasm_externtype_t>>,
+    "wasm_tabletype_t*",
+    wasm_tabletype_vec_new_empty,
+    wasm_tabletype_vec_new_uninitialized,
+    wasm_tabletype_vec_new,
+    wasm_tabletype_vec_copy,
+    wasm_tabletype_vec_delete
+);
+vector_functions!(
+    wasm_memorytype_vec_t,
+    Option<Box<wasm_externtype_t>>,
+    "wasm_memorytype_t*",
+    wasm_memorytype_vec_new_empty,
+    wasm_memorytype_vec_new_uninitialized,
+    wasm_memorytype_vec_new,
+    wasm_memorytype_vec_copy,
+    wasm_memorytype_vec_delete
+);
+vector_functions!(
+    wasm_externtype_vec_t,
+    Option<Box<wasm_externtype_t>>,
+    "wasm_externtype_t*",
+    wasm_externtype_vec_new_empty,
+    wasm_externtype_vec_new_uninitialized,
+    wasm_externtype_vec_new,
+    wasm_externtype_vec_copy,
+    wasm_externtype_vec_delete
+);
+vector_functions!(
+    wasm_importtype_vec_t,
+    Option<Box<wasm_importtype_t>>,
+    "wasm_importtype_t*",
+    wasm_importtype_vec_new_empty,
+    wasm_importtype_vec_new_uninitialized,
+    wasm_importtype_vec_new,
+    wasm_importtype_vec_copy,
+    wasm_importtype_vec_delete
+);
+vector_functions!(
+    wasm_exporttype_vec_t,
+    Option<Box<wasm_exporttype_t>>,
+    "wasm_exporttype_t*",
+    wasm_exporttype_vec_new_empty,
+    wasm_exporttype_vec_new_uninitialized,
+    wasm_exporttype_vec_new,
+    wasm_exporttype_vec_copy,
+    wasm_exporttype_vec_delete
+);

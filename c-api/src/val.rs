@@ -5,11 +5,12 @@
 
 use std::mem::MaybeUninit;
 
-use crate::r#ref::{Obj, wasm_ref_t};
+use crate::env::wasm_store_t;
+use crate::obj::Obj;
+use crate::r#ref::wasm_ref_t;
 use crate::rt::{RefType, Val, ValType};
-use crate::store::wasm_store_t;
 use crate::types::valkind;
-use crate::vec::Element;
+use crate::vec::{Element, vector_functions};
 
 /// The payload of a `wasm_val_t`.
 #[repr(C)]
@@ -190,3 +191,14 @@ pub extern "C" fn wasm_val_delete(v: &mut wasm_val_t) {
 pub extern "C" fn wasm_val_copy(out: &mut MaybeUninit<wasm_val_t>, v: &wasm_val_t) {
     out.write(v.duplicate());
 }
+
+vector_functions!(
+    wasm_val_vec_t,
+    wasm_val_t,
+    "wasm_val_t",
+    wasm_val_vec_new_empty,
+    wasm_val_vec_new_uninitialized,
+    wasm_val_vec_new,
+    wasm_val_vec_copy,
+    wasm_val_vec_delete
+);

@@ -7,11 +7,6 @@
 
 use std::mem::MaybeUninit;
 
-use crate::r#ref::wasm_ref_t;
-use crate::trap::wasm_frame_t;
-use crate::types::{wasm_exporttype_t, wasm_externtype_t, wasm_importtype_t, wasm_valtype_t};
-use crate::val::wasm_val_t;
-
 /// A vector as `wasm.h` lays it out.
 #[repr(C)]
 #[derive(Debug)]
@@ -119,25 +114,28 @@ pub(crate) fn write<T: Element>(out: &mut MaybeUninit<CVec<T>>, items: Vec<T>) {
     out.write(CVec::from_vec(items));
 }
 
-/// Defines the five functions of one vector kind.
+/// Defines the five functions of one vector kind (invoked beside each
+/// element type).
 macro_rules! vector_functions {
     ($vec:ident, $elem:ty, $name:literal,
      $new_empty:ident, $new_uninit:ident, $new:ident, $copy:ident, $delete:ident) => {
         #[doc = concat!("A vector of `", $name, "` (`wasm.h`).")]
-        pub type $vec = CVec<$elem>;
+        pub type $vec = $crate::vec::CVec<$elem>;
 
         #[doc = concat!("`", stringify!($new_empty), "`: an empty vector.")]
         #[unsafe(no_mangle)]
-        pub extern "C" fn $new_empty(out: &mut MaybeUninit<$vec>) {
-            out.write(CVec::empty());
+        pub extern "C" fn $new_empty(out: &mut std::mem::MaybeUninit<$vec>) {
+            out.write($crate::vec::CVec::empty());
         }
 
         #[doc = concat!("`", stringify!($new_uninit), "`: `size` blank elements.")]
         #[unsafe(no_mangle)]
-        pub extern "C" fn $new_uninit(out: &mut MaybeUninit<$vec>, size: usize) {
-            write(
+        pub extern "C" fn $new_uninit(out: &mut std::mem::MaybeUninit<$vec>, size: usize) {
+            $crate::vec::write(
                 out,
-                (0..size).map(|_| <$elem as Element>::blank()).collect(),
+                (0..size)
+                    .map(|_| <$elem as $crate::vec::Element>::blank())
+                    .collect(),
             );
         }
 
@@ -149,7 +147,7 @@ macro_rules! vector_functions {
         /// the vector.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $new(
-            out: &mut MaybeUninit<$vec>,
+            out: &mut std::mem::MaybeUninit<$vec>,
             size: usize,
             data: *const $elem,
         ) {
@@ -158,13 +156,19 @@ macro_rules! vector_functions {
                 // then owned here (ownership passes per the contract).
                 .map(|i| unsafe { data.add(i).read() })
                 .collect();
-            write(out, items);
+            $crate::vec::write(out, items);
         }
 
         #[doc = concat!("`", stringify!($copy), "`: a deep copy.")]
         #[unsafe(no_mangle)]
-        pub extern "C" fn $copy(out: &mut MaybeUninit<$vec>, src: &$vec) {
-            write(out, src.as_slice().iter().map(Element::duplicate).collect());
+        pub extern "C" fn $copy(out: &mut std::mem::MaybeUninit<$vec>, src: &$vec) {
+            $crate::vec::write(
+                out,
+                src.as_slice()
+                    .iter()
+                    .map($crate::vec::Element::duplicate)
+                    .collect(),
+            );
         }
 
         #[doc = concat!("`", stringify!($delete), "`: releases the vector and its elements.")]
@@ -185,116 +189,8 @@ vector_functions!(
     wasm_byte_vec_copy,
     wasm_byte_vec_delete
 );
-vector_functions!(
-    wasm_val_vec_t,
-    wasm_val_t,
-    "wasm_val_t",
-    wasm_val_vec_new_empty,
-    wasm_val_vec_new_uninitialized,
-    wasm_val_vec_new,
-    wasm_val_vec_copy,
-    wasm_val_vec_delete
-);
-vector_functions!(
-    wasm_frame_vec_t,
-    Option<Box<wasm_frame_t>>,
-    "wasm_frame_t*",
-    wasm_frame_vec_new_empty,
-    wasm_frame_vec_new_uninitialized,
-    wasm_frame_vec_new,
-    wasm_frame_vec_copy,
-    wasm_frame_vec_delete
-);
-vector_functions!(
-    wasm_valtype_vec_t,
-    Option<Box<wasm_valtype_t>>,
-    "wasm_valtype_t*",
-    wasm_valtype_vec_new_empty,
-    wasm_valtype_vec_new_uninitialized,
-    wasm_valtype_vec_new,
-    wasm_valtype_vec_copy,
-    wasm_valtype_vec_delete
-);
-vector_functions!(
-    wasm_functype_vec_t,
-    Option<Box<wasm_externtype_t>>,
-    "wasm_functype_t*",
-    wasm_functype_vec_new_empty,
-    wasm_functype_vec_new_uninitialized,
-    wasm_functype_vec_new,
-    wasm_functype_vec_copy,
-    wasm_functype_vec_delete
-);
-vector_functions!(
-    wasm_globaltype_vec_t,
-    Option<Box<wasm_externtype_t>>,
-    "wasm_globaltype_t*",
-    wasm_globaltype_vec_new_empty,
-    wasm_globaltype_vec_new_uninitialized,
-    wasm_globaltype_vec_new,
-    wasm_globaltype_vec_copy,
-    wasm_globaltype_vec_delete
-);
-vector_functions!(
-    wasm_tabletype_vec_t,
-    Option<Box<wasm_externtype_t>>,
-    "wasm_tabletype_t*",
-    wasm_tabletype_vec_new_empty,
-    wasm_tabletype_vec_new_uninitialized,
-    wasm_tabletype_vec_new,
-    wasm_tabletype_vec_copy,
-    wasm_tabletype_vec_delete
-);
-vector_functions!(
-    wasm_memorytype_vec_t,
-    Option<Box<wasm_externtype_t>>,
-    "wasm_memorytype_t*",
-    wasm_memorytype_vec_new_empty,
-    wasm_memorytype_vec_new_uninitialized,
-    wasm_memorytype_vec_new,
-    wasm_memorytype_vec_copy,
-    wasm_memorytype_vec_delete
-);
-vector_functions!(
-    wasm_externtype_vec_t,
-    Option<Box<wasm_externtype_t>>,
-    "wasm_externtype_t*",
-    wasm_externtype_vec_new_empty,
-    wasm_externtype_vec_new_uninitialized,
-    wasm_externtype_vec_new,
-    wasm_externtype_vec_copy,
-    wasm_externtype_vec_delete
-);
-vector_functions!(
-    wasm_importtype_vec_t,
-    Option<Box<wasm_importtype_t>>,
-    "wasm_importtype_t*",
-    wasm_importtype_vec_new_empty,
-    wasm_importtype_vec_new_uninitialized,
-    wasm_importtype_vec_new,
-    wasm_importtype_vec_copy,
-    wasm_importtype_vec_delete
-);
-vector_functions!(
-    wasm_exporttype_vec_t,
-    Option<Box<wasm_exporttype_t>>,
-    "wasm_exporttype_t*",
-    wasm_exporttype_vec_new_empty,
-    wasm_exporttype_vec_new_uninitialized,
-    wasm_exporttype_vec_new,
-    wasm_exporttype_vec_copy,
-    wasm_exporttype_vec_delete
-);
-vector_functions!(
-    wasm_extern_vec_t,
-    Option<Box<wasm_ref_t>>,
-    "wasm_extern_t*",
-    wasm_extern_vec_new_empty,
-    wasm_extern_vec_new_uninitialized,
-    wasm_extern_vec_new,
-    wasm_extern_vec_copy,
-    wasm_extern_vec_delete
-);
+
+pub(crate) use vector_functions;
 
 /// A name (byte vector) holding `bytes`.
 pub(crate) fn name(bytes: &[u8]) -> wasm_byte_vec_t {

@@ -7,16 +7,15 @@
 
 use std::ffi::c_char;
 use std::mem::MaybeUninit;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use crate::r#ref::{Obj, wasm_func_t, wasm_instance_t, wasm_ref_t};
+use crate::env::{wasi_of, wasm_store_t};
+use crate::r#extern::wasm_extern_vec_t;
+use crate::obj::Obj;
+use crate::r#ref::{wasm_func_t, wasm_instance_t, wasm_ref_t};
 use crate::rt::Linker;
 use crate::rt::wasi::{DEFAULT_CAPTURE_LIMIT, DirAccess, MemoryOutput, WasiCtxBuilder};
-use crate::store::{StoreData, wasi_of, wasm_store_t};
-use crate::vec::{wasm_byte_vec_t, wasm_extern_vec_t};
-
-/// The WASI functions, defined once per engine.
-pub(crate) type WasiLinker = Arc<OnceLock<Linker<StoreData>>>;
+use crate::vec::wasm_byte_vec_t;
 
 /// `wasi_config_t`: how to build a guest's WASI context.
 #[derive(Debug)]
