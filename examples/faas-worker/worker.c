@@ -373,14 +373,24 @@ static struct function* find_function(const char* name, size_t len, struct buf* 
     buf_str(error, ")");
     return NULL;
   }
-  struct buf bytes = {0};
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, file)) > 0) buf_add(&bytes, chunk, n);
-  fclose(file);
+  /* The module's bytes, read straight into a vector of the file's size. */
   wasm_byte_vec_t binary;
-  wasm_byte_vec_new(&binary, bytes.len, bytes.data);
-  free(bytes.data);
+  long size = fseek(file, 0, SEEK_END) == 0 ? ftell(file) : -1;
+  if (size < 0 || fseek(file, 0, SEEK_SET) != 0) {
+    fclose(file);
+    buf_str(error, "cannot read ");
+    buf_str(error, path);
+    return NULL;
+  }
+  wasm_byte_vec_new_uninitialized(&binary, (size_t)size);
+  size_t got = size ? fread(binary.data, 1, (size_t)size, file) : 0;
+  fclose(file);
+  if (got != (size_t)size) {
+    wasm_byte_vec_delete(&binary);
+    buf_str(error, "cannot read ");
+    buf_str(error, path);
+    return NULL;
+  }
   wasm_module_t* module = wasm_module_new(compile_store, &binary);
   wasm_byte_vec_delete(&binary);
   if (!module) {
