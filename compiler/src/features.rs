@@ -45,13 +45,15 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
         .map(|(n, _)| *n)
 }
 
-/// The default feature set: WebAssembly 2.0 (SIMD included) and relaxed
-/// SIMD, as wasmtime enables them.
+/// The default feature set: WebAssembly 2.0 (SIMD included), relaxed SIMD
+/// and the proposals of 3.0 cljit implements (extended constant
+/// expressions), as wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::CALL_INDIRECT_OVERLONG
         | WasmFeatures::BULK_MEMORY_OPT
         | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::EXTENDED_CONST
 }
 
 /// The features cljit can compile; enabling anything else is refused.
