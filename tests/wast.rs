@@ -91,6 +91,13 @@ const SUITES: &[Suite] = &[
         assertions: 212,
         features: Features::Default,
     },
+    Suite {
+        prefix: "wide-arithmetic",
+        files: || proposal(Proposal::WideArithmetic).collect(),
+        file_count: 1,
+        assertions: 107,
+        features: Features::Default,
+    },
 ];
 
 /// Scripts expected to fail, as `(name, reason)`.

@@ -46,14 +46,15 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
 }
 
 /// The default feature set: WebAssembly 2.0 (SIMD included), relaxed SIMD
-/// and the proposals of 3.0 cljit implements (extended constant
-/// expressions), as wasmtime enables them.
+/// and the proposals beyond 2.0 cljit implements (extended constant
+/// expressions, wide arithmetic), as wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::CALL_INDIRECT_OVERLONG
         | WasmFeatures::BULK_MEMORY_OPT
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::WIDE_ARITHMETIC
 }
 
 /// The features cljit can compile; enabling anything else is refused.

@@ -81,6 +81,66 @@ impl FuncTranslator<'_, '_> {
     }
 }
 
+/// The wide-arithmetic proposal: 128-bit sums and differences of `i64`
+/// pairs (low half first), and the full 128-bit products of two `i64`s,
+/// as Cranelift's `i128` arithmetic computes them (add with carry, and one
+/// widening multiply on x86-64).
+impl FuncTranslator<'_, '_> {
+    /// Pops `a_lo a_hi b_lo b_hi`, pushes the low and high halves of
+    /// `op(a, b)` on 128 bits.
+    fn wide_binary(&mut self, op: fn(&mut Self, Value, Value) -> Value) -> TResult {
+        let (b_lo, b_hi) = self.pop2();
+        let (a_lo, a_hi) = self.pop2();
+        let a = self.builder.ins().iconcat(a_lo, a_hi);
+        let b = self.builder.ins().iconcat(b_lo, b_hi);
+        let r = op(self, a, b);
+        self.push_halves(r);
+        Ok(())
+    }
+
+    /// Pops two `i64`s, pushes the low and high halves of their product,
+    /// both extended to 128 bits as `signed` says.
+    fn mul_wide(&mut self, signed: bool) -> TResult {
+        let (a, b) = self.pop2();
+        let (a, b) = if signed {
+            (
+                self.builder.ins().sextend(types::I128, a),
+                self.builder.ins().sextend(types::I128, b),
+            )
+        } else {
+            (
+                self.builder.ins().uextend(types::I128, a),
+                self.builder.ins().uextend(types::I128, b),
+            )
+        };
+        let r = self.builder.ins().imul(a, b);
+        self.push_halves(r);
+        Ok(())
+    }
+
+    fn push_halves(&mut self, wide: Value) {
+        let (lo, hi) = self.builder.ins().isplit(wide);
+        self.push(lo);
+        self.push(hi);
+    }
+
+    pub(crate) fn visit_i64_add128(&mut self) -> TResult {
+        self.wide_binary(|tr, a, b| tr.builder.ins().iadd(a, b))
+    }
+
+    pub(crate) fn visit_i64_sub128(&mut self) -> TResult {
+        self.wide_binary(|tr, a, b| tr.builder.ins().isub(a, b))
+    }
+
+    pub(crate) fn visit_i64_mul_wide_s(&mut self) -> TResult {
+        self.mul_wide(true)
+    }
+
+    pub(crate) fn visit_i64_mul_wide_u(&mut self) -> TResult {
+        self.mul_wide(false)
+    }
+}
+
 /// Defines `visit_*` methods that pop one value and push `ins().$op(x)`.
 macro_rules! unary {
     ($($visit:ident => $op:ident),* $(,)?) => {
