@@ -47,7 +47,7 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
 
 /// The default feature set: WebAssembly 2.0 (SIMD included), relaxed SIMD
 /// and the proposals beyond 2.0 cljit implements (extended constant
-/// expressions, wide arithmetic), as wasmtime enables them.
+/// expressions, wide arithmetic, multi-memory), as wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::CALL_INDIRECT_OVERLONG
@@ -55,6 +55,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::MULTI_MEMORY
 }
 
 /// The features cljit can compile; enabling anything else is refused.
