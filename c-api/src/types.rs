@@ -261,12 +261,9 @@ impl wasm_externtype_t {
     /// The memory type described, if this is one.
     pub(crate) fn memory_type(&self) -> Option<MemoryType> {
         match &self.described {
-            Described::Memory { limits } => Some(MemoryType {
-                min_pages: u64::from(limits.min),
-                max_pages: max_of(limits),
-                memory64: false,
-                shared: false,
-            }),
+            Described::Memory { limits } => {
+                Some(MemoryType::new(u64::from(limits.min), max_of(limits)))
+            }
             _ => None,
         }
     }

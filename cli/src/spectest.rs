@@ -50,15 +50,7 @@ pub fn link_spectest<T: 'static>(
     )?;
     linker.define("spectest", "table", table)?;
 
-    let memory = Memory::new(
-        &mut store,
-        MemoryType {
-            min_pages: 1,
-            max_pages: Some(2),
-            memory64: false,
-            shared: false,
-        },
-    )?;
+    let memory = Memory::new(&mut store, MemoryType::new(1, Some(2)))?;
     linker.define("spectest", "memory", memory)?;
     Ok(())
 }

@@ -288,17 +288,21 @@ fn table_type(ty: &wasmparser::TableType, offset: u64) -> CompileResult<TableTyp
 }
 
 fn memory_type(ty: &wasmparser::MemoryType, offset: u64) -> CompileResult<MemoryType> {
-    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
-        return Err(unsupported(
-            Some(offset),
-            "64-bit, shared or custom-page-size memories",
-        ));
+    if ty.memory64 || ty.shared {
+        return Err(unsupported(Some(offset), "64-bit or shared memories"));
     }
+    let page_size_log2 = match ty.page_size_log2 {
+        None => crate::types::DEFAULT_PAGE_SIZE_LOG2,
+        // The validator allows exactly 1 and 64 KiB.
+        Some(log2) => u8::try_from(log2)
+            .map_err(|_| unsupported(Some(offset), "a page size over 2^255 bytes"))?,
+    };
     Ok(MemoryType {
         min_pages: ty.initial,
         max_pages: ty.maximum,
         memory64: ty.memory64,
         shared: ty.shared,
+        page_size_log2,
     })
 }
 

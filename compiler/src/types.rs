@@ -146,7 +146,11 @@ pub const WASM_PAGE_BYTES: u64 = 65536;
 /// The largest number of pages a 32-bit memory may have (4 GiB).
 pub const MAX_PAGES_32: u64 = 65536;
 
-/// The type of a linear memory: limits in 64 KiB pages.
+/// The base-2 logarithm of the default page size (64 KiB).
+pub const DEFAULT_PAGE_SIZE_LOG2: u8 = 16;
+
+/// The type of a linear memory: limits in pages of 64 KiB, or of the
+/// memory's own page size (custom-page-sizes proposal: 1 byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MemoryType {
     /// Initial size, in pages.
@@ -157,14 +161,57 @@ pub struct MemoryType {
     pub memory64: bool,
     /// Whether the memory is shared (threads proposal; not yet supported).
     pub shared: bool,
+    /// The page size's base-2 logarithm: 16 (64 KiB, the default) or 0
+    /// (custom-page-sizes proposal).
+    pub page_size_log2: u8,
 }
 
 impl MemoryType {
+    /// A 32-bit, unshared memory of 64 KiB pages.
+    pub fn new(min_pages: u64, max_pages: Option<u64>) -> MemoryType {
+        MemoryType {
+            min_pages,
+            max_pages,
+            memory64: false,
+            shared: false,
+            page_size_log2: DEFAULT_PAGE_SIZE_LOG2,
+        }
+    }
+
+    /// The size of a page, in bytes.
+    pub fn page_size(&self) -> u64 {
+        1 << self.page_size_log2
+    }
+
+    /// The largest number of pages the index type can address: 2^32 (or
+    /// 2^64) bytes' worth, less one page for 1-byte pages, whose count must
+    /// fit the index type.
+    pub fn page_limit(&self) -> u64 {
+        let bits = if self.memory64 { 64 } else { 32 };
+        let pages = (1u128 << bits) >> self.page_size_log2;
+        let max = if self.memory64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        u64::try_from(pages).unwrap_or(u64::MAX).min(max)
+    }
+
     /// The largest size this memory can ever reach, in pages, whether or not
     /// a maximum was declared.
     pub fn max_pages_or_limit(&self) -> u64 {
-        let limit = if self.memory64 { 1 << 48 } else { MAX_PAGES_32 };
+        let limit = self.page_limit();
         self.max_pages.unwrap_or(limit).min(limit)
+    }
+
+    /// `pages` pages in bytes, if that fits in a `u64`.
+    pub fn bytes_of(&self, pages: u64) -> Option<u64> {
+        pages.checked_mul(self.page_size())
+    }
+
+    /// The largest size this memory can ever reach, in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.bytes_of(self.max_pages_or_limit()).unwrap_or(u64::MAX)
     }
 }
 
@@ -173,6 +220,9 @@ impl fmt::Display for MemoryType {
         write!(f, "(memory {}", self.min_pages)?;
         if let Some(max) = self.max_pages {
             write!(f, " {max}")?;
+        }
+        if self.page_size_log2 != DEFAULT_PAGE_SIZE_LOG2 {
+            write!(f, " (pagesize {})", self.page_size())?;
         }
         f.write_str(")")
     }

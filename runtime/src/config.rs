@@ -34,8 +34,8 @@ impl Default for Config {
 
 impl Config {
     /// The default configuration: WebAssembly 2.0 with SIMD, relaxed
-    /// SIMD, extended constant expressions, wide arithmetic and
-    /// multi-memory, 4 GiB
+    /// SIMD, extended constant expressions, wide arithmetic, multi-memory
+    /// and custom page sizes, 4 GiB
     /// reservation plus 2 GiB guard per memory, 512 KiB of wasm stack.
     pub fn new() -> Config {
         Config::default()

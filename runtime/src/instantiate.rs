@@ -169,6 +169,7 @@ fn table_matches(actual: &TableType, expected: &TableType) -> bool {
 fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
     actual.memory64 == expected.memory64
         && actual.shared == expected.shared
+        && actual.page_size_log2 == expected.page_size_log2
         && limits_match(
             actual.min_pages,
             actual.max_pages,

@@ -552,12 +552,7 @@ fn counts_and_initial_sizes_are_checked_before_anything_is_created() {
 }
 
 fn one_page() -> cljit::MemoryType {
-    cljit::MemoryType {
-        min_pages: 1,
-        max_pages: None,
-        memory64: false,
-        shared: false,
-    }
+    cljit::MemoryType::new(1, None)
 }
 
 /// A limiter of our own: records what it was asked and refuses growth past

@@ -23,12 +23,7 @@ fn host_and_wasm_see_the_same_bytes_across_growth() {
     for explicit in [false, true] {
         let engine = engine(explicit);
         let mut store = Store::new(&engine, ());
-        let ty = MemoryType {
-            min_pages: 1,
-            max_pages: Some(4),
-            memory64: false,
-            shared: false,
-        };
+        let ty = MemoryType::new(1, Some(4));
         let memory = Memory::new(&mut store, ty).unwrap();
         memory.write(&mut store, 100, &[1, 2, 3, 4]).unwrap();
         let module = Module::new(&engine, WAT).unwrap();
@@ -70,16 +65,7 @@ fn imports_check_memory_limits() {
     let engine = engine(false);
     let mut store = Store::new(&engine, ());
     let module = Module::new(&engine, WAT).unwrap();
-    let unbounded = Memory::new(
-        &mut store,
-        MemoryType {
-            min_pages: 1,
-            max_pages: None,
-            memory64: false,
-            shared: false,
-        },
-    )
-    .unwrap();
+    let unbounded = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
     let error = Instance::new(&mut store, &module, &[unbounded.into()]).unwrap_err();
     assert!(
         error
@@ -161,12 +147,7 @@ fn memories_made_by_the_host_are_reused_zeroed_too() {
     let mut config = cljit::Config::new();
     config.memory_keep_resident(4096);
     let engine = cljit::Engine::new(&config).unwrap();
-    let ty = MemoryType {
-        min_pages: 1,
-        max_pages: None,
-        memory64: false,
-        shared: false,
-    };
+    let ty = MemoryType::new(1, None);
     for _ in 0..3 {
         let mut store = Store::new(&engine, ());
         let memory = Memory::new(&mut store, ty).unwrap();

@@ -65,17 +65,18 @@ impl Tunables {
     /// Whether a memory of this type keeps one base address for its whole
     /// life: its largest possible size fits in the reservation.
     pub fn memory_never_moves(&self, ty: &MemoryType) -> bool {
-        ty.max_pages_or_limit()
-            .checked_mul(WASM_PAGE_BYTES)
-            .is_some_and(|max| max <= self.memory_reservation)
+        ty.max_bytes() <= self.memory_reservation
     }
 
     /// Whether an access of `access_bytes` at static `offset` into a memory
     /// of this type needs no explicit bounds check, because every address it
     /// could form lies inside reservation + guard, where anything beyond the
-    /// memory's current length is inaccessible and faults.
+    /// memory's current length is inaccessible and faults. Never for
+    /// memories whose pages are smaller than the host's: their length need
+    /// not end on a host page, and the bytes up to the next one are
+    /// accessible.
     pub fn access_needs_no_check(&self, ty: &MemoryType, offset: u64, access_bytes: u64) -> bool {
-        if ty.memory64 || !self.memory_never_moves(ty) {
+        if ty.memory64 || !self.memory_never_moves(ty) || ty.page_size() < WASM_PAGE_BYTES {
             return false;
         }
         let max_index = u64::from(u32::MAX);
@@ -95,12 +96,7 @@ mod tests {
     use super::*;
 
     fn mem(max: Option<u64>) -> MemoryType {
-        MemoryType {
-            min_pages: 1,
-            max_pages: max,
-            memory64: false,
-            shared: false,
-        }
+        MemoryType::new(1, max)
     }
 
     #[test]
@@ -128,5 +124,23 @@ mod tests {
         };
         assert!(t.memory_never_moves(&mem(Some(16))));
         assert!(!t.access_needs_no_check(&mem(Some(16)), 0, 1));
+    }
+
+    #[test]
+    fn one_byte_pages_always_need_checks() {
+        let t = Tunables::default();
+        let tiny = MemoryType {
+            page_size_log2: 0,
+            ..mem(Some(100))
+        };
+        assert!(t.memory_never_moves(&tiny));
+        assert_eq!(tiny.max_bytes(), 100);
+        assert!(!t.access_needs_no_check(&tiny, 0, 1));
+        let unbounded = MemoryType {
+            page_size_log2: 0,
+            ..mem(None)
+        };
+        assert_eq!(unbounded.max_pages_or_limit(), u64::from(u32::MAX));
+        assert_eq!(mem(None).max_pages_or_limit(), 65536);
     }
 }

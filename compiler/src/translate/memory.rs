@@ -146,8 +146,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_memory_size(&mut self, mem: u32) -> TResult {
-        let length = self.memory_length(MemoryIndex::from_u32(mem));
-        let pages = self.builder.ins().ushr_imm_u(length, 16);
+        let index = MemoryIndex::from_u32(mem);
+        let log2 = self.info.memories[index].page_size_log2;
+        let length = self.memory_length(index);
+        let pages = self.builder.ins().ushr_imm_u(length, i64::from(log2));
         let pages = self.narrow_to_i32(pages);
         self.push(pages);
         Ok(())

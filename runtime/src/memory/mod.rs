@@ -17,7 +17,7 @@ pub mod pool;
 use std::sync::Arc;
 
 use cljit_compiler::abi::Tunables;
-use cljit_compiler::types::{MemoryType, WASM_PAGE_BYTES};
+use cljit_compiler::types::MemoryType;
 
 use self::mmap::Mmap;
 use self::pool::MemoryPool;
@@ -64,8 +64,8 @@ impl LinearMemory {
         pool: &Arc<MemoryPool>,
     ) -> std::io::Result<LinearMemory> {
         let oom = || std::io::Error::new(std::io::ErrorKind::OutOfMemory, "memory too large");
-        let max_bytes = ty.max_pages_or_limit().saturating_mul(WASM_PAGE_BYTES);
-        let initial = ty.min_pages.checked_mul(WASM_PAGE_BYTES).ok_or_else(oom)?;
+        let max_bytes = ty.max_bytes();
+        let initial = ty.bytes_of(ty.min_pages).ok_or_else(oom)?;
         let may_move = !tunables.memory_never_moves(&ty);
         let reservation = if may_move {
             tunables.memory_reservation.max(initial)
@@ -106,9 +106,9 @@ impl LinearMemory {
         self.definition.current_length
     }
 
-    /// Current size in pages.
+    /// Current size in pages (of the memory's page size).
     pub fn pages(&self) -> u64 {
-        self.byte_size() as u64 / WASM_PAGE_BYTES
+        self.byte_size() as u64 >> self.ty.page_size_log2
     }
 
     /// Start of the memory.
@@ -127,7 +127,7 @@ impl LinearMemory {
     pub fn grow(&mut self, delta_pages: u64) -> Option<u64> {
         let old_pages = self.pages();
         let new_pages = old_pages.checked_add(delta_pages)?;
-        let new_bytes = new_pages.checked_mul(WASM_PAGE_BYTES)?;
+        let new_bytes = self.ty.bytes_of(new_pages)?;
         if new_bytes > self.max_bytes {
             return None;
         }
@@ -181,12 +181,7 @@ mod tests {
     use super::*;
 
     fn ty(min: u64, max: Option<u64>) -> MemoryType {
-        MemoryType {
-            min_pages: min,
-            max_pages: max,
-            memory64: false,
-            shared: false,
-        }
+        MemoryType::new(min, max)
     }
 
     #[test]

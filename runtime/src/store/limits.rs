@@ -245,8 +245,8 @@ impl StoreOpaque {
     ///
     /// When it may not, or the memory count is exhausted.
     pub(crate) fn check_new_memory(&mut self, ty: &MemoryType) -> Result<()> {
-        let maximum = ty.max_pages.map(bytes);
-        self.check_new(Resource::Memory, bytes(ty.min_pages), maximum)
+        let maximum = ty.max_pages.map(|p| bytes(ty, p));
+        self.check_new(Resource::Memory, bytes(ty, ty.min_pages), maximum)
     }
 
     /// Asks the limiter whether a table of type `ty` may be created.
@@ -269,8 +269,9 @@ impl StoreOpaque {
     pub(crate) fn grow_memory(&mut self, index: usize, delta: u64) -> Result<Option<u64>> {
         let memory = &self.memories[index];
         let current = memory.byte_size();
-        let maximum = memory.ty().max_pages.map(bytes);
-        let desired = current.saturating_add(bytes(delta));
+        let ty = memory.ty();
+        let maximum = ty.max_pages.map(|p| bytes(&ty, p));
+        let desired = current.saturating_add(bytes(&ty, delta));
         self.grow(Resource::Memory, current, desired, maximum, |store| {
             store.memories[index].grow(delta)
         })
@@ -373,8 +374,8 @@ impl Resource {
     /// A size in this resource's units, for messages.
     fn in_units(self, size: usize) -> String {
         match self {
-            Resource::Memory if size.is_multiple_of(bytes(1)) => {
-                format!("{} pages", size / bytes(1))
+            Resource::Memory if (size as u64).is_multiple_of(WASM_PAGE_BYTES) => {
+                format!("{} pages", size as u64 / WASM_PAGE_BYTES)
             }
             Resource::Memory => format!("{size} bytes"),
             Resource::Table => format!("{size} elements"),
@@ -409,10 +410,10 @@ impl Resource {
     }
 }
 
-/// `pages` wasm pages in bytes, saturating at `usize::MAX`.
-fn bytes(pages: u64) -> usize {
-    pages
-        .checked_mul(WASM_PAGE_BYTES)
+/// `pages` pages of a memory of type `ty` in bytes, saturating at
+/// `usize::MAX`.
+fn bytes(ty: &MemoryType, pages: u64) -> usize {
+    ty.bytes_of(pages)
         .and_then(|b| usize::try_from(b).ok())
         .unwrap_or(usize::MAX)
 }
