@@ -248,11 +248,11 @@ impl wasm_externtype_t {
                 let ValType::Ref(element) = element.ty else {
                     return None;
                 };
-                Some(TableType {
+                Some(TableType::new(
                     element,
-                    min_elements: u64::from(limits.min),
-                    max_elements: max_of(limits),
-                })
+                    u64::from(limits.min),
+                    max_of(limits),
+                ))
             }
             _ => None,
         }

@@ -237,6 +237,19 @@ fn wasm_feature_and_memory_flags() {
         "{}",
         stderr(&o)
     );
+    let wide = temp_file(
+        "memory64.wat",
+        br#"(module (memory i64 1) (func (export "size") (result i64) (memory.size)))"#,
+    );
+    let o = cljit(&["run", "--invoke", "size", wide.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "1\n", "{}", stderr(&o));
+    let o = cljit(&["run", "-W", "memory64=n", wide.to_str().unwrap()]);
+    assert_error(&o, 1, "memory64");
+    assert!(
+        stderr(&o).contains("`-W memory64=y` enables it"),
+        "{}",
+        stderr(&o)
+    );
     let tail = temp_file(
         "tail.wat",
         br#"(module (func $f (export "f") (return_call $f)))"#,

@@ -47,7 +47,8 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
 
 /// The default feature set: WebAssembly 2.0 (SIMD included), relaxed SIMD
 /// and the proposals beyond 2.0 cljit implements (extended constant
-/// expressions, wide arithmetic, multi-memory, custom page sizes), as
+/// expressions, wide arithmetic, multi-memory, 64-bit memories and tables,
+/// custom page sizes), as
 /// wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
@@ -57,6 +58,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::WIDE_ARITHMETIC
         | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
         | WasmFeatures::CUSTOM_PAGE_SIZES
 }
 

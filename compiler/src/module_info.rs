@@ -277,19 +277,20 @@ fn func_type(ty: &wasmparser::FuncType, offset: u64) -> CompileResult<FuncType> 
 }
 
 fn table_type(ty: &wasmparser::TableType, offset: u64) -> CompileResult<TableType> {
-    if ty.table64 || ty.shared {
-        return Err(unsupported(Some(offset), "64-bit or shared tables"));
+    if ty.shared {
+        return Err(unsupported(Some(offset), "shared tables"));
     }
     Ok(TableType {
         element: ref_type(ty.element_type, offset)?,
         min_elements: ty.initial,
         max_elements: ty.maximum,
+        table64: ty.table64,
     })
 }
 
 fn memory_type(ty: &wasmparser::MemoryType, offset: u64) -> CompileResult<MemoryType> {
-    if ty.memory64 || ty.shared {
-        return Err(unsupported(Some(offset), "64-bit or shared memories"));
+    if ty.shared {
+        return Err(unsupported(Some(offset), "shared memories"));
     }
     let page_size_log2 = match ty.page_size_log2 {
         None => crate::types::DEFAULT_PAGE_SIZE_LOG2,

@@ -128,11 +128,39 @@ pub struct TableType {
     pub min_elements: u64,
     /// Maximum size, in elements, if declared.
     pub max_elements: Option<u64>,
+    /// Whether elements are indexed by `i64` (memory64 proposal's 64-bit
+    /// tables) rather than `i32`.
+    pub table64: bool,
+}
+
+impl TableType {
+    /// A table of `element`s indexed by `i32`.
+    pub fn new(element: RefType, min_elements: u64, max_elements: Option<u64>) -> TableType {
+        TableType {
+            element,
+            min_elements,
+            max_elements,
+            table64: false,
+        }
+    }
+
+    /// The largest number of elements the index type can count.
+    pub fn element_limit(&self) -> u64 {
+        if self.table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        }
+    }
 }
 
 impl fmt::Display for TableType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(table {}", self.min_elements)?;
+        f.write_str("(table ")?;
+        if self.table64 {
+            f.write_str("i64 ")?;
+        }
+        write!(f, "{}", self.min_elements)?;
         if let Some(max) = self.max_elements {
             write!(f, " {max}")?;
         }
@@ -157,7 +185,8 @@ pub struct MemoryType {
     pub min_pages: u64,
     /// Maximum size, in pages, if declared.
     pub max_pages: Option<u64>,
-    /// Whether addresses are 64-bit (memory64 proposal; not yet supported).
+    /// Whether addresses are 64-bit (memory64 proposal): `i64` indices,
+    /// always bounds-checked explicitly.
     pub memory64: bool,
     /// Whether the memory is shared (threads proposal; not yet supported).
     pub shared: bool,
@@ -217,7 +246,11 @@ impl MemoryType {
 
 impl fmt::Display for MemoryType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(memory {}", self.min_pages)?;
+        f.write_str("(memory ")?;
+        if self.memory64 {
+            f.write_str("i64 ")?;
+        }
+        write!(f, "{}", self.min_pages)?;
         if let Some(max) = self.max_pages {
             write!(f, " {max}")?;
         }

@@ -145,8 +145,8 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
-        if ty.memory64 || ty.shared {
-            return Err(Error::msg("64-bit and shared memories are not supported"));
+        if ty.shared {
+            return Err(Error::msg("shared memories are not supported"));
         }
         store.check_new_memory(&ty)?;
         let engine = store.engine();

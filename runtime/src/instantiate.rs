@@ -158,6 +158,7 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
 
 fn table_matches(actual: &TableType, expected: &TableType) -> bool {
     actual.element == expected.element
+        && actual.table64 == expected.table64
         && limits_match(
             actual.min_elements,
             actual.max_elements,
@@ -422,6 +423,17 @@ fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Res
     stack.pop().ok_or_else(bad)
 }
 
+/// An active segment's offset: an `i32`, or an `i64` for a 64-bit memory
+/// or table, read as unsigned.
+fn eval_offset(expr: &ConstExpr, is64: bool, store: &StoreOpaque, handle: usize) -> Result<u64> {
+    let value = eval_const(expr, store, &store.instances[handle])?;
+    Ok(if is64 {
+        value.get_i64() as u64
+    } else {
+        u64::from(value.get_i32() as u32)
+    })
+}
+
 /// Applies element segments, then data segments, in order.
 fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
     let module = store.instances[handle].module.clone();
@@ -446,10 +458,11 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
             }
             SegmentMode::Declared => {}
             SegmentMode::Active { target, offset } => {
-                let offset = eval_const(offset, store, &store.instances[handle])?.get_i32() as u32;
+                let table64 = info.tables[*target].table64;
+                let offset = eval_offset(offset, table64, store, handle)?;
                 let table = store.instances[handle].tables[target.index()];
                 let storage = &mut store.tables[table];
-                let dst = range(u64::from(offset), values.len() as u64, storage.size())
+                let dst = range(offset, values.len() as u64, storage.size())
                     .ok_or_else(|| trap(Trap::TableOutOfBounds))?;
                 storage.elements_mut()[dst].copy_from_slice(&values);
             }
@@ -458,11 +471,12 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
     for (di, segment) in info.data.iter() {
         match &segment.mode {
             SegmentMode::Active { target, offset } => {
-                let offset = eval_const(offset, store, &store.instances[handle])?.get_i32() as u32;
+                let memory64 = info.memories[*target].memory64;
+                let offset = eval_offset(offset, memory64, store, handle)?;
                 let memory = store.instances[handle].memories[target.index()];
                 let memory = &mut store.memories[memory];
                 let dst = range(
-                    u64::from(offset),
+                    offset,
                     segment.bytes.len() as u64,
                     memory.byte_size() as u64,
                 )

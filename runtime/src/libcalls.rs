@@ -62,11 +62,11 @@ fn grow_status(outcome: Result<Option<u64>>) -> u64 {
     }
 }
 
-unsafe extern "C" fn memory32_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u64 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let index = store.instances[instance].memories[memory as usize];
-    grow_status(store.grow_memory(index, u64::from(delta)))
+    grow_status(store.grow_memory(index, delta))
 }
 
 unsafe extern "C" fn memory_copy(
@@ -156,24 +156,24 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {
     store.instances[instance].dropped_data[data_index as usize] = true;
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: *mut u8) -> u64 {
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: *mut u8) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let index = store.instances[instance].tables[table as usize];
-    grow_status(store.grow_table(index, u64::from(delta), init as usize))
+    grow_status(store.grow_table(index, delta, init as usize))
 }
 
 unsafe extern "C" fn table_fill(
     vmctx: *mut u8,
     table: u32,
-    dst: u32,
+    dst: u64,
     value: *mut u8,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let index = store.instances[instance].tables[table as usize];
-    if store.tables[index].fill(u64::from(dst), value as usize, u64::from(len)) {
+    if store.tables[index].fill(dst, value as usize, len) {
         OK
     } else {
         TRAP
@@ -184,9 +184,9 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -196,16 +196,8 @@ unsafe extern "C" fn table_copy(
         data.tables[src_table as usize],
     );
     let (Some(d), Some(s)) = (
-        range(
-            u64::from(dst),
-            u64::from(len),
-            store.tables[dst_index].size(),
-        ),
-        range(
-            u64::from(src),
-            u64::from(len),
-            store.tables[src_index].size(),
-        ),
+        range(dst, len, store.tables[dst_index].size()),
+        range(src, len, store.tables[src_index].size()),
     ) else {
         return TRAP;
     };
@@ -224,7 +216,7 @@ unsafe extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     elem: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -236,7 +228,7 @@ unsafe extern "C" fn table_init(
         .unwrap_or(&[]);
     let index = data.tables[table as usize];
     let (Some(d), Some(s)) = (
-        range(u64::from(dst), u64::from(len), store.tables[index].size()),
+        range(dst, u64::from(len), store.tables[index].size()),
         range(u64::from(src), u64::from(len), values.len() as u64),
     ) else {
         return TRAP;

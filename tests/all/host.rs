@@ -167,11 +167,7 @@ fn host_functions_in_tables_are_callable_indirectly() {
     let mut store = Store::new(&engine, ());
     let table = Table::new(
         &mut store,
-        TableType {
-            element: RefType::FuncRef,
-            min_elements: 2,
-            max_elements: None,
-        },
+        TableType::new(RefType::FuncRef, 2, None),
         Ref::Func(None),
     )
     .unwrap();

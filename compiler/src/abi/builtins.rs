@@ -20,8 +20,8 @@ use super::trap::Trap;
 macro_rules! foreach_builtin_function {
     ($mac:ident) => {
         $mac! {
-            /// `memory.grow` of a 32-bit memory: returns the old size in pages, `-1`, or [`GROW_TRAP`].
-            memory32_grow(vmctx: vmctx, memory: i32, delta: i32) -> i64;
+            /// `memory.grow` (the delta zero-extended from `i32` for 32-bit memories): returns the old size in pages, `-1`, or [`GROW_TRAP`].
+            memory_grow(vmctx: vmctx, memory: i32, delta: i64) -> i64;
             /// `memory.copy`: status.
             memory_copy(vmctx: vmctx, dst_memory: i32, dst: i64, src_memory: i32, src: i64, len: i64) -> i32;
             /// `memory.fill`: status.
@@ -30,14 +30,14 @@ macro_rules! foreach_builtin_function {
             memory_init(vmctx: vmctx, memory: i32, data: i32, dst: i64, src: i32, len: i32) -> i32;
             /// `data.drop`.
             data_drop(vmctx: vmctx, data: i32);
-            /// `table.grow`: returns the old size in elements, `-1`, or [`GROW_TRAP`].
-            table_grow(vmctx: vmctx, table: i32, delta: i32, init: pointer) -> i64;
+            /// `table.grow` (indices and counts are zero-extended to `i64` for 32-bit tables): returns the old size in elements, `-1`, or [`GROW_TRAP`].
+            table_grow(vmctx: vmctx, table: i32, delta: i64, init: pointer) -> i64;
             /// `table.fill`: status.
-            table_fill(vmctx: vmctx, table: i32, dst: i32, value: pointer, len: i32) -> i32;
+            table_fill(vmctx: vmctx, table: i32, dst: i64, value: pointer, len: i64) -> i32;
             /// `table.copy`: status.
-            table_copy(vmctx: vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> i32;
+            table_copy(vmctx: vmctx, dst_table: i32, src_table: i32, dst: i64, src: i64, len: i64) -> i32;
             /// `table.init`: status.
-            table_init(vmctx: vmctx, table: i32, elem: i32, dst: i32, src: i32, len: i32) -> i32;
+            table_init(vmctx: vmctx, table: i32, elem: i32, dst: i64, src: i32, len: i32) -> i32;
             /// `elem.drop`.
             elem_drop(vmctx: vmctx, elem: i32);
             /// The store's fuel ran out: refuel from its reserve, if it has
@@ -49,7 +49,7 @@ macro_rules! foreach_builtin_function {
     };
 }
 
-/// What `memory32_grow` and `table_grow` return when the store's resource
+/// What `memory_grow` and `table_grow` return when the store's resource
 /// limiter turned a refused growth into an error: the error is recorded for
 /// the enclosing host-to-wasm entry, and compiled code traps (with
 /// [`Trap::HostError`], which stands for the recorded error). Other results
@@ -186,7 +186,7 @@ mod tests {
     fn status_builtins_name_their_trap() {
         assert_eq!(Builtin::memory_fill.trap(), Some(Trap::MemoryOutOfBounds));
         assert_eq!(Builtin::table_copy.trap(), Some(Trap::TableOutOfBounds));
-        assert_eq!(Builtin::memory32_grow.trap(), None);
+        assert_eq!(Builtin::memory_grow.trap(), None);
         assert_eq!(Builtin::out_of_fuel.result(), None);
         assert!(Builtin::out_of_fuel.preserves_all_registers());
         assert!(!Builtin::memory_fill.preserves_all_registers());

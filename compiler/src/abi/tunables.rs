@@ -143,4 +143,18 @@ mod tests {
         assert_eq!(unbounded.max_pages_or_limit(), u64::from(u32::MAX));
         assert_eq!(mem(None).max_pages_or_limit(), 65536);
     }
+
+    #[test]
+    fn memory64_always_needs_checks_and_may_move_unless_small() {
+        let t = Tunables::default();
+        let m64 = |max| MemoryType {
+            memory64: true,
+            ..mem(max)
+        };
+        assert_eq!(m64(None).max_pages_or_limit(), 1 << 48);
+        assert_eq!(m64(None).max_bytes(), u64::MAX);
+        assert!(!t.memory_never_moves(&m64(None)));
+        assert!(t.memory_never_moves(&m64(Some(2))));
+        assert!(!t.access_needs_no_check(&m64(Some(2)), 0, 1));
+    }
 }

@@ -261,16 +261,20 @@ impl FuncTranslator<'_, '_> {
         result
     }
 
-    /// The `i32` result of `memory.grow`/`table.grow` from their builtin's
-    /// `i64`: traps when the builtin says the store's limiter made the
+    /// The result of `memory.grow`/`table.grow` from their builtin's `i64`
+    /// (narrowed to `i32` unless the memory or table is 64-bit): traps when the builtin says the store's limiter made the
     /// refusal an error ([`GROW_TRAP`]).
-    pub(crate) fn grow_result(&mut self, result: Value) -> Value {
+    pub(crate) fn grow_result(&mut self, result: Value, is64: bool) -> Value {
         let refused = self
             .builder
             .ins()
             .icmp_imm_s(ir::condcodes::IntCC::Equal, result, GROW_TRAP);
         self.trapnz(refused, Trap::HostError);
-        self.builder.ins().ireduce(ir::types::I32, result)
+        if is64 {
+            result
+        } else {
+            self.builder.ins().ireduce(ir::types::I32, result)
+        }
     }
 
     /// An `i32` constant.

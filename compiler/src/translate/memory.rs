@@ -147,28 +147,44 @@ impl FuncTranslator<'_, '_> {
 
     pub(crate) fn visit_memory_size(&mut self, mem: u32) -> TResult {
         let index = MemoryIndex::from_u32(mem);
-        let log2 = self.info.memories[index].page_size_log2;
+        let ty = self.info.memories[index];
         let length = self.memory_length(index);
-        let pages = self.builder.ins().ushr_imm_u(length, i64::from(log2));
-        let pages = self.narrow_to_i32(pages);
+        let pages = self
+            .builder
+            .ins()
+            .ushr_imm_u(length, i64::from(ty.page_size_log2));
+        let pages = self.as_index_type(pages, ty.memory64);
         self.push(pages);
         Ok(())
     }
 
     pub(crate) fn visit_memory_grow(&mut self, mem: u32) -> TResult {
+        let memory64 = self.info.memories[MemoryIndex::from_u32(mem)].memory64;
         let delta = self.pop();
+        let delta = self.widen(delta);
         let mem = self.iconst32(mem);
         let old = self
-            .call_builtin(Builtin::memory32_grow, &[mem, delta])
-            .expect("memory32_grow returns a value");
-        let old = self.grow_result(old);
+            .call_builtin(Builtin::memory_grow, &[mem, delta])
+            .expect("memory_grow returns a value");
+        let old = self.grow_result(old, memory64);
         self.push(old);
         Ok(())
     }
 
-    /// Widens an `i32` address or length to `i64` for the builtins.
-    fn widen(&mut self, v: Value) -> Value {
-        self.builder.ins().uextend(types::I64, v)
+    /// Widens an `i32` address or length to `i64` for the builtins; those of
+    /// 64-bit memories and tables already are.
+    pub(crate) fn widen(&mut self, v: Value) -> Value {
+        if self.builder.func.dfg.value_type(v) == types::I64 {
+            v
+        } else {
+            self.builder.ins().uextend(types::I64, v)
+        }
+    }
+
+    /// A pointer-sized size or index as the index type of a memory or table:
+    /// `i64` when 64-bit, `i32` otherwise.
+    pub(crate) fn as_index_type(&mut self, v: Value, is64: bool) -> Value {
+        if is64 { v } else { self.narrow_to_i32(v) }
     }
 
     /// Reduces a pointer-sized value to `i32`.

@@ -15,7 +15,8 @@ use crate::abi::{Builtin, Trap};
 use crate::indices::TableIndex;
 
 impl FuncTranslator<'_, '_> {
-    /// The address of element `index` (an `i32`) of table `table`, trapping
+    /// The address of element `index` (an `i32`, or an `i64` for 64-bit
+    /// tables) of table `table`, trapping
     /// with `trap` when `index` is not below the table's current size.
     pub(crate) fn table_element_address(
         &mut self,
@@ -26,11 +27,7 @@ impl FuncTranslator<'_, '_> {
         let ptr = self.pointer_type;
         let def = self.table_definition(table);
         let length = self.load_trusted(ptr, def, self.offsets.table_definition_current_elements());
-        let index = if ptr == types::I64 {
-            self.builder.ins().uextend(types::I64, index)
-        } else {
-            index
-        };
+        let index = self.index_to_pointer(index);
         let oob = self
             .builder
             .ins()
@@ -65,30 +62,35 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_table_size(&mut self, table: u32) -> TResult {
-        let def = self.table_definition(TableIndex::from_u32(table));
+        let table = TableIndex::from_u32(table);
+        let table64 = self.info.tables[table].table64;
+        let def = self.table_definition(table);
         let length = self.load_trusted(
             self.pointer_type,
             def,
             self.offsets.table_definition_current_elements(),
         );
-        let v = self.narrow_to_i32(length);
+        let v = self.as_index_type(length, table64);
         self.push(v);
         Ok(())
     }
 
     pub(crate) fn visit_table_grow(&mut self, table: u32) -> TResult {
+        let table64 = self.info.tables[TableIndex::from_u32(table)].table64;
         let (init, delta) = self.pop2();
+        let delta = self.widen(delta);
         let table = self.iconst32(table);
         let old = self
             .call_builtin(Builtin::table_grow, &[table, delta, init])
             .expect("table_grow returns a value");
-        let old = self.grow_result(old);
+        let old = self.grow_result(old, table64);
         self.push(old);
         Ok(())
     }
 
     pub(crate) fn visit_table_fill(&mut self, table: u32) -> TResult {
         let (dst, value, len) = self.pop3();
+        let (dst, len) = (self.widen(dst), self.widen(len));
         let table = self.iconst32(table);
         self.call_builtin(Builtin::table_fill, &[table, dst, value, len]);
         Ok(())
@@ -96,6 +98,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(crate) fn visit_table_copy(&mut self, dst_table: u32, src_table: u32) -> TResult {
         let (dst, src, len) = self.pop3();
+        let (dst, src, len) = (self.widen(dst), self.widen(src), self.widen(len));
         let dst_table = self.iconst32(dst_table);
         let src_table = self.iconst32(src_table);
         self.call_builtin(Builtin::table_copy, &[dst_table, src_table, dst, src, len]);
@@ -104,6 +107,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(crate) fn visit_table_init(&mut self, elem_index: u32, table: u32) -> TResult {
         let (dst, src, len) = self.pop3();
+        let dst = self.widen(dst);
         let table = self.iconst32(table);
         let elem = self.iconst32(elem_index);
         self.call_builtin(Builtin::table_init, &[table, elem, dst, src, len]);
