@@ -122,6 +122,13 @@ const SUITES: &[Suite] = &[
         features: Features::DefaultWithout(&["multi-memory"]),
     },
     Suite {
+        prefix: "tail-call",
+        files: || proposal(Proposal::TailCall).collect(),
+        file_count: 2,
+        assertions: 113,
+        features: Features::Default,
+    },
+    Suite {
         prefix: "wide-arithmetic",
         files: || proposal(Proposal::WideArithmetic).collect(),
         file_count: 1,

@@ -252,13 +252,36 @@ fn wasm_feature_and_memory_flags() {
     );
     let tail = temp_file(
         "tail.wat",
-        br#"(module (func $f (export "f") (return_call $f)))"#,
+        br#"(module
+            (func $count (export "count") (param i64) (result i64)
+              (if (result i64) (i64.eqz (local.get 0))
+                (then (i64.const 7))
+                (else (return_call $count (i64.sub (local.get 0) (i64.const 1)))))))"#,
     );
-    let o = cljit(&["run", tail.to_str().unwrap()]);
+    let o = cljit(&[
+        "run",
+        "--invoke",
+        "count",
+        tail.to_str().unwrap(),
+        "10000000",
+    ]);
+    assert_eq!(stdout(&o), "7\n", "{}", stderr(&o));
+    let o = cljit(&["run", "-W", "tail-call=n", tail.to_str().unwrap()]);
     assert_error(&o, 1, "tail calls support is not enabled");
     assert!(
+        stderr(&o).contains("`-W tail-call=y` enables it"),
+        "{}",
+        stderr(&o)
+    );
+    let exceptions = temp_file(
+        "exceptions.wat",
+        br#"(module (tag $e) (func (export "f") (throw $e)))"#,
+    );
+    let o = cljit(&["run", exceptions.to_str().unwrap()]);
+    assert_error(&o, 1, "exceptions proposal not enabled");
+    assert!(
         stderr(&o).contains(
-            "note: the module uses the `tail-call` proposal, which cljit does not support yet"
+            "note: the module uses the `exceptions` proposal, which cljit does not support yet"
         ),
         "{}",
         stderr(&o)

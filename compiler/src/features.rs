@@ -48,7 +48,7 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
 /// The default feature set: WebAssembly 2.0 (SIMD included), relaxed SIMD
 /// and the proposals beyond 2.0 cljit implements (extended constant
 /// expressions, wide arithmetic, multi-memory, 64-bit memories and tables,
-/// custom page sizes), as
+/// custom page sizes, tail calls), as
 /// wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
@@ -60,6 +60,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
         | WasmFeatures::CUSTOM_PAGE_SIZES
+        | WasmFeatures::TAIL_CALL
 }
 
 /// The features cljit can compile; enabling anything else is refused.

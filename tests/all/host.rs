@@ -228,3 +228,63 @@ fn host_globals_are_shared_with_wasm() {
     .unwrap();
     assert!(constant.set(&mut store, Val::I32(2)).is_err());
 }
+
+/// A tail call into a host function (direct, and through a table) passes
+/// its arguments and the caller's instance, and its result and errors go
+/// straight to the tail-calling function's caller, also at the end of a
+/// million tail calls.
+#[test]
+fn tail_calls_into_host_functions() {
+    let engine = engine(false);
+    let mut linker: Linker<u32> = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "env",
+            "scale",
+            |mut caller: Caller<'_, u32>, x: i32| -> cljit::Result<i32> {
+                *caller.data_mut() += 1;
+                let factor = caller
+                    .get_export("factor")
+                    .and_then(|e| e.into_global())
+                    .ok_or_else(|| Error::msg("no factor"))?
+                    .get(&mut caller)
+                    .i32()
+                    .ok_or_else(|| Error::msg("factor is not an i32"))?;
+                if x < 0 {
+                    return Err(Error::msg("negative"));
+                }
+                Ok(x * factor)
+            },
+        )
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "scale" (func $scale (param i32) (result i32)))
+            (global (export "factor") i32 (i32.const 3))
+            (type $unary (func (param i32) (result i32)))
+            (table funcref (elem $scale))
+            (func (export "direct") (param i32) (result i32)
+              (return_call $scale (local.get 0)))
+            (func (export "indirect") (param i32) (result i32)
+              (return_call_indirect (type $unary) (local.get 0) (i32.const 0)))
+            (func $countdown (export "countdown") (param i32) (result i32)
+              (if (result i32) (local.get 0)
+                (then (return_call $countdown (i32.sub (local.get 0) (i32.const 1))))
+                (else (return_call $scale (i32.const 14))))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, 0);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    for name in ["direct", "indirect"] {
+        let f = instance.get_typed_func::<i32, i32>(&store, name).unwrap();
+        assert_eq!(f.call(&mut store, 5).unwrap(), 15, "{name}");
+        let error = f.call(&mut store, -1).unwrap_err();
+        assert!(error.to_string().contains("negative"), "{name}: {error}");
+    }
+    let countdown = instance
+        .get_typed_func::<i32, i32>(&store, "countdown")
+        .unwrap();
+    assert_eq!(countdown.call(&mut store, 1_000_000).unwrap(), 42);
+    assert_eq!(*store.data(), 5);
+}

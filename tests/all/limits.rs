@@ -20,6 +20,12 @@ const RUNAWAY: &str = r#"
   (table $t 1 funcref)
   (func (export "tight_loop") (loop $l (br $l)))
   (func $recurse (export "recursion") (call $recurse))
+  ;; Tail calls never exhaust the stack: only a limit ends these.
+  (func $tail (export "tail_loop") (return_call $tail))
+  (type $void (func))
+  (elem (table $t) (i32.const 0) func $tail_ping)
+  (func $tail_ping (return_call $tail_pong))
+  (func $tail_pong (export "tail_indirect") (return_call_indirect $t (type $void) (i32.const 0)))
   (func $wide (param i32)
     ;; Deep recursion without any loop: a call tree 2,000 calls deep with
     ;; 2^2000 leaves, which never overflows the stack and never ends.
@@ -160,6 +166,8 @@ fn fuel_stops_every_runaway_shape() {
         let module = module(&engine, RUNAWAY, load);
         for (name, fuel) in [
             ("tight_loop", 200_000),
+            ("tail_loop", 200_000),
+            ("tail_indirect", 200_000),
             ("call_tree", 200_000),
             ("host_calls", 200_000),
             ("memory_grow_forever", 20_000),
@@ -330,6 +338,8 @@ fn another_thread_interrupts_every_runaway_shape() {
         // call tree is the deep recursion a deadline must stop.)
         for name in [
             "tight_loop",
+            "tail_loop",
+            "tail_indirect",
             "call_tree",
             "host_calls",
             "memory_grow_forever",

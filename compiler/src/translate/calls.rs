@@ -1,4 +1,12 @@
-//! Calls: `call` and `call_indirect`.
+//! Calls: `call` and `call_indirect`, and their tail-call forms
+//! `return_call` and `return_call_indirect`.
+//!
+//! Wasm functions use Cranelift's `tail` calling convention, in which the
+//! callee pops its stack arguments, so a tail call reuses the caller's
+//! frame whatever the two signatures: a chain of tail calls of any length
+//! runs in constant stack space, between functions of one module, across
+//! modules and into imports (host functions' trampolines share the
+//! convention).
 //!
 //! Every wasm function takes `(callee_vmctx, caller_vmctx, params...)`.
 //! A call to a function of this module is a direct, relocated call. A call to
@@ -11,7 +19,7 @@
 //! !!! The `call_indirect` checks guard the sandbox. Changes need a second
 //! reviewer. !!!
 
-use cranelift_codegen::ir::{InstBuilder, Value, condcodes::IntCC, types};
+use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
 
 use super::{FuncTranslator, TResult};
 use crate::abi::Trap;
@@ -24,17 +32,66 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_call(&mut self, function_index: u32) -> TResult {
+        self.call_function(function_index, CallKind::Call)
+    }
+
+    pub(crate) fn visit_return_call(&mut self, function_index: u32) -> TResult {
+        self.call_function(function_index, CallKind::Tail)
+    }
+
+    pub(crate) fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> TResult {
+        self.call_table(type_index, table_index, CallKind::Call)
+    }
+
+    pub(crate) fn visit_return_call_indirect(
+        &mut self,
+        type_index: u32,
+        table_index: u32,
+    ) -> TResult {
+        self.call_table(type_index, table_index, CallKind::Tail)
+    }
+
+    /// Emits a call of `callee` (a direct reference, or a code pointer of
+    /// signature `sig`) with `args`, pushing its results; or, as a tail
+    /// call, replaces this function's frame with the callee's, after which
+    /// the rest of the block is unreachable.
+    pub(crate) fn emit_call(&mut self, callee: Callee, args: &[Value], kind: CallKind) {
+        match kind {
+            CallKind::Call => {
+                let call = match callee {
+                    Callee::Direct(func) => self.builder.ins().call(func, args),
+                    Callee::Indirect(sig, code) => {
+                        self.builder.ins().call_indirect(sig, code, args)
+                    }
+                };
+                self.push_call_results(call);
+            }
+            CallKind::Tail => {
+                // The store must hold the fuel count the callee starts from.
+                self.fuel_before_return();
+                match callee {
+                    Callee::Direct(func) => self.builder.ins().return_call(func, args),
+                    Callee::Indirect(sig, code) => {
+                        self.builder.ins().return_call_indirect(sig, code, args)
+                    }
+                };
+                self.reachable = false;
+            }
+        }
+    }
+
+    fn call_function(&mut self, function_index: u32, kind: CallKind) -> TResult {
         self.note_loop_or_call();
         let index = FuncIndex::from_u32(function_index);
         let ty = self.info.functions[index];
         let num_params = self.info.types[ty].params().len();
         let params = self.popn(num_params);
         let mut args = Vec::with_capacity(num_params + 2);
-        let call = if self.info.is_imported_func(index) {
+        let callee = if self.info.is_imported_func(index) {
             let sig = self.signature_ref(ty);
             let import = self.offsets.vmctx_function_import(index.as_u32());
             let vmctx = self.vmctx;
-            let callee = self.load_pure(
+            let code = self.load_pure(
                 self.pointer_type,
                 vmctx,
                 import + self.offsets.function_import_wasm_call(),
@@ -47,19 +104,19 @@ impl FuncTranslator<'_, '_> {
             args.push(callee_vmctx);
             args.push(vmctx);
             args.extend(params);
-            self.builder.ins().call_indirect(sig, callee, &args)
+            Callee::Indirect(sig, code)
         } else {
             let func = self.direct_func_ref(index);
             args.push(self.vmctx);
             args.push(self.vmctx);
             args.extend(params);
-            self.builder.ins().call(func, &args)
+            Callee::Direct(func)
         };
-        self.push_call_results(call);
+        self.emit_call(callee, &args, kind);
         Ok(())
     }
 
-    pub(crate) fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> TResult {
+    fn call_table(&mut self, type_index: u32, table_index: u32, kind: CallKind) -> TResult {
         self.note_loop_or_call();
         let ty = TypeIndex::from_u32(type_index);
         let index = self.pop();
@@ -86,8 +143,24 @@ impl FuncTranslator<'_, '_> {
         args.push(callee_vmctx);
         args.push(self.vmctx);
         args.extend(params);
-        let call = self.builder.ins().call_indirect(sig, callee, &args);
-        self.push_call_results(call);
+        self.emit_call(Callee::Indirect(sig, callee), &args, kind);
         Ok(())
     }
+}
+
+/// Whether a call returns here or replaces the caller's frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    /// An ordinary call: its results are pushed.
+    Call,
+    /// A tail call (`return_call*`): the callee returns to our caller.
+    Tail,
+}
+
+/// What a call calls.
+pub(crate) enum Callee {
+    /// A function of this module, by a relocated direct reference.
+    Direct(ir::FuncRef),
+    /// A code pointer, called with a signature.
+    Indirect(ir::SigRef, Value),
 }

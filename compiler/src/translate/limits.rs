@@ -124,6 +124,9 @@ macro_rules! fuel_point {
     (CallIndirect) => {
         $crate::translate::limits::FuelPoint::FlushAndSave
     };
+    (CallRef) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
     (Return) => {
         $crate::translate::limits::FuelPoint::Flush
     };
@@ -161,6 +164,9 @@ macro_rules! reloads_fuel_after {
         true
     };
     (CallIndirect) => {
+        true
+    };
+    (CallRef) => {
         true
     };
     ($other:ident) => {
