@@ -45,8 +45,9 @@ enum Features {
     /// cljit's defaults.
     Default,
     /// cljit's defaults less the named proposals, for a proposal's folder
-    /// written before them (the memory64 folder expects a second memory
-    /// to be invalid, as it was before multi-memory).
+    /// written before them (the memory64 and function-references folders
+    /// expect a second memory to be invalid, as it was before
+    /// multi-memory).
     DefaultWithout(&'static [&'static str]),
 }
 
@@ -119,6 +120,13 @@ const SUITES: &[Suite] = &[
         files: || proposal(Proposal::Memory64).collect(),
         file_count: 14,
         assertions: 1438,
+        features: Features::DefaultWithout(&["multi-memory"]),
+    },
+    Suite {
+        prefix: "function-references",
+        files: || proposal(Proposal::FunctionReferences).collect(),
+        file_count: 26,
+        assertions: 1649,
         features: Features::DefaultWithout(&["multi-memory"]),
     },
     Suite {

@@ -16,15 +16,16 @@ fn table_of(r: &wasm_ref_t) -> Option<Table> {
 /// The table element a C reference stands for, in a table of `element`s
 /// (NULL is the null reference).
 fn to_ref(r: Option<&wasm_ref_t>, element: RefType) -> Result<Ref, String> {
-    match (element, r.map(|r| &r.obj)) {
-        (RefType::FuncRef, None) => Ok(Ref::Func(None)),
-        (RefType::ExternRef, None) => Ok(Ref::Extern(None)),
-        (RefType::FuncRef, Some(Obj::Func(f))) => Ok(Ref::Func(Some(*f))),
-        (RefType::ExternRef, Some(Obj::Foreign(e))) => Ok(Ref::Extern(Some(*e))),
-        (RefType::FuncRef, Some(_)) => Err("a funcref table holds only functions".into()),
-        (RefType::ExternRef, Some(_)) => {
-            Err("an externref table holds only foreign objects".into())
-        }
+    // Whether the element's nullability or concrete function type allows
+    // it is the table's own check.
+    let func = element.is_func();
+    match (func, r.map(|r| &r.obj)) {
+        (true, None) => Ok(Ref::Func(None)),
+        (false, None) => Ok(Ref::Extern(None)),
+        (true, Some(Obj::Func(f))) => Ok(Ref::Func(Some(*f))),
+        (false, Some(Obj::Foreign(e))) => Ok(Ref::Extern(Some(*e))),
+        (true, Some(_)) => Err("a function table holds only functions".into()),
+        (false, Some(_)) => Err("an externref table holds only foreign objects".into()),
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::mem::MaybeUninit;
 
-use crate::rt::{ExternType, FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+use crate::rt::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 use crate::vec::{CVec, vector_functions, wasm_byte_vec_t};
 
 /// `wasm_valtype_t`: a value type.
@@ -56,17 +56,19 @@ pub mod externkind {
     pub const MEMORY: u8 = 3;
 }
 
-/// The C kind of a value type (v128, which the C API cannot carry, has
-/// none).
+/// The C kind of a value type (v128 and exnref, which the C API cannot
+/// carry, have none).
 pub(crate) fn kind_of(ty: ValType) -> Option<u8> {
     Some(match ty {
         ValType::I32 => valkind::I32,
         ValType::I64 => valkind::I64,
         ValType::F32 => valkind::F32,
         ValType::F64 => valkind::F64,
-        ValType::Ref(RefType::ExternRef) => valkind::EXTERNREF,
-        ValType::Ref(RefType::FuncRef) => valkind::FUNCREF,
-        ValType::V128 => return None,
+        // wasm.h has one kind per hierarchy: typed function references are
+        // funcrefs, and exnref has no kind.
+        ValType::Ref(r) if r.is_extern() => valkind::EXTERNREF,
+        ValType::Ref(r) if r.is_func() => valkind::FUNCREF,
+        ValType::Ref(_) | ValType::V128 => return None,
     })
 }
 

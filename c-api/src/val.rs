@@ -8,7 +8,7 @@ use std::mem::MaybeUninit;
 use crate::env::wasm_store_t;
 use crate::obj::Obj;
 use crate::r#ref::wasm_ref_t;
-use crate::rt::{RefType, Val, ValType};
+use crate::rt::{Val, ValType};
 use crate::types::valkind;
 use crate::vec::{Element, vector_functions};
 
@@ -142,8 +142,8 @@ impl wasm_val_t {
     /// The zero (or null) value of a type, as C holds it.
     pub(crate) fn default_for(ty: ValType) -> wasm_val_t {
         let kind = match ty {
-            ValType::Ref(RefType::FuncRef) => valkind::FUNCREF,
-            ValType::Ref(RefType::ExternRef) => valkind::EXTERNREF,
+            ValType::Ref(r) if r.is_func() => valkind::FUNCREF,
+            ValType::Ref(r) if r.is_extern() => valkind::EXTERNREF,
             other => crate::types::kind_of(other).unwrap_or(valkind::I32),
         };
         wasm_val_t {

@@ -41,7 +41,7 @@ pub fn link_spectest<T: 'static>(
 
     let table = Table::new(
         &mut store,
-        TableType::new(RefType::FuncRef, 10, Some(20)),
+        TableType::new(RefType::FUNCREF, 10, Some(20)),
         Ref::Func(None),
     )?;
     linker.define("spectest", "table", table)?;

@@ -120,6 +120,9 @@ pub struct ModuleInfo {
     pub globals: PrimaryMap<GlobalIndex, GlobalType>,
     /// Initial values of the defined globals.
     pub global_inits: PrimaryMap<DefinedGlobalIndex, ConstExpr>,
+    /// The initial element of each defined table, in order, when it is not
+    /// null (function-references proposal's table initialisers).
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// Number of imported functions.
     pub num_imported_funcs: u32,
     /// Number of imported tables.
@@ -251,14 +254,39 @@ pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> CompileResult<Va
     })
 }
 
-/// Converts a parser reference type; only the two nullable 2.0 types exist here.
+/// Converts a parser reference type: the heap types of function
+/// references and exceptions; GC's are refused.
 pub(crate) fn ref_type(ty: wasmparser::RefType, offset: u64) -> CompileResult<RefType> {
-    if ty == wasmparser::RefType::FUNCREF {
-        Ok(RefType::FuncRef)
-    } else if ty == wasmparser::RefType::EXTERNREF {
-        Ok(RefType::ExternRef)
-    } else {
-        Err(unsupported(Some(offset), format!("reference type {ty}")))
+    Ok(RefType::new(
+        ty.is_nullable(),
+        heap_type(ty.heap_type(), offset)?,
+    ))
+}
+
+/// Converts a parser heap type (see [`ref_type`]).
+pub(crate) fn heap_type(ty: wasmparser::HeapType, offset: u64) -> CompileResult<HeapType> {
+    use wasmparser::AbstractHeapType as A;
+    match ty {
+        wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+            A::Func => Ok(HeapType::Func),
+            A::Extern => Ok(HeapType::Extern),
+            A::Exn => Ok(HeapType::Exn),
+            A::NoFunc => Ok(HeapType::NoFunc),
+            A::NoExtern => Ok(HeapType::NoExtern),
+            A::NoExn => Ok(HeapType::NoExn),
+            other => Err(unsupported(
+                Some(offset),
+                format!("the heap type {other:?} (gc proposal)"),
+            )),
+        },
+        wasmparser::HeapType::Concrete(index) => match index.as_module_index() {
+            Some(index) => Ok(HeapType::ModuleFunc(index)),
+            None => Err(unsupported(Some(offset), "a canonicalised type index")),
+        },
+        other => Err(unsupported(
+            Some(offset),
+            format!("the heap type {other:?}"),
+        )),
     }
 }
 
@@ -330,16 +358,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
             Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
             Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
             Operator::V128Const { value } => ConstOp::V128Const(value.i128() as u128),
-            Operator::RefNull { hty } => {
-                let ty = match hty {
-                    wasmparser::HeapType::FUNC => RefType::FuncRef,
-                    wasmparser::HeapType::EXTERN => RefType::ExternRef,
-                    other => {
-                        return Err(unsupported(Some(offset), format!("ref.null {other:?}")));
-                    }
-                };
-                ConstOp::RefNull(ty)
-            }
+            Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset)?),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
             Operator::I32Add => ConstOp::I32Add,
@@ -411,13 +430,30 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 let offset = reader.range().start;
                 for group in reader {
                     let group = group?;
+                    if group.is_explicit_rec_group() {
+                        return Err(unsupported(
+                            Some(offset),
+                            "recursive type groups (gc proposal)",
+                        ));
+                    }
                     for sub in group.into_types() {
-                        match &sub.composite_type.inner {
-                            CompositeInnerType::Func(ft) => {
-                                info.types.push(func_type(ft, offset)?);
-                            }
-                            _ => return Err(unsupported(None, "GC types")),
+                        if !sub.is_final || !sub.supertype_idxs.is_empty() {
+                            return Err(unsupported(Some(offset), "subtyping (gc proposal)"));
                         }
+                        let CompositeInnerType::Func(ft) = &sub.composite_type.inner else {
+                            return Err(unsupported(Some(offset), "GC types"));
+                        };
+                        let ty = func_type(ft, offset)?;
+                        // Each type may refer only to those before it, so
+                        // the engine can canonicalise types in order.
+                        let next = info.types.next_key().as_u32();
+                        if ty.referenced_types().any(|t| t >= next) {
+                            return Err(unsupported(
+                                Some(offset),
+                                "a function type that refers to itself or a later type (gc proposal)",
+                            ));
+                        }
+                        info.types.push(ty);
                     }
                 }
             }
@@ -461,9 +497,10 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 let offset = reader.range().start;
                 for table in reader {
                     let table = table?;
-                    if let wasmparser::TableInit::Expr(_) = table.init {
-                        return Err(unsupported(Some(offset), "table initialiser expressions"));
-                    }
+                    info.table_inits.push(match &table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(expr) => Some(const_expr(expr)?),
+                    });
                     info.tables.push(table_type(&table.ty, offset)?);
                 }
             }
@@ -515,7 +552,7 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                                 .into_iter()
                                 .map(|f| f.map(FuncIndex::from_u32))
                                 .collect::<Result<Vec<_>, _>>()?;
-                            (RefType::FuncRef, ElementItems::Functions(funcs))
+                            (RefType::FUNCREF, ElementItems::Functions(funcs))
                         }
                         wasmparser::ElementItems::Expressions(ty, exprs) => {
                             let exprs = exprs

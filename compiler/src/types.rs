@@ -19,21 +19,44 @@ pub enum ValType {
     F32,
     /// 64-bit IEEE 754 float.
     F64,
-    /// 128-bit vector (parsed, not yet compiled: SIMD is not supported).
+    /// 128-bit vector.
     V128,
-    /// A reference: `funcref` or `externref`.
+    /// A reference.
     Ref(RefType),
 }
 
 impl ValType {
     /// `funcref`, the nullable function reference.
-    pub const FUNCREF: ValType = ValType::Ref(RefType::FuncRef);
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref`, the nullable host reference.
-    pub const EXTERNREF: ValType = ValType::Ref(RefType::ExternRef);
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
 
-    /// Returns true for the two reference types.
+    /// Returns true for reference types.
     pub fn is_ref(self) -> bool {
         matches!(self, ValType::Ref(_))
+    }
+
+    /// Whether a value of this type has a default (zero or null): all but
+    /// non-nullable references.
+    pub fn is_defaultable(self) -> bool {
+        !matches!(self, ValType::Ref(r) if !r.nullable)
+    }
+
+    /// Whether every value of `self` is a value of `other` (engine types).
+    pub fn is_subtype_of(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            (a, b) => a == b,
+        }
+    }
+
+    /// This type with a module's type indices replaced by the engine's
+    /// signature ids (see [`RefType::canonical`]).
+    pub fn canonical(self, ids: &[u32]) -> ValType {
+        match self {
+            ValType::Ref(r) => ValType::Ref(r.canonical(ids)),
+            other => other,
+        }
     }
 }
 
@@ -50,20 +73,136 @@ impl fmt::Display for ValType {
     }
 }
 
-/// A reference type of WebAssembly 2.0.
+/// What a reference points at (the function-references proposal's heap
+/// types, without those of GC).
+///
+/// A concrete function type appears in two forms: by the module's type
+/// index in a [`ModuleInfo`](crate::ModuleInfo), and by the engine's
+/// canonical signature id in the types the runtime hands out, where types
+/// from different modules must compare. [`RefType::canonical`] turns the
+/// first into the second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum RefType {
-    /// A nullable reference to a function.
-    FuncRef,
-    /// A nullable reference to a host value.
-    ExternRef,
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// Any host value (`extern`).
+    Extern,
+    /// Any exception (`exn`).
+    Exn,
+    /// No function: only null (`nofunc`).
+    NoFunc,
+    /// No host value: only null (`noextern`).
+    NoExtern,
+    /// No exception: only null (`noexn`).
+    NoExn,
+    /// Functions of the module's type with this index.
+    ModuleFunc(u32),
+    /// Functions of the engine's canonical signature with this id.
+    EngineFunc(u32),
+}
+
+impl HeapType {
+    /// The top of this type's hierarchy: `func`, `extern` or `exn`.
+    pub fn top(self) -> HeapType {
+        match self {
+            HeapType::Func
+            | HeapType::NoFunc
+            | HeapType::ModuleFunc(_)
+            | HeapType::EngineFunc(_) => HeapType::Func,
+            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+        }
+    }
+
+    /// Whether every value of `self` is a value of `other`, for engine
+    /// (canonical) types: the bottom types are below everything of their
+    /// hierarchy, concrete function types below `func`. Function types have
+    /// no other subtypes without GC.
+    pub fn is_subtype_of(self, other: HeapType) -> bool {
+        self == other
+            || match (self, other) {
+                (HeapType::NoFunc, o) => o.top() == HeapType::Func,
+                (HeapType::NoExtern, HeapType::Extern) => true,
+                (HeapType::NoExn, HeapType::Exn) => true,
+                (HeapType::EngineFunc(_) | HeapType::ModuleFunc(_), HeapType::Func) => true,
+                _ => false,
+            }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::NoExn => f.write_str("noexn"),
+            HeapType::ModuleFunc(index) => write!(f, "{index}"),
+            HeapType::EngineFunc(id) => write!(f, "<signature {id}>"),
+        }
+    }
+}
+
+/// A reference type: nullable or not, to a heap type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct RefType {
+    /// Whether null is a value of the type.
+    pub nullable: bool,
+    /// What the reference points at.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`: a nullable reference to any function.
+    pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
+    /// `externref`: a nullable reference to any host value.
+    pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+    /// `exnref`: a nullable reference to any exception.
+    pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
+
+    /// A reference type.
+    pub const fn new(nullable: bool, heap: HeapType) -> RefType {
+        RefType { nullable, heap }
+    }
+
+    /// Whether this refers to functions (of any type, or none).
+    pub fn is_func(self) -> bool {
+        self.heap.top() == HeapType::Func
+    }
+
+    /// Whether this refers to host values.
+    pub fn is_extern(self) -> bool {
+        self.heap.top() == HeapType::Extern
+    }
+
+    /// Whether every value of `self` is a value of `other` (engine types).
+    pub fn is_subtype_of(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap.is_subtype_of(other.heap)
+    }
+
+    /// This type with a module's type indices replaced by the engine's
+    /// signature ids, `ids[index]`.
+    pub fn canonical(self, ids: &[u32]) -> RefType {
+        match self.heap {
+            HeapType::ModuleFunc(index) => RefType {
+                heap: HeapType::EngineFunc(ids[index as usize]),
+                ..self
+            },
+            _ => self,
+        }
+    }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RefType::FuncRef => f.write_str("funcref"),
-            RefType::ExternRef => f.write_str("externref"),
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
+            (true, heap) => write!(f, "(ref null {heap})"),
+            (false, heap) => write!(f, "(ref {heap})"),
         }
     }
 }
@@ -76,6 +215,29 @@ pub struct FuncType {
 }
 
 impl FuncType {
+    /// This type with a module's type indices replaced by the engine's
+    /// signature ids (see [`RefType::canonical`]).
+    pub fn canonical(&self, ids: &[u32]) -> FuncType {
+        FuncType::new(
+            self.params.iter().map(|t| t.canonical(ids)),
+            self.results.iter().map(|t| t.canonical(ids)),
+        )
+    }
+
+    /// The module type indices this type refers to.
+    pub fn referenced_types(&self) -> impl Iterator<Item = u32> + '_ {
+        self.params
+            .iter()
+            .chain(self.results.iter())
+            .filter_map(|t| match t {
+                ValType::Ref(RefType {
+                    heap: HeapType::ModuleFunc(index),
+                    ..
+                }) => Some(*index),
+                _ => None,
+            })
+    }
+
     /// Creates a function type from its parameter and result types.
     pub fn new(
         params: impl IntoIterator<Item = ValType>,
@@ -141,6 +303,15 @@ impl TableType {
             min_elements,
             max_elements,
             table64: false,
+        }
+    }
+
+    /// This type with a module's type indices replaced by the engine's
+    /// signature ids (see [`RefType::canonical`]).
+    pub fn canonical(self, ids: &[u32]) -> TableType {
+        TableType {
+            element: self.element.canonical(ids),
+            ..self
         }
     }
 
@@ -270,6 +441,30 @@ pub struct GlobalType {
     pub mutable: bool,
 }
 
+impl GlobalType {
+    /// This type with a module's type indices replaced by the engine's
+    /// signature ids (see [`RefType::canonical`]).
+    pub fn canonical(self, ids: &[u32]) -> GlobalType {
+        GlobalType {
+            content: self.content.canonical(ids),
+            ..self
+        }
+    }
+
+    /// Whether a global of type `self` may satisfy an import of type
+    /// `import` (engine types): the same mutability, and a content type
+    /// that is a subtype (immutable) or the same (mutable, as it is both
+    /// read and written).
+    pub fn matches(self, import: GlobalType) -> bool {
+        self.mutable == import.mutable
+            && if self.mutable {
+                self.content == import.content
+            } else {
+                self.content.is_subtype_of(import.content)
+            }
+    }
+}
+
 impl fmt::Display for GlobalType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.mutable {
@@ -293,8 +488,8 @@ pub enum ConstOp {
     F64Const(u64),
     /// Push a `v128`.
     V128Const(u128),
-    /// Push a null reference of the given type.
-    RefNull(RefType),
+    /// Push a null reference to the given heap type.
+    RefNull(HeapType),
     /// Push a reference to the function with this index.
     RefFunc(u32),
     /// Push the value of the global with this index (an import, in 2.0).

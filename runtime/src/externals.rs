@@ -285,7 +285,7 @@ impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Ref) -> Result<Table> {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
-        if init.ty() != ty.element {
+        if !init.matches(store, ty.element) {
             return Err(Error::msg("table initial value has the wrong type"));
         }
         let init = init.to_raw(store)?;
@@ -330,7 +330,7 @@ impl Table {
         let mut cx = store.as_context_mut();
         let i = self.index(cx.opaque());
         let elem_ty = cx.opaque().tables[i].ty().element;
-        if value.ty() != elem_ty {
+        if !value.matches(cx.opaque(), elem_ty) {
             return Err(Error::msg("table element has the wrong type"));
         }
         let raw = value.to_raw(cx.opaque())?;
@@ -352,7 +352,7 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
         let mut cx = store.as_context_mut();
         let i = self.index(cx.opaque());
-        if init.ty() != cx.opaque().tables[i].ty().element {
+        if !init.matches(cx.opaque(), cx.opaque().tables[i].ty().element) {
             return Err(Error::msg("table element has the wrong type"));
         }
         let raw = init.to_raw(cx.opaque())?;
@@ -413,7 +413,7 @@ impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
-        if value.ty() != ty.content {
+        if !value.matches(store, ty.content) {
             return Err(Error::msg(format!(
                 "global of type {} cannot hold a {}",
                 ty.content,
@@ -460,7 +460,7 @@ impl Global {
         if !slot.ty.mutable {
             return Err(Error::msg("cannot set an immutable global"));
         }
-        if value.ty() != slot.ty.content {
+        if !value.matches(store, slot.ty.content) {
             return Err(Error::msg(format!(
                 "global of type {} cannot hold a {}",
                 slot.ty.content,

@@ -77,6 +77,7 @@ fn instantiate<T>(
     define_tables(store, module, &mut data)?;
     define_functions(module, &mut data);
     define_globals(store, module, &mut data)?;
+    initialize_tables(store, module, &data)?;
 
     // From here on the instance's functions may escape into shared tables,
     // so the store keeps its data whatever happens next.
@@ -156,6 +157,9 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
         }
 }
 
+/// Whether a table of type `actual` satisfies an import of type
+/// `expected` (engine types): element types are equal, as a table is both
+/// read and written.
 fn table_matches(actual: &TableType, expected: &TableType) -> bool {
     actual.element == expected.element
         && actual.table64 == expected.table64
@@ -223,7 +227,7 @@ fn link_imports(
             (EntityIndex::Table(t), Extern::Table(table)) => {
                 let index = table.index(store);
                 let actual = store.tables[index].ty();
-                if !table_matches(&actual, &info.tables[t]) {
+                if !table_matches(&actual, &info.tables[t].canonical(module.type_ids())) {
                     return Err(mismatch(ExternType::Table(actual)));
                 }
                 let def = store.tables[index].definition_ptr();
@@ -245,7 +249,10 @@ fn link_imports(
             (EntityIndex::Global(g), Extern::Global(global)) => {
                 let index = global.index(store);
                 let slot = &store.globals[index];
-                if slot.ty != info.globals[g] {
+                if !slot
+                    .ty
+                    .matches(info.globals[g].canonical(module.type_ids()))
+                {
                     return Err(mismatch(ExternType::Global(slot.ty)));
                 }
                 data.globals.push(index);
@@ -287,14 +294,16 @@ fn define_memories(
     Ok(())
 }
 
-/// Creates the module's own tables, filled with null, each as the store's
-/// limiter allows.
+/// Creates the module's own tables, filled with null (see
+/// [`initialize_tables`] for those with an initialiser), each as the
+/// store's limiter allows.
 fn define_tables(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData) -> Result<()> {
     let info = module.info();
     let offsets = module.offsets();
     for (ti, ty) in info.tables.iter().skip(info.num_imported_tables as usize) {
         store.check_new_table(ty)?;
-        let table = TableStorage::new(*ty, 0).ok_or_else(|| Error::msg("table too large"))?;
+        let ty = ty.canonical(module.type_ids());
+        let table = TableStorage::new(ty, 0).ok_or_else(|| Error::msg("table too large"))?;
         store.tables.push(table);
         let index = store.tables.len() - 1;
         let def = store.tables[index].definition_ptr();
@@ -348,11 +357,25 @@ fn define_globals(store: &mut StoreOpaque, module: &Module, data: &mut InstanceD
             data.vmctx.field::<VmGlobalDefinition>(offset)
         };
         store.globals.push(GlobalSlot {
-            ty: info.globals[index],
+            ty: info.globals[index].canonical(module.type_ids()),
             definition,
             _owned: None,
         });
         data.globals.push(store.globals.len() - 1);
+    }
+    Ok(())
+}
+
+/// Fills each defined table that has an initialiser with its value, once
+/// the functions and globals it may refer to exist.
+fn initialize_tables(store: &mut StoreOpaque, module: &Module, data: &InstanceData) -> Result<()> {
+    let info = module.info();
+    let first_defined = info.num_imported_tables as usize;
+    for (def, init) in info.table_inits.iter().enumerate() {
+        let Some(init) = init else { continue };
+        let value = eval_const(init, store, data)?.get_pointer();
+        let index = data.tables[first_defined + def];
+        store.tables[index].elements_mut().fill(value);
     }
     Ok(())
 }

@@ -46,7 +46,7 @@ pub use cache::{Cache, CacheOutcome, CacheStats, DEFAULT_CACHE_LIMIT, VerifyRepo
 pub use cljit_compiler::abi::{OptLevel, Trap};
 pub use cljit_compiler::artifact::{ArtifactError, ArtifactHeader, MAGIC as ARTIFACT_MAGIC};
 pub use cljit_compiler::types::{
-    FuncType, GlobalType, MemoryType, RefType, TableType, ValType, WASM_PAGE_BYTES,
+    FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType, WASM_PAGE_BYTES,
 };
 pub use cljit_compiler::{
     CompileError, FEATURE_NAMES, WasmFeatures, feature_name, supported_features,

@@ -229,11 +229,14 @@ impl Module {
             .iter()
             .map(|(&ty, slot)| (ty, trampoline(slot)))
             .collect();
-        let type_ids = info
-            .types
-            .values()
-            .map(|ty| engine.signatures().register(ty))
-            .collect();
+        // In order: a type refers only to earlier ones (checked when the
+        // module was parsed), whose ids are then known.
+        let mut type_ids: Vec<u32> = Vec::with_capacity(info.types.len());
+        for ty in info.types.values() {
+            let id = engine.signatures().register(&ty.canonical(&type_ids));
+            type_ids.push(id);
+        }
+        let type_ids = type_ids.into_boxed_slice();
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
@@ -279,11 +282,12 @@ impl Module {
     /// The type of an entity of this module.
     pub(crate) fn entity_type(&self, index: EntityIndex) -> ExternType {
         let info = &self.0.info;
+        let ids = self.type_ids();
         match index {
-            EntityIndex::Function(f) => ExternType::Func(info.func_type(f).clone()),
-            EntityIndex::Table(t) => ExternType::Table(info.tables[t]),
+            EntityIndex::Function(f) => ExternType::Func(info.func_type(f).canonical(ids)),
+            EntityIndex::Table(t) => ExternType::Table(info.tables[t].canonical(ids)),
             EntityIndex::Memory(m) => ExternType::Memory(info.memories[m]),
-            EntityIndex::Global(g) => ExternType::Global(info.globals[g]),
+            EntityIndex::Global(g) => ExternType::Global(info.globals[g].canonical(ids)),
         }
     }
 

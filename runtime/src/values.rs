@@ -6,7 +6,7 @@
 use std::any::Any;
 use std::ptr::NonNull;
 
-use cljit_compiler::types::{RefType, ValType};
+use cljit_compiler::types::{HeapType, RefType, ValType};
 
 use crate::error::{Error, Result};
 use crate::func::Func;
@@ -34,7 +34,8 @@ pub enum Val {
 }
 
 impl Val {
-    /// The value's type.
+    /// The value's type: for references, the nullable abstract type
+    /// (`funcref`, `externref`); [`Func::ty`] gives a function's own type.
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -55,8 +56,30 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::Ref(RefType::FuncRef) => Val::FuncRef(None),
-            ValType::Ref(RefType::ExternRef) => Val::ExternRef(None),
+            ValType::Ref(r) if r.is_extern() => Val::ExternRef(None),
+            ValType::Ref(_) => Val::FuncRef(None),
+        }
+    }
+
+    /// Whether the value is one of type `ty` (an engine type, as the
+    /// runtime's types are): the same number type, or a reference of the
+    /// right kind that is null only where `ty` is nullable and, for a
+    /// concrete function type, a function of exactly that type.
+    pub(crate) fn matches(&self, store: &StoreOpaque, ty: ValType) -> bool {
+        let ValType::Ref(r) = ty else {
+            return self.ty() == ty;
+        };
+        match self {
+            Val::FuncRef(None) | Val::ExternRef(None) if !r.nullable => false,
+            Val::FuncRef(None) => r.is_func(),
+            Val::ExternRef(None) => r.is_extern(),
+            Val::FuncRef(Some(f)) => match r.heap {
+                HeapType::Func => true,
+                HeapType::EngineFunc(id) => f.type_id_in_store(store).is_ok_and(|t| t == id),
+                _ => false,
+            },
+            Val::ExternRef(Some(_)) => r.heap == HeapType::Extern,
+            _ => false,
         }
     }
 
@@ -131,17 +154,20 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_i32() as u32),
             ValType::F64 => Val::F64(raw.get_i64() as u64),
             ValType::V128 => Val::V128(raw.get_v128()),
-            ValType::Ref(RefType::FuncRef) => Val::FuncRef(
+            ValType::Ref(r) if r.is_func() => Val::FuncRef(
                 NonNull::new(raw.get_pointer() as *mut VmFuncRef)
                     .map(|p| Func::from_raw(store.id(), p)),
             ),
-            ValType::Ref(RefType::ExternRef) => {
+            ValType::Ref(r) if r.is_extern() => {
                 Val::ExternRef(NonNull::new(raw.get_pointer() as *mut ExternData).map(|p| {
                     ExternRef {
                         store: store.id(),
                         ptr: p,
                     }
                 }))
+            }
+            ValType::Ref(r) => {
+                unreachable!("{r} values need the exceptions proposal, which validation refuses")
             }
         }
     }
@@ -181,12 +207,18 @@ pub enum Ref {
 }
 
 impl Ref {
-    /// The reference type of this value.
+    /// The nullable abstract reference type of this value (`funcref` or
+    /// `externref`).
     pub fn ty(&self) -> RefType {
         match self {
-            Ref::Func(_) => RefType::FuncRef,
-            Ref::Extern(_) => RefType::ExternRef,
+            Ref::Func(_) => RefType::FUNCREF,
+            Ref::Extern(_) => RefType::EXTERNREF,
         }
+    }
+
+    /// Whether the reference is one of type `ty` (see [`Val::matches`]).
+    pub(crate) fn matches(&self, store: &StoreOpaque, ty: RefType) -> bool {
+        Val::from(*self).matches(store, ValType::Ref(ty))
     }
 
     /// Whether this is a null reference.

@@ -167,7 +167,7 @@ fn host_functions_in_tables_are_callable_indirectly() {
     let mut store = Store::new(&engine, ());
     let table = Table::new(
         &mut store,
-        TableType::new(RefType::FuncRef, 2, None),
+        TableType::new(RefType::FUNCREF, 2, None),
         Ref::Func(None),
     )
     .unwrap();
@@ -287,4 +287,107 @@ fn tail_calls_into_host_functions() {
         .unwrap();
     assert_eq!(countdown.call(&mut store, 1_000_000).unwrap(), 42);
     assert_eq!(*store.data(), 5);
+}
+
+/// Typed function references at the host boundary: arguments, table
+/// elements and globals are checked against the concrete type and
+/// nullability, and the same type spelled at another index in another
+/// module is the same type.
+#[test]
+fn typed_function_references_are_checked_at_the_host_boundary() {
+    let engine = engine(false);
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (type $i2i (func (param i32) (result i32)))
+            (type $void (func))
+            (func $inc (export "inc") (type $i2i) (i32.add (local.get 0) (i32.const 1)))
+            (func (export "nothing") (type $void))
+            (func (export "apply") (param (ref $i2i)) (param i32) (result i32)
+              (call_ref $i2i (local.get 1) (local.get 0)))
+            (func (export "apply_or_zero") (param (ref null $i2i)) (result i32)
+              (block $null
+                (return (call_ref $i2i (i32.const 9) (br_on_null $null (local.get 0)))))
+              (i32.const 0))
+            (table (export "table") 2 (ref $i2i) (ref.func $inc))
+            (global (export "global") (mut (ref null $i2i)) (ref.null $i2i)))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let inc = instance.get_func(&store, "inc").unwrap();
+    let nothing = instance.get_func(&store, "nothing").unwrap();
+    let apply = instance.get_func(&store, "apply").unwrap();
+    let mut out = [Val::I32(0)];
+
+    apply
+        .call(
+            &mut store,
+            &[Val::FuncRef(Some(inc)), Val::I32(41)],
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(out[0].i32(), Some(42));
+    for (what, arg) in [
+        ("null", Val::FuncRef(None)),
+        ("a function of another type", Val::FuncRef(Some(nothing))),
+    ] {
+        let error = apply
+            .call(&mut store, &[arg, Val::I32(1)], &mut out)
+            .unwrap_err();
+        assert!(error.to_string().contains("argument 0"), "{what}: {error}");
+    }
+    let apply_or_zero = instance.get_func(&store, "apply_or_zero").unwrap();
+    apply_or_zero
+        .call(&mut store, &[Val::FuncRef(None)], &mut out)
+        .unwrap();
+    assert_eq!(out[0].i32(), Some(0));
+    apply_or_zero
+        .call(&mut store, &[Val::FuncRef(Some(inc))], &mut out)
+        .unwrap();
+    assert_eq!(out[0].i32(), Some(10));
+
+    // The table's type is non-nullable: null and other types are refused,
+    // and it started full of `inc`.
+    let table = instance.get_table(&store, "table").unwrap();
+    let element = table.ty(&store).element;
+    assert!(!element.nullable);
+    assert!(table.set(&mut store, 0, Ref::Func(None)).is_err());
+    assert!(table.set(&mut store, 0, Ref::Func(Some(nothing))).is_err());
+    table.set(&mut store, 0, Ref::Func(Some(inc))).unwrap();
+    assert!(matches!(table.get(&store, 1), Some(Ref::Func(Some(_)))));
+    assert!(
+        Table::new(
+            &mut store,
+            TableType::new(element, 1, None),
+            Ref::Func(None)
+        )
+        .is_err()
+    );
+    let own = Table::new(
+        &mut store,
+        TableType::new(element, 1, None),
+        Ref::Func(Some(inc)),
+    );
+    assert!(own.is_ok());
+
+    let global = instance.get_global(&store, "global").unwrap();
+    assert!(global.set(&mut store, Val::FuncRef(Some(nothing))).is_err());
+    global.set(&mut store, Val::FuncRef(Some(inc))).unwrap();
+    global.set(&mut store, Val::FuncRef(None)).unwrap();
+
+    // Another module names the type at another index: its import of
+    // `apply` has the same engine type as the export.
+    let other = Module::new(
+        &engine,
+        r#"(module
+            (type $pad (func (param f64)))
+            (type $i2i (func (param i32) (result i32)))
+            (import "m" "apply" (func (param (ref $i2i)) (param i32) (result i32))))"#,
+    )
+    .unwrap();
+    let (_, _, imported) = other.imports().next().unwrap();
+    let (_, exported) = module.exports().find(|(name, _)| *name == "apply").unwrap();
+    assert_eq!(imported.to_string(), exported.to_string());
+    Instance::new(&mut store, &other, &[apply.into()]).unwrap();
 }

@@ -39,11 +39,15 @@ pub enum Trap {
     OutOfFuel = 11,
     /// A host function returned an error; the runtime holds the error itself.
     HostError = 12,
+    /// `ref.as_non_null` of null.
+    NullReference = 13,
+    /// `call_ref` or `return_call_ref` of null.
+    NullFunctionReference = 14,
 }
 
 impl Trap {
     /// All trap kinds, in code order.
-    pub const ALL: [Trap; 13] = [
+    pub const ALL: [Trap; 15] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -57,6 +61,8 @@ impl Trap {
         Trap::Interrupt,
         Trap::OutOfFuel,
         Trap::HostError,
+        Trap::NullReference,
+        Trap::NullFunctionReference,
     ];
 
     /// The one-byte code stored in trap tables.
@@ -85,6 +91,8 @@ impl Trap {
             Trap::Interrupt => "interrupt",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::HostError => "host function error",
+            Trap::NullReference => "null reference",
+            Trap::NullFunctionReference => "null function reference",
         }
     }
 }

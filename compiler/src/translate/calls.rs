@@ -1,5 +1,5 @@
-//! Calls: `call` and `call_indirect`, and their tail-call forms
-//! `return_call` and `return_call_indirect`.
+//! Calls: `call`, `call_indirect` and `call_ref`, and their tail-call
+//! forms `return_call`, `return_call_indirect` and `return_call_ref`.
 //!
 //! Wasm functions use Cranelift's `tail` calling convention, in which the
 //! callee pops its stack arguments, so a tail call reuses the caller's
@@ -49,6 +49,35 @@ impl FuncTranslator<'_, '_> {
         table_index: u32,
     ) -> TResult {
         self.call_table(type_index, table_index, CallKind::Tail)
+    }
+
+    pub(crate) fn visit_call_ref(&mut self, type_index: u32) -> TResult {
+        self.call_reference(type_index, CallKind::Call)
+    }
+
+    pub(crate) fn visit_return_call_ref(&mut self, type_index: u32) -> TResult {
+        self.call_reference(type_index, CallKind::Tail)
+    }
+
+    /// `call_ref`: the validator has checked the reference's type, so only
+    /// null is left to check.
+    fn call_reference(&mut self, type_index: u32, kind: CallKind) -> TResult {
+        self.note_loop_or_call();
+        let ty = TypeIndex::from_u32(type_index);
+        let func_ref = self.pop();
+        let num_params = self.info.types[ty].params().len();
+        let params = self.popn(num_params);
+        self.trapz(func_ref, Trap::NullFunctionReference);
+        let ptr = self.pointer_type;
+        let code = self.load_trusted(ptr, func_ref, self.offsets.func_ref_wasm_call());
+        let callee_vmctx = self.load_trusted(ptr, func_ref, self.offsets.func_ref_vmctx());
+        let sig = self.signature_ref(ty);
+        let mut args: Vec<Value> = Vec::with_capacity(num_params + 2);
+        args.push(callee_vmctx);
+        args.push(self.vmctx);
+        args.extend(params);
+        self.emit_call(Callee::Indirect(sig, code), &args, kind);
+        Ok(())
     }
 
     /// Emits a call of `callee` (a direct reference, or a code pointer of

@@ -281,6 +281,34 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
+    /// `br_on_null`: branches (without the reference) when it is null, and
+    /// otherwise continues with it.
+    pub(crate) fn visit_br_on_null(&mut self, relative_depth: u32) -> TResult {
+        let reference = self.pop();
+        let (target, n) = self.branch_target(relative_depth);
+        let args = block_args(self.peekn(n));
+        let next = self.builder.create_block();
+        self.builder.ins().brif(reference, next, &[], target, &args);
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
+        self.push(reference);
+        Ok(())
+    }
+
+    /// `br_on_non_null`: branches with the reference when it is not null,
+    /// and otherwise drops it and continues.
+    pub(crate) fn visit_br_on_non_null(&mut self, relative_depth: u32) -> TResult {
+        // The reference is the last of the target's arguments.
+        let (target, n) = self.branch_target(relative_depth);
+        let args = block_args(self.peekn(n));
+        let reference = self.pop();
+        let next = self.builder.create_block();
+        self.builder.ins().brif(reference, target, &args, next, &[]);
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
+        Ok(())
+    }
+
     pub(crate) fn visit_br_table(&mut self, targets: BrTable<'_>) -> TResult {
         let index = self.pop();
         let mut depths = Vec::with_capacity(targets.len() as usize);

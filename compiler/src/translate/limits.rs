@@ -151,6 +151,12 @@ macro_rules! fuel_point {
     (BrTable) => {
         $crate::translate::limits::FuelPoint::Flush
     };
+    (BrOnNull) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (BrOnNonNull) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
     ($other:ident) => {
         $crate::translate::limits::FuelPoint::None
     };

@@ -280,6 +280,7 @@ macro_rules! translate_op {
     (relaxed_simd $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (wide_arithmetic $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (tail_call $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    (function_references $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     // Everything else is refused (validation normally refuses it first,
     // since those features are never enabled).
     ($proposal:ident $this:ident $op:ident $visit:ident $($arg:ident)*) => {{

@@ -1,5 +1,6 @@
 //! Tables and references: `table.get`/`set`/`size`/`grow`/`fill`/`copy`/
-//! `init`, `elem.drop`, `ref.null`, `ref.is_null`, `ref.func`.
+//! `init`, `elem.drop`, `ref.null`, `ref.is_null`, `ref.as_non_null`,
+//! `ref.func`.
 //!
 //! A table element is one pointer: a `*const VmFuncRef` for funcref tables,
 //! an opaque host pointer for externref tables; null is zero. `get` and `set`
@@ -132,6 +133,13 @@ impl FuncTranslator<'_, '_> {
         let c = self.builder.ins().icmp_imm_u(IntCC::Equal, r, 0);
         let v = self.builder.ins().uextend(types::I32, c);
         self.push(v);
+        Ok(())
+    }
+
+    pub(crate) fn visit_ref_as_non_null(&mut self) -> TResult {
+        let r = self.pop();
+        self.trapz(r, Trap::NullReference);
+        self.push(r);
         Ok(())
     }
 

@@ -38,7 +38,7 @@ impl Func {
             )));
         }
         for (i, (p, &t)) in params.iter().zip(ty.params()).enumerate() {
-            if p.ty() != t {
+            if !p.matches(cx.opaque(), t) {
                 return Err(Error::msg(format!(
                     "argument {i} has type {}, expected {t}",
                     p.ty()

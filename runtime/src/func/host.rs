@@ -237,7 +237,7 @@ fn untyped_host_fn<T>(
         func(caller.reborrow(), &params, &mut results)?;
         let store = caller.store.opaque();
         for (i, (r, &t)) in results.iter().zip(ty.results()).enumerate() {
-            if r.ty() != t {
+            if !r.matches(store, t) {
                 return Err(Error::msg(format!(
                     "host function returned {} for result {i}, expected {t}",
                     r.ty()

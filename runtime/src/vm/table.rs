@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn grow_updates_the_definition_and_respects_max() {
-        let ty = TableType::new(RefType::FuncRef, 2, Some(4));
+        let ty = TableType::new(RefType::FUNCREF, 2, Some(4));
         let mut t = TableStorage::new(ty, 0).expect("table");
         assert_eq!(t.grow(2, 9), Some(2));
         assert_eq!(t.grow(1, 9), None);
