@@ -15,6 +15,11 @@
 #include "wasi.h"
 #include "wasm.h"
 
+/* The extern kind of an exception tag (WebAssembly 3.0), which wasm.h
+ * predates: wasm_externtype_kind and wasm_extern_kind return it for
+ * tags. */
+#define CLJIT_EXTERN_TAG 4
+
 #ifdef __cplusplus
 extern "C" {
 #endif

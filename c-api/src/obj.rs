@@ -6,7 +6,7 @@
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 
-use crate::rt::{ExternRef, FrameInfo, Func, Global, Instance, Memory, Module, Table, Trap};
+use crate::rt::{ExternRef, FrameInfo, Func, Global, Instance, Memory, Module, Table, Tag, Trap};
 
 /// What a reference refers to.
 #[derive(Debug, Clone)]
@@ -15,6 +15,7 @@ pub(crate) enum Obj {
     Global(Global),
     Table(Table),
     Memory(Memory),
+    Tag(Tag),
     Instance(Instance),
     Foreign(ExternRef),
     Module(Arc<ModuleData>),
@@ -50,6 +51,7 @@ pub(crate) enum ObjectKey {
     Global(Global),
     Table(Table),
     Memory(Memory),
+    Tag(Tag),
     Instance(Instance),
     Foreign(ExternRef),
 }

@@ -66,6 +66,7 @@ impl wasm_ref_t {
             Obj::Global(g) => Extern::Global(g),
             Obj::Table(t) => Extern::Table(t),
             Obj::Memory(m) => Extern::Memory(m),
+            Obj::Tag(t) => Extern::Tag(t),
             _ => return None,
         })
     }
@@ -77,6 +78,7 @@ impl wasm_ref_t {
             Extern::Global(g) => Obj::Global(g),
             Extern::Table(t) => Obj::Table(t),
             Extern::Memory(m) => Obj::Memory(m),
+            Extern::Tag(t) => Obj::Tag(t),
         };
         wasm_ref_t::boxed(store, obj)
     }
@@ -87,6 +89,7 @@ impl wasm_ref_t {
             Obj::Global(g) => ObjectKey::Global(g),
             Obj::Table(t) => ObjectKey::Table(t),
             Obj::Memory(m) => ObjectKey::Memory(m),
+            Obj::Tag(t) => ObjectKey::Tag(t),
             Obj::Instance(i) => ObjectKey::Instance(i),
             Obj::Foreign(e) => ObjectKey::Foreign(e),
             Obj::Module(_) | Obj::Trap(_) => return None,

@@ -54,6 +54,8 @@ pub mod externkind {
     pub const TABLE: u8 = 2;
     /// `WASM_EXTERN_MEMORY`.
     pub const MEMORY: u8 = 3;
+    /// `CLJIT_EXTERN_TAG` (cljit.h): an exception tag.
+    pub const TAG: u8 = 4;
 }
 
 /// The C kind of a value type (v128 and exnref, which the C API cannot
@@ -115,6 +117,11 @@ enum Described {
     Memory {
         limits: wasm_limits_t,
     },
+    /// An exception tag (a cljit extension: `CLJIT_EXTERN_TAG`), by its
+    /// payload types.
+    Tag {
+        params: wasm_valtype_vec_t,
+    },
 }
 
 /// `wasm_externtype_t`, which is also `wasm_functype_t`,
@@ -168,6 +175,9 @@ impl Clone for wasm_externtype_t {
                 limits: *limits,
             },
             Described::Memory { limits } => Described::Memory { limits: *limits },
+            Described::Tag { params } => Described::Tag {
+                params: CVec::from_vec(params.as_slice().to_vec()),
+            },
         };
         wasm_externtype_t { described }
     }
@@ -204,6 +214,9 @@ impl wasm_externtype_t {
             ExternType::Memory(m) => Described::Memory {
                 limits: limits(m.min_pages, m.max_pages),
             },
+            ExternType::Tag(t) => Described::Tag {
+                params: valtypes(t.params()),
+            },
         };
         wasm_externtype_t { described }
     }
@@ -215,6 +228,7 @@ impl wasm_externtype_t {
             Described::Global { .. } => externkind::GLOBAL,
             Described::Table { .. } => externkind::TABLE,
             Described::Memory { .. } => externkind::MEMORY,
+            Described::Tag { .. } => externkind::TAG,
         }
     }
 

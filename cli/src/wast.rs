@@ -287,6 +287,11 @@ impl WastContext {
                     _ => bail!("expected trap `{message}`, got: {e}"),
                 },
             },
+            AssertException { exec, .. } => match self.execute(exec)? {
+                Ok(values) => bail!("expected an exception, got {values:?}"),
+                Err(e) if e.as_exception().is_some() => {}
+                Err(e) => bail!("expected an exception, got: {e}"),
+            },
             AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
                 Ok(values) => bail!("expected stack exhaustion, got {values:?}"),
                 Err(e) => match e.as_trap() {
@@ -394,13 +399,18 @@ impl WastContext {
             WastArgCore::F64(v) => Val::F64(v.bits),
             WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
             WastArgCore::RefNull(HeapType::Abstract {
-                ty: AbstractHeapType::Func,
+                ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
                 ..
-            }) => Val::FuncRef(None),
+            })
+            | WastArgCore::RefNull(HeapType::Concrete(_)) => Val::FuncRef(None),
             WastArgCore::RefNull(HeapType::Abstract {
-                ty: AbstractHeapType::Extern,
+                ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
                 ..
             }) => Val::ExternRef(None),
+            WastArgCore::RefNull(HeapType::Abstract {
+                ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+                ..
+            }) => Val::ExnRef(None),
             WastArgCore::RefExtern(n) => Val::ExternRef(Some(self.extern_ref(*n))),
             other => bail!("unsupported argument {other:?}"),
         })
@@ -440,6 +450,7 @@ impl WastContext {
             (Val::V128(a), WastRetCore::V128(p)) => v128_matches(*a, p),
             (Val::FuncRef(f), WastRetCore::RefNull(_)) => f.is_none(),
             (Val::ExternRef(e), WastRetCore::RefNull(_)) => e.is_none(),
+            (Val::ExnRef(e), WastRetCore::RefNull(_)) => e.is_none(),
             (Val::FuncRef(f), WastRetCore::RefFunc(None)) => f.is_some(),
             (Val::ExternRef(e), WastRetCore::RefExtern(None)) => e.is_some(),
             (Val::ExternRef(Some(e)), WastRetCore::RefExtern(Some(n))) => {

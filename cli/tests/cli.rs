@@ -277,12 +277,24 @@ fn wasm_feature_and_memory_flags() {
         "exceptions.wat",
         br#"(module (tag $e) (func (export "f") (throw $e)))"#,
     );
-    let o = cljit(&["run", exceptions.to_str().unwrap()]);
+    let o = cljit(&["run", "--invoke", "f", exceptions.to_str().unwrap()]);
+    assert_error(&o, 1, "uncaught wasm exception");
+    let o = cljit(&["run", "-W", "exceptions=n", exceptions.to_str().unwrap()]);
     assert_error(&o, 1, "exceptions proposal not enabled");
     assert!(
-        stderr(&o).contains(
-            "note: the module uses the `exceptions` proposal, which cljit does not support yet"
-        ),
+        stderr(&o).contains("`-W exceptions=y` enables it"),
+        "{}",
+        stderr(&o)
+    );
+    let gc = temp_file(
+        "gc.wat",
+        br#"(module (type (struct)) (func (export "f") (result i32) (i31.get_s (ref.i31 (i32.const 1)))))"#,
+    );
+    let o = cljit(&["run", gc.to_str().unwrap()]);
+    assert_error(&o, 1, "gc");
+    assert!(
+        stderr(&o)
+            .contains("note: the module uses the `gc` proposal, which cljit does not support yet"),
         "{}",
         stderr(&o)
     );

@@ -35,7 +35,7 @@ use crate::target::CodeTarget;
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"CLJITAOT";
 /// The layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 /// This cljit's version.
 pub const CLJIT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A fingerprint of the compiler build (sources, pinned dependencies, rustc,

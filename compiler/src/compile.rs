@@ -14,12 +14,16 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{ExternalName, LibCall};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{
+    Context, ExceptionContextLoc, FinalizedMachExceptionHandler, FinalizedRelocTarget,
+};
 use cranelift_entity::PrimaryMap;
 use cranelift_frontend::FunctionBuilderContext;
 use wasmparser::{FuncValidatorAllocations, WasmFeatures};
 
-use crate::abi::{AddressMap, OptLevel, TrapTable, Tunables, VmOffsets};
+use crate::abi::{
+    AddressMap, HandlerClause, HandlerSite, HandlerTable, OptLevel, TrapTable, Tunables, VmOffsets,
+};
 use crate::error::{CompileError, CompileResult};
 use crate::features::explain_invalid;
 use crate::indices::{DefinedFuncIndex, FuncIndex, TypeIndex};
@@ -66,6 +70,8 @@ pub struct CompiledFunction {
     pub traps: TrapTable,
     /// Code offsets to wasm byte offsets, for backtraces.
     pub address_map: AddressMap,
+    /// Exception handlers of its calls inside `try_table`s.
+    pub handlers: HandlerTable,
 }
 
 /// A whole compiled module: plain data, ready to be loaded or serialized.
@@ -503,6 +509,40 @@ impl Compiler {
             traps.push(offset, trap);
         }
 
+        let mut handlers = HandlerTable::default();
+        for site in code.buffer.call_sites() {
+            if site.exception_handlers.is_empty() {
+                continue;
+            }
+            let frame_offset = site
+                .frame_offset
+                .ok_or_else(|| codegen_error("a try_call site without a frame offset".into()))?;
+            let clauses = site
+                .exception_handlers
+                .iter()
+                .map(|h| match *h {
+                    FinalizedMachExceptionHandler::Tag(tag, landing) => Ok(HandlerClause::Tag {
+                        tag: tag.as_u32(),
+                        landing,
+                    }),
+                    FinalizedMachExceptionHandler::Default(landing) => {
+                        Ok(HandlerClause::CatchAll { landing })
+                    }
+                    FinalizedMachExceptionHandler::Context(ExceptionContextLoc::SPOffset(off)) => {
+                        Ok(HandlerClause::Context { sp_offset: off })
+                    }
+                    FinalizedMachExceptionHandler::Context(ExceptionContextLoc::GPR(_)) => Err(
+                        codegen_error("an exception context left in a register".into()),
+                    ),
+                })
+                .collect::<CompileResult<Vec<_>>>()?;
+            handlers.push(HandlerSite {
+                return_offset: site.ret_addr,
+                frame_offset,
+                clauses,
+            });
+        }
+
         let mut address_map = AddressMap::default();
         for loc in code.buffer.get_srclocs_sorted() {
             if !loc.loc.is_default() {
@@ -523,6 +563,7 @@ impl Compiler {
             relocations,
             traps,
             address_map,
+            handlers,
         })
     }
 }

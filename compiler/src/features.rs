@@ -48,7 +48,8 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
 /// The default feature set: WebAssembly 2.0 (SIMD included), relaxed SIMD
 /// and the proposals beyond 2.0 cljit implements (extended constant
 /// expressions, wide arithmetic, multi-memory, 64-bit memories and tables,
-/// custom page sizes, tail calls, typed function references), as
+/// custom page sizes, tail calls, typed function references, exception
+/// handling), as
 /// wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
@@ -62,6 +63,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::CUSTOM_PAGE_SIZES
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::EXCEPTIONS
 }
 
 /// The features cljit can compile; enabling anything else is refused.

@@ -70,6 +70,13 @@ entity_impl!(ElemIndex);
 pub struct DataIndex(u32);
 entity_impl!(DataIndex);
 
+/// Index of an exception tag (imports first).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct TagIndex(u32);
+entity_impl!(TagIndex);
+
 /// Any entity that can be imported or exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EntityIndex {
@@ -81,4 +88,6 @@ pub enum EntityIndex {
     Memory(MemoryIndex),
     /// A global.
     Global(GlobalIndex),
+    /// An exception tag.
+    Tag(TagIndex),
 }

@@ -11,7 +11,7 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_entity::PrimaryMap;
 use serde::{Deserialize, Serialize};
 
-use crate::abi::{AddressMap, TrapTable, Tunables, VmOffsets};
+use crate::abi::{AddressMap, HandlerTable, TrapTable, Tunables, VmOffsets};
 use crate::compile::{CompiledFunction, CompiledModule, RelocTarget, Relocation};
 use crate::error::{CompileError, CompileResult};
 use crate::indices::{DefinedFuncIndex, TypeIndex};
@@ -29,6 +29,8 @@ pub struct FunctionLoc {
     pub traps: TrapTable,
     /// Code offsets (from `start`) to wasm byte offsets, for backtraces.
     pub address_map: AddressMap,
+    /// Exception handlers of its call sites, by offset from `start`.
+    pub handlers: HandlerTable,
 }
 
 /// A module linked into one text section: what the runtime loads and what
@@ -126,6 +128,7 @@ fn loc(start: u32, f: CompiledFunction) -> FunctionLoc {
         len: u32::try_from(f.body.len()).expect("placed in a text under 4 GiB"),
         traps: f.traps,
         address_map: f.address_map,
+        handlers: f.handlers,
     }
 }
 

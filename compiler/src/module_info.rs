@@ -131,6 +131,11 @@ pub struct ModuleInfo {
     pub num_imported_memories: u32,
     /// Number of imported globals.
     pub num_imported_globals: u32,
+    /// Every exception tag, imports first, by the function type of its
+    /// payload (parameters only).
+    pub tags: PrimaryMap<TagIndex, TypeIndex>,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
     /// Exports, in order.
     pub exports: Vec<Export>,
     /// The start function.
@@ -214,6 +219,7 @@ impl ModuleInfo {
             memories: len(self.memories.len()),
             imported_globals: self.num_imported_globals,
             defined_globals: len(self.global_inits.len()),
+            tags: len(self.tags.len()),
         }
     }
 
@@ -379,16 +385,16 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
     Ok(ConstExpr { ops })
 }
 
-fn entity_index(kind: ExternalKind, index: u32, offset: u64) -> CompileResult<EntityIndex> {
-    Ok(match kind {
+fn entity_index(kind: ExternalKind, index: u32) -> EntityIndex {
+    match kind {
         ExternalKind::Func | ExternalKind::FuncExact => {
             EntityIndex::Function(FuncIndex::from_u32(index))
         }
         ExternalKind::Table => EntityIndex::Table(TableIndex::from_u32(index)),
         ExternalKind::Memory => EntityIndex::Memory(MemoryIndex::from_u32(index)),
         ExternalKind::Global => EntityIndex::Global(GlobalIndex::from_u32(index)),
-        ExternalKind::Tag => return Err(unsupported(Some(offset), "exception tags")),
-    })
+        ExternalKind::Tag => EntityIndex::Tag(TagIndex::from_u32(index)),
+    }
 }
 
 /// Parses and validates `bytes` (a binary module) with `features`, returning
@@ -477,8 +483,9 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                             info.num_imported_globals += 1;
                             EntityIndex::Global(info.globals.push(global_type(&ty, offset)?))
                         }
-                        TypeRef::Tag(_) => {
-                            return Err(unsupported(Some(offset), "exception tags"));
+                        TypeRef::Tag(tag) => {
+                            info.num_imported_tags += 1;
+                            EntityIndex::Tag(info.tags.push(TypeIndex::from_u32(tag.func_type_idx)))
                         }
                     };
                     info.imports.push(Import {
@@ -519,12 +526,11 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 }
             }
             Payload::ExportSection(reader) => {
-                let offset = reader.range().start;
                 for export in reader {
                     let export = export?;
                     info.exports.push(Export {
                         name: export.name.to_string(),
-                        index: entity_index(export.kind, export.index, offset)?,
+                        index: entity_index(export.kind, export.index),
                     });
                 }
             }
@@ -594,7 +600,9 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 }
             }
             Payload::TagSection(reader) => {
-                return Err(unsupported(Some(reader.range().start), "exception tags"));
+                for tag in reader {
+                    info.tags.push(TypeIndex::from_u32(tag?.func_type_idx));
+                }
             }
             _ => {}
         }

@@ -12,7 +12,10 @@
 //! stores its arguments on its own stack, calls the host function's array
 //! entry, and turns a non-zero status into a `HostError` trap raised right
 //! there, in compiled code: the error itself waits in the runtime's
-//! per-thread state, and no Rust frame is ever unwound.
+//! per-thread state, and no Rust frame is ever unwound. The status
+//! `HOST_THROWS` instead throws the wasm exception the host function
+//! returned (in the first value slot) on into the calling wasm, through
+//! the `throw` builtin.
 
 use cranelift_codegen::ir::{
     self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserFuncName,
@@ -21,8 +24,10 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::abi::vmoffsets::VALUE_SLOT_BYTES;
-use crate::abi::{Trap, VmOffsets};
-use crate::translate::{array_call_signature, ir_type, trap_code, wasm_signature};
+use crate::abi::{Builtin, HOST_THROWS, Trap, VmOffsets};
+use crate::translate::{
+    array_call_signature, builtin_signature, ir_type, trap_code, wasm_signature,
+};
 use crate::types::FuncType;
 
 fn value_slot(i: usize) -> i32 {
@@ -120,7 +125,43 @@ pub(crate) fn build_wasm_to_array(
         &[host_ctx, caller_vmctx, null, values, len],
     );
     let status = builder.inst_results(call)[0];
-    builder.ins().trapnz(status, trap_code(Trap::HostError));
+    let failed = builder.create_block();
+    let done = builder.create_block();
+    builder.ins().brif(status, failed, &[], done, &[]);
+    builder.seal_block(failed);
+    builder.switch_to_block(failed);
+    builder.set_cold_block(failed);
+    // The host threw a wasm exception (in slot 0): throw it on from here,
+    // so the unwinder starts in this frame. Any other status is an error
+    // the runtime recorded.
+    let throws =
+        builder
+            .ins()
+            .icmp_imm_u(ir::condcodes::IntCC::Equal, status, i64::from(HOST_THROWS));
+    builder.ins().trapz(throws, trap_code(Trap::HostError));
+    let exn = builder
+        .ins()
+        .load(ptr, MemFlagsData::trusted(), values, value_slot(0));
+    let table = builder.ins().load(
+        ptr,
+        MemFlagsData::trusted().with_readonly(),
+        caller_vmctx,
+        i32::try_from(offsets.vmctx_builtins()).expect("small offset"),
+    );
+    let slot = Builtin::throw.index() * offsets.pointer_size();
+    let throw = builder.ins().load(
+        ptr,
+        MemFlagsData::trusted().with_readonly(),
+        table,
+        i32::try_from(slot).expect("small offset"),
+    );
+    let throw_sig = builder.import_signature(builtin_signature(Builtin::throw, ptr, isa));
+    builder
+        .ins()
+        .call_indirect(throw_sig, throw, &[caller_vmctx, exn]);
+    builder.ins().trap(trap_code(Trap::UnreachableCodeReached));
+    builder.seal_block(done);
+    builder.switch_to_block(done);
     let mut results = Vec::with_capacity(ty.results().len());
     for (i, &r) in ty.results().iter().enumerate() {
         let v = builder.ins().load(

@@ -135,6 +135,7 @@ impl CodeMemory {
                     kind,
                     traps: f.traps,
                     address_map: f.address_map,
+                    handlers: f.handlers,
                 }
             })
             .collect();

@@ -37,6 +37,9 @@ pub enum ErrorKind {
         /// What does not match.
         reason: String,
     },
+    /// A wasm exception: thrown by wasm and caught by nothing before it
+    /// reached the host, or made by a host function to throw into wasm.
+    Exception(crate::exceptions::ExnRef),
     /// The program asked to exit with a status (WASI `proc_exit`).
     Exit(i32),
     /// An error returned by a host function or an I/O operation.
@@ -64,6 +67,20 @@ impl Error {
     /// A trap with its backtrace.
     pub fn trap(trap: Trap, backtrace: WasmBacktrace) -> Error {
         Error(Box::new(ErrorKind::Trap { trap, backtrace }))
+    }
+
+    /// An error that throws `exn` into the wasm that called the host
+    /// function returning it (or that wasm left uncaught).
+    pub fn exception(exn: crate::exceptions::ExnRef) -> Error {
+        Error(Box::new(ErrorKind::Exception(exn)))
+    }
+
+    /// The exception, if this error is one.
+    pub fn as_exception(&self) -> Option<crate::exceptions::ExnRef> {
+        match &*self.0 {
+            ErrorKind::Exception(exn) => Some(*exn),
+            _ => None,
+        }
     }
 
     /// What went wrong.
@@ -156,6 +173,7 @@ impl fmt::Display for Error {
                 f,
                 "incompatible import type for `{module}::{name}`: {reason}"
             ),
+            ErrorKind::Exception(_) => f.write_str("uncaught wasm exception"),
             ErrorKind::Exit(status) => write!(f, "exited with status {status}"),
             ErrorKind::Host(e) => e.fmt(f),
             ErrorKind::Message(m) => f.write_str(m),

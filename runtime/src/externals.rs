@@ -24,6 +24,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(crate::exceptions::Tag),
 }
 
 impl Extern {
@@ -59,6 +61,14 @@ impl Extern {
         }
     }
 
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<crate::exceptions::Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// Whether the entity belongs to `store`.
     pub(crate) fn belongs_to(&self, store: &StoreOpaque) -> bool {
         let id = match self {
@@ -66,6 +76,7 @@ impl Extern {
             Extern::Table(t) => t.store,
             Extern::Memory(m) => m.store,
             Extern::Global(g) => g.store,
+            Extern::Tag(t) => t.store_id(),
         };
         id == store.id()
     }
@@ -86,6 +97,7 @@ impl Extern {
             Extern::Table(t) => ExternType::Table(t.get_storage(store).ty()),
             Extern::Memory(m) => ExternType::Memory(m.get(store).ty()),
             Extern::Global(g) => ExternType::Global(store.globals[g.index(store)].ty),
+            Extern::Tag(t) => ExternType::Tag(t.ty_in_store(store)),
         }
     }
 }
@@ -105,6 +117,12 @@ impl From<Memory> for Extern {
 impl From<Table> for Extern {
     fn from(t: Table) -> Extern {
         Extern::Table(t)
+    }
+}
+
+impl From<crate::exceptions::Tag> for Extern {
+    fn from(t: crate::exceptions::Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 

@@ -111,5 +111,9 @@ fn export(store: &StoreOpaque, data: &InstanceData, index: EntityIndex) -> Exter
         EntityIndex::Global(g) => {
             Extern::Global(Global::from_index(store.id(), data.globals[g.index()]))
         }
+        EntityIndex::Tag(t) => Extern::Tag(crate::exceptions::Tag::from_index(
+            store.id(),
+            data.tags[t.index()],
+        )),
     }
 }

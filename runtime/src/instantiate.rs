@@ -40,7 +40,9 @@ use crate::store::instance_data::InstanceData;
 use crate::store::{AsContextMut, GlobalSlot, StoreContextMut, StoreOpaque};
 use crate::vm::table::{TableStorage, range};
 use crate::vm::val_raw::ValRaw;
-use crate::vm::vmcontext::{VmContextAlloc, VmFuncRef, VmFunctionImport, VmGlobalDefinition};
+use crate::vm::vmcontext::{
+    VmContextAlloc, VmFuncRef, VmFunctionImport, VmGlobalDefinition, VmTagDefinition,
+};
 
 impl Instance {
     /// Instantiates `module` with `imports`, one per import in order.
@@ -76,6 +78,7 @@ fn instantiate<T>(
     define_memories(store, module, &mut data)?;
     define_tables(store, module, &mut data)?;
     define_functions(module, &mut data);
+    define_tags(store, module, &mut data);
     define_globals(store, module, &mut data)?;
     initialize_tables(store, module, &data)?;
 
@@ -126,6 +129,7 @@ fn new_instance_data(store: &mut StoreOpaque, module: &Module) -> Box<InstanceDa
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
         globals: Vec::with_capacity(info.globals.len()),
+        tags: Vec::with_capacity(info.tags.len()),
         passive_elements: vec![None; info.elements.len()],
         dropped_data: vec![false; info.data.len()],
     });
@@ -260,6 +264,18 @@ fn link_imports(
                 // SAFETY: the offset names imported global `g`'s pointer.
                 unsafe { data.vmctx.write(offset, slot.definition) };
             }
+            (EntityIndex::Tag(t), Extern::Tag(tag)) => {
+                let index = tag.index(store);
+                let definition: *const VmTagDefinition = &*store.tags[index].definition;
+                // SAFETY: the definition is owned by the store.
+                let type_id = unsafe { (*definition).type_id };
+                if type_id != module.type_ids()[info.tags[t].index()] {
+                    return Err(mismatch(ExternType::Tag(tag.ty_in_store(store))));
+                }
+                data.tags.push(index);
+                // SAFETY: the offset names tag `t`'s definition pointer.
+                unsafe { data.vmctx.write(offsets.vmctx_tag(t.as_u32()), definition) };
+            }
             (_, other) => return Err(mismatch(other.ty_in_store(store))),
         }
     }
@@ -312,6 +328,21 @@ fn define_tables(store: &mut StoreOpaque, module: &Module, data: &mut InstanceDa
         unsafe { data.vmctx.write(offsets.vmctx_table(ti.as_u32()), def) };
     }
     Ok(())
+}
+
+/// Creates the module's own tags: each instance has its own.
+fn define_tags(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData) {
+    let info = module.info();
+    let offsets = module.offsets();
+    for (t, &ty) in info.tags.iter().skip(info.num_imported_tags as usize) {
+        let type_id = module.type_ids()[ty.index()];
+        let params = u32::try_from(info.types[ty].params().len()).expect("bounded by wasmparser");
+        let index = store.new_tag(type_id, params);
+        let definition: *const VmTagDefinition = &*store.tags[index].definition;
+        data.tags.push(index);
+        // SAFETY: the offset names tag `t`'s definition pointer.
+        unsafe { data.vmctx.write(offsets.vmctx_tag(t.as_u32()), definition) };
+    }
 }
 
 /// Writes the func ref of every defined function: its code, its

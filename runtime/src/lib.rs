@@ -23,6 +23,7 @@ mod config;
 mod engine;
 mod epoch;
 mod error;
+mod exceptions;
 mod externals;
 mod file_bytes;
 mod func;
@@ -54,6 +55,7 @@ pub use cljit_compiler::{
 pub use config::Config;
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, FrameInfo, MissingImport, Result, WasmBacktrace};
+pub use exceptions::{ExnRef, Tag};
 pub use externals::{Extern, Global, Memory, Table};
 pub use file_bytes::FileBytes;
 pub use func::{

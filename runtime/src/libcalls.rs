@@ -33,7 +33,7 @@ const TRAP: u32 = 1;
 /// # Safety
 ///
 /// `vmctx` must be a live instance vmctx.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
+pub(crate) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
     let offsets = VmOffsets::new(
         u8::try_from(size_of::<usize>()).expect("pointer size fits in u8"),
         Default::default(),
@@ -247,6 +247,22 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
 /// Refuels the store from its reserve, if it has any; compiled code then
 /// reloads the fuel and traps if there is still none. Reached through
 /// `out_of_fuel_adapter`, which preserves every register.
+unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: u32) -> *mut u8 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let index = store.instances[instance].tags[tag as usize];
+    let definition: *const _ = &*store.tags[index].definition;
+    store.new_exception(definition).cast()
+}
+
+/// The `throw` builtin as the table holds it: the `cljit_throw` stub,
+/// which compiled code calls with the `tail` convention.
+#[allow(
+    non_upper_case_globals,
+    reason = "named as the builtin, like the other table entries"
+)]
+const throw: unsafe extern "C" fn(*mut u8, *mut u8) = arch::cljit_throw;
+
 unsafe extern "C" fn out_of_fuel_body(vmctx: *mut u8) {
     // SAFETY: called by compiled code (through the adapter) with its own
     // vmctx.

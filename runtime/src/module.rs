@@ -27,6 +27,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag, by the function type of its payload.
+    Tag(FuncType),
 }
 
 impl ExternType {
@@ -37,6 +39,7 @@ impl ExternType {
             ExternType::Table(_) => "table",
             ExternType::Memory(_) => "memory",
             ExternType::Global(_) => "global",
+            ExternType::Tag(_) => "tag",
         }
     }
 }
@@ -48,6 +51,7 @@ impl std::fmt::Display for ExternType {
             ExternType::Table(t) => t.fmt(f),
             ExternType::Memory(t) => t.fmt(f),
             ExternType::Global(t) => t.fmt(f),
+            ExternType::Tag(t) => write!(f, "(tag {t})"),
         }
     }
 }
@@ -288,6 +292,7 @@ impl Module {
             EntityIndex::Table(t) => ExternType::Table(info.tables[t].canonical(ids)),
             EntityIndex::Memory(m) => ExternType::Memory(info.memories[m]),
             EntityIndex::Global(g) => ExternType::Global(info.globals[g].canonical(ids)),
+            EntityIndex::Tag(t) => ExternType::Tag(info.types[info.tags[t]].canonical(ids)),
         }
     }
 

@@ -9,10 +9,11 @@ use std::ptr::NonNull;
 use cljit_compiler::types::{HeapType, RefType, ValType};
 
 use crate::error::{Error, Result};
+use crate::exceptions::ExnRef;
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, ExternData, StoreId, StoreOpaque};
 use crate::vm::val_raw::ValRaw;
-use crate::vm::vmcontext::VmFuncRef;
+use crate::vm::vmcontext::{VmExnObject, VmFuncRef};
 
 /// A WebAssembly value.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +32,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An `externref`; `None` is null.
     ExternRef(Option<ExternRef>),
+    /// An `exnref`; `None` is null.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -45,6 +48,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::Ref(RefType::EXNREF),
         }
     }
 
@@ -57,7 +61,8 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
             ValType::Ref(r) if r.is_extern() => Val::ExternRef(None),
-            ValType::Ref(_) => Val::FuncRef(None),
+            ValType::Ref(r) if r.is_func() => Val::FuncRef(None),
+            ValType::Ref(_) => Val::ExnRef(None),
         }
     }
 
@@ -70,9 +75,11 @@ impl Val {
             return self.ty() == ty;
         };
         match self {
-            Val::FuncRef(None) | Val::ExternRef(None) if !r.nullable => false,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) if !r.nullable => false,
             Val::FuncRef(None) => r.is_func(),
             Val::ExternRef(None) => r.is_extern(),
+            Val::ExnRef(None) => r.heap.top() == HeapType::Exn,
+            Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
             Val::FuncRef(Some(f)) => match r.heap {
                 HeapType::Func => true,
                 HeapType::EngineFunc(id) => f.type_id_in_store(store).is_ok_and(|t| t == id),
@@ -139,6 +146,10 @@ impl Val {
                 Some(e) => e.raw(store)?,
                 None => 0,
             }),
+            Val::ExnRef(e) => ValRaw::pointer(match e {
+                Some(e) => e.raw(store)?,
+                None => 0,
+            }),
         })
     }
 
@@ -166,9 +177,10 @@ impl Val {
                     }
                 }))
             }
-            ValType::Ref(r) => {
-                unreachable!("{r} values need the exceptions proposal, which validation refuses")
-            }
+            ValType::Ref(_) => Val::ExnRef(
+                NonNull::new(raw.get_pointer() as *mut VmExnObject)
+                    .map(|p| ExnRef::from_raw(store.id(), p)),
+            ),
         }
     }
 }

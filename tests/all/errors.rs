@@ -109,8 +109,12 @@ fn unsupported_features_are_refused_clearly() {
 
     // A proposal cljit cannot compile yet is named the same way, and a
     // module that is invalid whatever is enabled names none.
-    let error = Module::new(&Engine::default(), "(module (tag) (func (throw 0)))").unwrap_err();
-    assert_eq!(disabled_feature(&error), Some("exceptions"));
+    let error = Module::new(
+        &Engine::default(),
+        "(module (type (struct)) (func (result i32) (i31.get_s (ref.i31 (i32.const 1)))))",
+    )
+    .unwrap_err();
+    assert_eq!(disabled_feature(&error), Some("gc"));
     let error = Module::new(
         &Engine::default(),
         "(module (func (result i32) i64.const 0))",

@@ -6,6 +6,7 @@ mod artifact;
 mod crash;
 mod disas;
 mod errors;
+mod exceptions;
 mod host;
 mod limits;
 mod memory;

@@ -40,6 +40,10 @@ macro_rules! foreach_builtin_function {
             table_init(vmctx: vmctx, table: i32, elem: i32, dst: i64, src: i32, len: i32) -> i32;
             /// `elem.drop`.
             elem_drop(vmctx: vmctx, elem: i32);
+            /// A new exception of tag `tag` (its payload slots unwritten), owned by the store.
+            exn_new(vmctx: vmctx, tag: i32) -> pointer;
+            /// Throws `exn`: resumes at the handler the unwinder finds, or ends the wasm call with it as the error. Never returns; called with the `tail` convention (see [`Builtin::is_throw`]).
+            throw(vmctx: vmctx, exn: pointer);
             /// The store's fuel ran out: refuel from its reserve, if it has
             /// any. Preserves every register (see
             /// [`Builtin::preserves_all_registers`]); compiled code reloads
@@ -55,6 +59,12 @@ macro_rules! foreach_builtin_function {
 /// [`Trap::HostError`], which stands for the recorded error). Other results
 /// are the old size, or `-1` when the memory or table did not grow.
 pub const GROW_TRAP: i64 = -2;
+
+/// The status a host function's array call returns when it throws a wasm
+/// exception: the exception is in its first value slot, and the
+/// wasm-to-host trampoline throws it on into the calling wasm (any other
+/// non-zero status is a recorded error, a `HostError` trap).
+pub const HOST_THROWS: u32 = 2;
 
 /// The abstract type of a builtin's parameter or result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +166,14 @@ impl Builtin {
         self.name == "out_of_fuel"
     }
 
+    /// Whether this is `throw`, which compiled code calls with Cranelift's
+    /// `tail` convention (every register clobbered on the exceptional
+    /// edge, payload in the first return register) and may call with
+    /// `try_call`.
+    pub fn is_throw(self) -> bool {
+        self.name == "throw"
+    }
+
     /// For builtins that return a status word, the trap a non-zero status
     /// stands for.
     pub fn trap(self) -> Option<Trap> {
@@ -177,7 +195,7 @@ mod tests {
             assert_eq!(b.index() as usize, i);
             assert_eq!(b.params()[0], BuiltinType::VmContext);
         }
-        assert_eq!(Builtin::COUNT, 11);
+        assert_eq!(Builtin::COUNT, 13);
         assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I64));
         assert_eq!(Builtin::data_drop.result(), None);
     }

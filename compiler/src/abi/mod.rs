@@ -1,17 +1,20 @@
 //! The contract between compiled code and the runtime.
 //!
 //! Everything both sides must agree on is defined here, once: the VMContext
-//! layout ([`VmOffsets`]), trap kinds and trap tables ([`Trap`]), the list of
+//! layout ([`VmOffsets`]), trap kinds and trap tables ([`Trap`]), exception
+//! handler tables ([`HandlerTable`]), the list of
 //! runtime entry points ([`Builtin`]) and the compile knobs ([`Tunables`]).
 //! This module imports nothing from Cranelift, so it could become a crate of
 //! its own unchanged.
 
 pub mod builtins;
+pub mod handlers;
 pub mod trap;
 pub mod tunables;
 pub mod vmoffsets;
 
-pub use builtins::{Builtin, BuiltinType, GROW_TRAP};
+pub use builtins::{Builtin, BuiltinType, GROW_TRAP, HOST_THROWS};
+pub use handlers::{HandlerClause, HandlerSite, HandlerTable};
 pub use trap::{AddressMap, Trap, TrapTable};
 pub use tunables::{OptLevel, Tunables};
 pub use vmoffsets::{VmCounts, VmOffsets};

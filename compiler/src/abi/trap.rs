@@ -43,11 +43,13 @@ pub enum Trap {
     NullReference = 13,
     /// `call_ref` or `return_call_ref` of null.
     NullFunctionReference = 14,
+    /// `throw_ref` of null.
+    NullExceptionReference = 15,
 }
 
 impl Trap {
     /// All trap kinds, in code order.
-    pub const ALL: [Trap; 15] = [
+    pub const ALL: [Trap; 16] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -63,6 +65,7 @@ impl Trap {
         Trap::HostError,
         Trap::NullReference,
         Trap::NullFunctionReference,
+        Trap::NullExceptionReference,
     ];
 
     /// The one-byte code stored in trap tables.
@@ -93,6 +96,7 @@ impl Trap {
             Trap::HostError => "host function error",
             Trap::NullReference => "null reference",
             Trap::NullFunctionReference => "null function reference",
+            Trap::NullExceptionReference => "null exception reference",
         }
     }
 }

@@ -16,6 +16,7 @@
 //!           tables               [*mut VmTableDefinition; all tables]
 //!           memories             [*mut VmMemoryDefinition; all memories]
 //!           imported globals     [*mut VmGlobalDefinition; imported globals]
+//!           tags                 [*const VmTagDefinition; all tags]   identity of each tag
 //!           (align 16)
 //!           defined globals      [VmGlobalDefinition; defined globals]   16 bytes each
 //!           func refs            [VmFuncRef; all functions]              {wasm_call, array_call, vmctx, type_id}
@@ -61,6 +62,8 @@ pub struct VmCounts {
     pub imported_globals: u32,
     /// Defined globals.
     pub defined_globals: u32,
+    /// All exception tags, imported and defined.
+    pub tags: u32,
 }
 
 /// Offsets into the VMContext and the structures it points at.
@@ -72,6 +75,7 @@ pub struct VmOffsets {
     tables: u32,
     memories: u32,
     imported_globals: u32,
+    tags: u32,
     defined_globals: u32,
     func_refs: u32,
     size: u32,
@@ -109,10 +113,8 @@ impl VmOffsets {
         let tables = add(imported_functions, mul(counts.imported_funcs, 2 * ptr));
         let memories = add(tables, mul(counts.tables, ptr));
         let imported_globals = add(memories, mul(counts.memories, ptr));
-        let defined_globals = align(
-            add(imported_globals, mul(counts.imported_globals, ptr)),
-            GLOBAL_DEFINITION_BYTES,
-        );
+        let tags = add(imported_globals, mul(counts.imported_globals, ptr));
+        let defined_globals = align(add(tags, mul(counts.tags, ptr)), GLOBAL_DEFINITION_BYTES);
         let func_refs = add(
             defined_globals,
             mul(counts.defined_globals, GLOBAL_DEFINITION_BYTES),
@@ -125,6 +127,7 @@ impl VmOffsets {
             tables,
             memories,
             imported_globals,
+            tags,
             defined_globals,
             func_refs,
             size,
@@ -209,6 +212,13 @@ impl VmOffsets {
         add(self.imported_globals, mul(index, self.ptr))
     }
 
+    /// Offset of the `*const VmTagDefinition` of tag `index` (imports
+    /// included): a tag's identity is the address of its definition.
+    pub fn vmctx_tag(&self, index: u32) -> u32 {
+        assert!(index < self.counts.tags);
+        add(self.tags, mul(index, self.ptr))
+    }
+
     /// Offset of the inline `VmGlobalDefinition` of defined global `index`
     /// (counting defined globals only).
     pub fn vmctx_defined_global(&self, defined_index: u32) -> u32 {
@@ -223,6 +233,20 @@ impl VmOffsets {
     pub fn vmctx_func_ref(&self, index: u32) -> u32 {
         assert!(index < self.counts.funcs);
         add(self.func_refs, mul(index, 4 * self.ptr))
+    }
+
+    // --- VmExnObject --------------------------------------------------------------
+
+    /// Offset of `tag` (`*const VmTagDefinition`) in a `VmExnObject`, an
+    /// exception as an `exnref` points at it.
+    pub fn exn_object_tag(&self) -> u32 {
+        0
+    }
+
+    /// Offset of `values` (`*mut` value slots of `VALUE_SLOT_BYTES` each,
+    /// one per parameter of the tag's type) in a `VmExnObject`.
+    pub fn exn_object_values(&self) -> u32 {
+        self.ptr
     }
 
     // --- VmFunctionImport -------------------------------------------------------
@@ -357,6 +381,7 @@ mod tests {
             memories: 1,
             imported_globals: 3,
             defined_globals: 2,
+            tags: 2,
         }
     }
 

@@ -86,6 +86,33 @@ impl FuncTranslator<'_, '_> {
     /// the rest of the block is unreachable.
     pub(crate) fn emit_call(&mut self, callee: Callee, args: &[Value], kind: CallKind) {
         match kind {
+            CallKind::Call if !self.handlers.is_empty() => {
+                // Inside a try_table: exceptions land in its clauses.
+                let sig = match callee {
+                    Callee::Direct(func) => self.builder.func.dfg.ext_funcs[func].signature,
+                    Callee::Indirect(sig, _) => sig,
+                };
+                let results: Vec<ir::Type> = self.builder.func.dfg.signatures[sig]
+                    .returns
+                    .iter()
+                    .map(|r| r.value_type)
+                    .collect();
+                let normal = self.builder.create_block();
+                for &ty in &results {
+                    self.builder.append_block_param(normal, ty);
+                }
+                let table = self.exception_table(sig, normal, &results);
+                match callee {
+                    Callee::Direct(func) => self.builder.ins().try_call(func, args, table),
+                    Callee::Indirect(_, code) => {
+                        self.builder.ins().try_call_indirect(code, args, table)
+                    }
+                };
+                self.builder.seal_block(normal);
+                self.builder.switch_to_block(normal);
+                let values = self.builder.block_params(normal).to_vec();
+                self.stack.extend(values);
+            }
             CallKind::Call => {
                 let call = match callee {
                     Callee::Direct(func) => self.builder.ins().call(func, args),

@@ -36,6 +36,12 @@ pub(crate) enum FrameKind {
         /// The loop's first block, whose parameters are the loop's inputs.
         header: Block,
     },
+    /// A `try_table`: a block whose catch clauses apply to the calls in
+    /// it (see `exceptions.rs`).
+    TryTable {
+        /// Whether it pushed a handler scope (it was reachable).
+        has_handlers: bool,
+    },
     /// An `if`, with its else block.
     If {
         /// Where the false branch goes; parameters are the `if`'s inputs.
@@ -81,7 +87,7 @@ fn block_args(values: &[Value]) -> Vec<BlockArg> {
 
 impl FuncTranslator<'_, '_> {
     /// The parameter and result types of a block type.
-    fn block_signature(&self, ty: BlockType) -> TResultTypes {
+    pub(crate) fn block_signature(&self, ty: BlockType) -> TResultTypes {
         match ty {
             BlockType::Empty => Ok((Vec::new(), Vec::new())),
             BlockType::Type(t) => Ok((Vec::new(), vec![val_type(t, 0)?])),
@@ -94,7 +100,7 @@ impl FuncTranslator<'_, '_> {
 
     /// Pushes the frame of a construct with `num_params` inputs (already on
     /// the operand stack, unless unreachable) and `num_results` outputs.
-    fn push_frame(
+    pub(crate) fn push_frame(
         &mut self,
         kind: FrameKind,
         destination: Block,
@@ -119,7 +125,7 @@ impl FuncTranslator<'_, '_> {
 
     /// The branch target of relative depth `depth` and its argument count,
     /// marking a forward target as branched to.
-    fn branch_target(&mut self, depth: u32) -> (Block, usize) {
+    pub(crate) fn branch_target(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         match frame.kind {
@@ -245,6 +251,7 @@ impl FuncTranslator<'_, '_> {
                 destination_reached = true;
             }
             FrameKind::Loop { header } => self.builder.seal_block(header),
+            FrameKind::TryTable { has_handlers: true } => self.end_try_table(),
             _ => {}
         }
         self.builder.switch_to_block(frame.destination);

@@ -94,9 +94,15 @@ fn builtin_type(ty: BuiltinType, pointer_type: ir::Type) -> ir::Type {
     }
 }
 
-fn builtin_signature(builtin: Builtin, pointer_type: ir::Type, isa: &dyn TargetIsa) -> Signature {
+pub(crate) fn builtin_signature(
+    builtin: Builtin,
+    pointer_type: ir::Type,
+    isa: &dyn TargetIsa,
+) -> Signature {
     let call_conv = if builtin.preserves_all_registers() {
         CallConv::PreserveAll
+    } else if builtin.is_throw() {
+        CallConv::Tail
     } else {
         isa.default_call_conv()
     };
@@ -193,6 +199,18 @@ impl FuncTranslator<'_, '_> {
     /// Traps if `cond` is zero.
     pub(crate) fn trapz(&mut self, cond: Value, trap: Trap) {
         self.builder.ins().trapz(cond, trap_code(trap));
+    }
+
+    /// The signature of the `throw` builtin, declared once.
+    pub(crate) fn throw_signature(&mut self) -> SigRef {
+        let index = Builtin::throw.index();
+        if let Some(&sig) = self.env.builtins.get(&index) {
+            return sig;
+        }
+        let sig = builtin_signature(Builtin::throw, self.pointer_type, self.isa);
+        let sig = self.builder.import_signature(sig);
+        self.env.builtins.insert(index, sig);
+        sig
     }
 
     /// The signature reference for wasm type `index`, declared once.

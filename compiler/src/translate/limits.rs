@@ -91,6 +91,9 @@ macro_rules! fuel_cost {
     (Block) => {
         0
     };
+    (TryTable) => {
+        0
+    };
     (Loop) => {
         0
     };
@@ -125,6 +128,12 @@ macro_rules! fuel_point {
         $crate::translate::limits::FuelPoint::FlushAndSave
     };
     (CallRef) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (Throw) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (ThrowRef) => {
         $crate::translate::limits::FuelPoint::FlushAndSave
     };
     (Return) => {
@@ -233,6 +242,14 @@ impl FuncTranslator<'_, '_> {
     /// After a call: the callee may have consumed or refuelled.
     pub(crate) fn fuel_after_call(&mut self) {
         if self.fuel.is_some() && self.reachable {
+            self.fuel_load();
+        }
+    }
+
+    /// In a catch clause's landing block: the frames that threw spent fuel
+    /// and saved the count to the store.
+    pub(crate) fn fuel_after_catch(&mut self) {
+        if self.fuel.is_some() {
             self.fuel_load();
         }
     }

@@ -22,6 +22,7 @@ mod calls;
 mod control;
 mod conversions;
 mod env;
+mod exceptions;
 mod limits;
 mod locals;
 mod memory;
@@ -35,7 +36,9 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use wasmparser::{FuncValidator, FunctionBody, ValidatorResources, VisitOperator};
 
 pub(crate) use self::control::ControlFrame;
-pub(crate) use self::env::{array_call_signature, trap_code, trap_from_code, wasm_signature};
+pub(crate) use self::env::{
+    array_call_signature, builtin_signature, trap_code, trap_from_code, wasm_signature,
+};
 
 use crate::abi::{Tunables, VmOffsets};
 use crate::error::{CompileResult, unsupported};
@@ -74,6 +77,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) interrupt_entry: Option<ir::Inst>,
     /// Whether the body has a loop or a call (so needs its entry check).
     pub(crate) loops_or_calls: bool,
+    /// The handler scopes of the enclosing `try_table`s, outermost first.
+    pub(crate) handlers: Vec<exceptions::HandlerScope>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -213,6 +218,7 @@ pub(crate) fn translate_function(
         interrupt_checks: 0,
         interrupt_entry: None,
         loops_or_calls: false,
+        handlers: Vec::new(),
     };
     translator.limits_at_function_entry();
 
@@ -264,6 +270,9 @@ macro_rules! runs_when_unreachable {
     (End) => {
         true
     };
+    (TryTable) => {
+        true
+    };
     ($other:ident) => {
         false
     };
@@ -281,6 +290,7 @@ macro_rules! translate_op {
     (wide_arithmetic $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (tail_call $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (function_references $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    (exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     // Everything else is refused (validation normally refuses it first,
     // since those features are never enabled).
     ($proposal:ident $this:ident $op:ident $visit:ident $($arg:ident)*) => {{

@@ -230,3 +230,78 @@ pub unsafe fn frame_record(fp: usize) -> (usize, usize) {
     // SAFETY: per the caller's contract.
     unsafe { (*record.add(1), *record) }
 }
+
+/// Where a throw resumes: a landing pad in a wasm frame (with the
+/// exception in the first payload register, `rax`), or `cljit_unwind`
+/// (with the entry's `JmpBuf` in `rdi`) when nothing catches it. Filled by
+/// the unwinder, read by `cljit_throw`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Resume {
+    /// Where to jump.
+    pub pc: usize,
+    /// The stack pointer to jump with.
+    pub sp: usize,
+    /// The frame pointer to jump with.
+    pub fp: usize,
+    /// First exception payload register (`rax`): the exception.
+    pub payload: usize,
+    /// First argument register (`rdi`): the `JmpBuf` for `cljit_unwind`.
+    pub arg: usize,
+}
+
+impl Resume {
+    /// Resuming in `cljit_unwind`, which returns from the entry with
+    /// `buf`: the throw ends the wasm call.
+    pub fn unwind_to_entry(buf: *const JmpBuf) -> Resume {
+        // SAFETY: reading the stack pointer has no effect; it is any
+        // valid stack address, replaced by `cljit_unwind` at once.
+        let sp: usize = unsafe {
+            let sp;
+            std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+            sp
+        };
+        Resume {
+            pc: cljit_unwind as *const () as usize,
+            sp,
+            fp: 0,
+            payload: 0,
+            arg: buf as usize,
+        }
+    }
+}
+
+// The `throw` builtin, called by compiled code with the `tail` convention
+// (`rdi` = vmctx, `rsi` = exception; every register may be clobbered on
+// the exceptional edge). Its frame record gives the unwinder the thrower's
+// frame pointer and return address; the unwinder (a Rust function that
+// returns normally) says where to resume, and this stub jumps there,
+// discarding only wasm frames and its own.
+//
+// Stack: entered with `rsp` 8 mod 16; the frame pointer push makes it 0
+// mod 16 at the inner call.
+std::arch::global_asm!(
+    ".text",
+    ".globl cljit_throw",
+    ".type cljit_throw,@function",
+    ".p2align 4",
+    "cljit_throw:",
+    "    push rbp",
+    "    mov rbp, rsp",
+    "    mov rdx, rbp",
+    "    call {unwind}",
+    "    mov rcx, [rax]",
+    "    mov rdi, [rax + 32]",
+    "    mov rsp, [rax + 8]",
+    "    mov rbp, [rax + 16]",
+    "    xor edx, edx",
+    "    mov rax, [rax + 24]",
+    "    jmp rcx",
+    ".size cljit_throw, . - cljit_throw",
+    unwind = sym crate::exceptions::throw_unwind,
+);
+
+unsafe extern "C" {
+    /// The `throw` builtin (see above): never returns.
+    pub fn cljit_throw(vmctx: *mut u8, exn: *mut u8);
+}

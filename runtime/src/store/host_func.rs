@@ -45,6 +45,10 @@ fn header_offsets() -> VmOffsets {
     )
 }
 
+/// The status with which a host function throws the exception in its
+/// first value slot (see `trampolines.rs` in the compiler).
+const HOST_THROWS: u32 = cljit_compiler::abi::HOST_THROWS;
+
 /// The array-call entry of every host function.
 ///
 /// # Safety
@@ -75,6 +79,17 @@ unsafe extern "C" fn host_array_call(
         (ctx.call)(store, Some(instance), values)
     })) {
         Ok(Ok(())) => 0,
+        // An exception of this store is thrown into the calling wasm: the
+        // trampoline passes it, from the first slot, to `throw`.
+        Ok(Err(error))
+            if let Some(raw) = error.as_exception().and_then(|e| {
+                // SAFETY: `store` is the caller's live store (see above).
+                e.raw(unsafe { &*store }).ok()
+            }) =>
+        {
+            values[0] = ValRaw::pointer(raw);
+            HOST_THROWS
+        }
         Ok(Err(error)) => {
             traps::record_host_error(error);
             1

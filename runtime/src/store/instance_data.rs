@@ -21,6 +21,8 @@ pub(crate) struct InstanceData {
     pub(crate) tables: Vec<usize>,
     /// Store indices of all globals, imports first.
     pub(crate) globals: Vec<usize>,
+    /// Store indices of all tags, imports first.
+    pub(crate) tags: Vec<usize>,
     /// Passive element segments' values; `None` once dropped (and for
     /// active and declared segments, which are dropped at instantiation).
     pub(crate) passive_elements: Vec<Option<Box<[usize]>>>,

@@ -81,6 +81,11 @@ pub struct StoreOpaque {
     pub(crate) memories: Vec<LinearMemory>,
     pub(crate) tables: Vec<TableStorage>,
     pub(crate) globals: Vec<GlobalSlot>,
+    /// Exception tags; compiled code holds pointers to their boxed
+    /// definitions.
+    pub(crate) tags: Vec<crate::exceptions::TagSlot>,
+    /// Exceptions thrown or made here; they live as long as the store.
+    pub(crate) exceptions: Vec<crate::exceptions::ExnSlot>,
     #[allow(
         clippy::vec_box,
         reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
@@ -185,6 +190,8 @@ impl<T> Store<T> {
                     memories: Vec::new(),
                     tables: Vec::new(),
                     globals: Vec::new(),
+                    tags: Vec::new(),
+                    exceptions: Vec::new(),
                     host_funcs: Vec::new(),
                     externs: Vec::new(),
                     modules: Vec::new(),

@@ -39,6 +39,8 @@ pub struct CallThreadState {
     frame_count: Cell<usize>,
     host_error: Cell<Option<Error>>,
     panic: Cell<Option<Box<dyn Any + Send>>>,
+    /// Where the last throw resumes (read by `cljit_throw`).
+    resume: UnsafeCell<arch::Resume>,
     prev: *const CallThreadState,
 }
 
@@ -62,6 +64,28 @@ impl CallThreadState {
     /// The jump buffer of this call's entry.
     pub fn jmp_buf(&self) -> *const JmpBuf {
         self.jmp_buf.get()
+    }
+
+    /// The stack pointer of this call's entry: every wasm frame of the
+    /// call lies below it.
+    pub fn stack_top(&self) -> usize {
+        // SAFETY: written by `cljit_enter` before wasm started; only this
+        // thread reads it.
+        unsafe { (*self.jmp_buf.get()).sp }
+    }
+
+    /// Records the error this call ends with (an uncaught exception).
+    pub fn record_error(&self, error: Error) {
+        self.host_error.set(Some(error));
+    }
+
+    /// Stores where a throw resumes, returning the record's address for
+    /// `cljit_throw`, which reads it before anything else can write it.
+    pub fn set_resume(&self, resume: arch::Resume) -> *const arch::Resume {
+        // SAFETY: only this thread touches `resume`, and the previous
+        // throw's stub has finished reading it.
+        unsafe { *self.resume.get() = resume };
+        self.resume.get()
     }
 
     /// Records a trap at `pc` and the wasm frames above it. Called from the
@@ -174,6 +198,7 @@ pub unsafe fn catch_traps(
         frame_count: Cell::new(0),
         host_error: Cell::new(None),
         panic: Cell::new(None),
+        resume: UnsafeCell::new(arch::Resume::default()),
         prev: CURRENT.with(Cell::get),
     };
     CURRENT.with(|c| c.set(&state));

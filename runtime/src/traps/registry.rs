@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cljit_compiler::ModuleInfo;
-use cljit_compiler::abi::{AddressMap, Trap, TrapTable};
+use cljit_compiler::abi::{AddressMap, HandlerTable, Trap, TrapTable};
 use cljit_compiler::indices::FuncIndex;
 
 /// What a range of JIT code is.
@@ -38,6 +38,8 @@ pub struct FunctionRange {
     pub traps: TrapTable,
     /// Code offsets to wasm offsets.
     pub address_map: AddressMap,
+    /// Exception handlers of call sites, by offset from `start`.
+    pub handlers: HandlerTable,
 }
 
 /// The code of one loaded module (or trampoline set).
@@ -177,6 +179,7 @@ mod tests {
                 kind: CodeKind::Wasm(FuncIndex::from_u32(0)),
                 traps,
                 address_map: AddressMap::default(),
+                handlers: HandlerTable::default(),
             }],
         })
     }

@@ -64,6 +64,28 @@ pub struct VmGlobalDefinition {
     pub storage: [u8; 16],
 }
 
+/// An exception tag: its address is its identity, which `throw` records
+/// and catch clauses compare.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VmTagDefinition {
+    /// The engine's signature id of the tag's type.
+    pub type_id: u32,
+    /// Number of payload values (the type's parameters).
+    pub params: u32,
+}
+
+/// An exception, as an `exnref` points at it (layout:
+/// `VmOffsets::exn_object_*`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VmExnObject {
+    /// The tag it was thrown with.
+    pub tag: *const VmTagDefinition,
+    /// Its payload: one 16-byte slot per parameter of the tag's type.
+    pub values: *mut crate::vm::val_raw::ValRaw,
+}
+
 /// Limits shared by all instances of a store, read by compiled code.
 #[repr(C)]
 #[derive(Debug)]
@@ -199,6 +221,7 @@ mod tests {
                 memories: 1,
                 imported_globals: 1,
                 defined_globals: 1,
+                tags: 1,
             },
         )
     }
@@ -217,6 +240,16 @@ mod tests {
         assert_eq!(offset_of!(VmFuncRef, vmctx) as u32, o.func_ref_vmctx());
         assert_eq!(offset_of!(VmFuncRef, type_id) as u32, o.func_ref_type_id());
         assert_eq!(size_of::<VmFuncRef>() as u32, o.size_of_func_ref());
+    }
+
+    #[test]
+    fn exn_object_layout_agrees() {
+        let o = offsets();
+        assert_eq!(offset_of!(VmExnObject, tag) as u32, o.exn_object_tag());
+        assert_eq!(
+            offset_of!(VmExnObject, values) as u32,
+            o.exn_object_values()
+        );
     }
 
     #[test]

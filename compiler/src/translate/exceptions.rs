@@ -1,0 +1,226 @@
+//! Exception handling: `try_table` with its catch clauses, `throw` and
+//! `throw_ref`.
+//!
+//! A call made inside a `try_table` (in this function) is a Cranelift
+//! `try_call`, whose exception table lists the catch clauses of every
+//! enclosing `try_table`, innermost first, after a context entry holding
+//! this function's vmctx. A call that returns normally costs what any call
+//! costs: the table is metadata beside the code. The runtime's unwinder
+//! (`runtime/src/exceptions.rs`) walks the frames of a throw, reads each
+//! call site's table, matches tags by identity through the vmctx of the
+//! frame, and resumes at the handler with the exception in the first
+//! payload register.
+//!
+//! ```text
+//!  try_table (catch $t $l)          call f ──► try_call f, [ctx vmctx, $t: catch0(exn)]
+//!    ...                            catch0(exn): values = exn.values[..]; jump $l(values)
+//!  end
+//! ```
+//!
+//! An exception is a `VmExnObject` in the store: its tag's identity and
+//! its payload in 16-byte value slots. `throw` allocates one (builtin
+//! `exn_new`), writes the payload, and calls the `throw` builtin, which
+//! never returns: it resumes at a handler, or ends the wasm call with the
+//! uncaught exception as its error. The throw is itself a `try_call` when
+//! inside a `try_table`, so a handler in the throwing function is found the
+//! same way as one in a caller.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#exceptions>
+
+use cranelift_codegen::ir::{
+    self, BlockArg, ExceptionTableData, ExceptionTableItem, ExceptionTag, InstBuilder,
+    MemFlagsData, Value,
+};
+use wasmparser::{Catch, TryTable};
+
+use super::control::FrameKind;
+use super::{FuncTranslator, TResult, block_with_params};
+use crate::abi::vmoffsets::VALUE_SLOT_BYTES;
+use crate::abi::{Builtin, Trap};
+use crate::indices::{TagIndex, TypeIndex};
+
+/// The catch clauses of one `try_table`, as blocks taking the exception.
+#[derive(Debug, Clone)]
+pub(crate) struct HandlerScope {
+    /// Each clause's tag (`None` for `catch_all`) and its landing block.
+    clauses: Vec<(Option<TagIndex>, ir::Block)>,
+}
+
+impl FuncTranslator<'_, '_> {
+    pub(crate) fn visit_try_table(&mut self, try_table: TryTable) -> TResult {
+        let (params, results) = self.block_signature(try_table.ty)?;
+        let destination = block_with_params(self, &results);
+        let has_handlers = self.reachable;
+        if has_handlers {
+            // Landing blocks are filled now, while the labels they jump to
+            // are where the clauses name them (outside this try_table); so
+            // the current block ends here and the body continues in a new
+            // one.
+            let body = self.builder.create_block();
+            self.builder.ins().jump(body, &[]);
+            let mut clauses = Vec::with_capacity(try_table.catches.len());
+            for catch in &try_table.catches {
+                clauses.push(self.landing_block(*catch));
+            }
+            self.builder.switch_to_block(body);
+            self.builder.seal_block(body);
+            self.handlers.push(HandlerScope { clauses });
+        }
+        self.push_frame(
+            FrameKind::TryTable { has_handlers },
+            destination,
+            params.len(),
+            results.len(),
+        );
+        Ok(())
+    }
+
+    /// Closes a `try_table`'s handler scope at its `end`: no call made after
+    /// this can reach its landing blocks.
+    pub(crate) fn end_try_table(&mut self) {
+        let scope = self.handlers.pop().expect("a try_table pushed its scope");
+        for (_, block) in scope.clauses {
+            self.builder.seal_block(block);
+        }
+    }
+
+    /// Builds the block a catch clause lands in: it takes the exception,
+    /// reloads fuel (the frames that threw spent some), and jumps to the
+    /// clause's label with the payload and/or the `exnref`.
+    fn landing_block(&mut self, catch: Catch) -> (Option<TagIndex>, ir::Block) {
+        let ptr = self.pointer_type;
+        let block = self.builder.create_block();
+        let exn = self.builder.append_block_param(block, ptr);
+        self.builder.switch_to_block(block);
+        self.fuel_after_catch();
+        let (tag, label, with_values, with_ref) = match catch {
+            Catch::One { tag, label } => (Some(tag), label, true, false),
+            Catch::OneRef { tag, label } => (Some(tag), label, true, true),
+            Catch::All { label } => (None, label, false, false),
+            Catch::AllRef { label } => (None, label, false, true),
+        };
+        let tag = tag.map(TagIndex::from_u32);
+        let mut args = Vec::new();
+        if let (Some(tag), true) = (tag, with_values) {
+            args = self.exception_values(tag, exn);
+        }
+        if with_ref {
+            args.push(BlockArg::Value(exn));
+        }
+        let (target, _) = self.branch_target(label);
+        self.builder.ins().jump(target, &args);
+        (tag, block)
+    }
+
+    /// The payload of exception `exn`, thrown with `tag`.
+    fn exception_values(&mut self, tag: TagIndex, exn: Value) -> Vec<BlockArg> {
+        let ptr = self.pointer_type;
+        let values = self.load_trusted(ptr, exn, self.offsets.exn_object_values());
+        let ty = self.info.tags[tag];
+        let params = self.info.types[ty].params().to_vec();
+        params
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let offset = slot_offset(i);
+                let v = self.builder.ins().load(
+                    super::ir_type(t, ptr),
+                    MemFlagsData::trusted(),
+                    values,
+                    offset,
+                );
+                BlockArg::Value(v)
+            })
+            .collect()
+    }
+
+    pub(crate) fn visit_throw(&mut self, tag_index: u32) -> TResult {
+        self.note_loop_or_call();
+        let tag = TagIndex::from_u32(tag_index);
+        let ty: TypeIndex = self.info.tags[tag];
+        let n = self.info.types[ty].params().len();
+        let payload = self.popn(n);
+        let tag_arg = self.iconst32(tag_index);
+        let exn = self
+            .call_builtin(Builtin::exn_new, &[tag_arg])
+            .expect("exn_new returns the exception");
+        if !payload.is_empty() {
+            let ptr = self.pointer_type;
+            let values = self.load_trusted(ptr, exn, self.offsets.exn_object_values());
+            for (i, v) in payload.into_iter().enumerate() {
+                self.builder
+                    .ins()
+                    .store(MemFlagsData::trusted(), v, values, slot_offset(i));
+            }
+        }
+        self.emit_throw(exn);
+        Ok(())
+    }
+
+    pub(crate) fn visit_throw_ref(&mut self) -> TResult {
+        self.note_loop_or_call();
+        let exn = self.pop();
+        self.trapz(exn, Trap::NullExceptionReference);
+        self.emit_throw(exn);
+        Ok(())
+    }
+
+    /// Calls the `throw` builtin with `exn`, which never returns; what
+    /// follows is unreachable.
+    fn emit_throw(&mut self, exn: Value) {
+        self.fuel_before_return();
+        let ptr = self.pointer_type;
+        let slot = Builtin::throw.index() * self.offsets.pointer_size();
+        let table = self.load_vmctx_pure(ptr, self.offsets.vmctx_builtins());
+        let callee = self.load_pure(ptr, table, slot);
+        let sig = self.throw_signature();
+        let args = [self.vmctx, exn];
+        if self.handlers.is_empty() {
+            self.builder.ins().call_indirect(sig, callee, &args);
+            self.trap(Trap::UnreachableCodeReached);
+        } else {
+            let normal = self.builder.create_block();
+            let table = self.exception_table(sig, normal, &[]);
+            self.builder.ins().try_call_indirect(callee, &args, table);
+            self.builder.seal_block(normal);
+            self.builder.switch_to_block(normal);
+            self.trap(Trap::UnreachableCodeReached);
+        }
+        self.reachable = false;
+    }
+
+    /// The exception table of a call inside the current `try_table`s: the
+    /// normal return continues in `normal` with the results (`results`
+    /// arguments), exceptions land in the innermost matching clause.
+    pub(crate) fn exception_table(
+        &mut self,
+        sig: ir::SigRef,
+        normal: ir::Block,
+        results: &[ir::Type],
+    ) -> ir::ExceptionTable {
+        let dfg = &mut self.builder.func.dfg;
+        let returns: Vec<BlockArg> = (0..results.len())
+            .map(|i| BlockArg::TryCallRet(u32::try_from(i).expect("bounded arity")))
+            .collect();
+        let normal = dfg.block_call(normal, &returns);
+        let mut items = vec![ExceptionTableItem::Context(self.vmctx)];
+        for scope in self.handlers.iter().rev() {
+            for &(tag, block) in &scope.clauses {
+                let call = dfg.block_call(block, &[BlockArg::TryCallExn(0)]);
+                items.push(match tag {
+                    Some(tag) => {
+                        ExceptionTableItem::Tag(ExceptionTag::from_u32(tag.as_u32()), call)
+                    }
+                    None => ExceptionTableItem::Default(call),
+                });
+            }
+        }
+        let data = ExceptionTableData::new(sig, normal, items);
+        dfg.exception_tables.push(data)
+    }
+}
+
+/// The offset of value slot `i` of an exception's payload.
+fn slot_offset(i: usize) -> i32 {
+    i32::try_from(i).expect("bounded arity") * VALUE_SLOT_BYTES as i32
+}

@@ -1,0 +1,59 @@
+;; A call inside a try_table is a try_call: the normal return continues
+;; straight on (no check, no extra work), and the exception table, with
+;; the vmctx as its context, sends tag 0 to the landing block, which reads
+;; the payload from the exception and branches to the clause's label.
+(module
+  (tag $e (param i32))
+  (func $f)
+  (func (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h)
+        (call $f))
+      (i32.const 0))))
+
+;; ==== CLIF (regenerate with CLJIT_TEST_BLESS=1) ====
+;; function u0:0(i64 vmctx, i64) tail {
+;;     gv0 = vmctx
+;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
+;;     gv2 = load.i64 notrap aligned gv1+8
+;;     stack_limit = gv2
+;;
+;;                                 block0(v0: i64, v1: i64):
+;; @0025                               jump block1
+;;
+;;                                 block1:
+;; @0025                               return
+;; }
+;;
+;; function u0:1(i64 vmctx, i64) -> i32 tail {
+;;     gv0 = vmctx
+;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
+;;     gv2 = load.i64 notrap aligned gv1+8
+;;     sig0 = (i64 vmctx, i64) tail
+;;     fn0 = colocated u0:0 sig0
+;;     stack_limit = gv2
+;;
+;;                                 block0(v0: i64, v1: i64):
+;; @002a                               jump block4
+;;
+;;                                 block5(v4: i64):
+;; @002a                               v5 = load.i64 notrap aligned v4+8
+;; @002a                               v6 = load.i32 notrap aligned v5
+;; @002a                               jump block2(v6)
+;;
+;;                                 block4:
+;; @0030                               try_call fn0(v0, v0), sig0, block6, [ context v0, tag0: block5(exn0) ]
+;;
+;;                                 block6:
+;; @0032                               jump block3
+;;
+;;                                 block3:
+;; @0033                               v7 = iconst.i32 0
+;; @0035                               jump block2(v7)  ; v7 = 0
+;;
+;;                                 block2(v3: i32):
+;; @0036                               jump block1(v3)
+;;
+;;                                 block1(v2: i32):
+;; @0036                               return v2
+;; }
