@@ -71,6 +71,33 @@ pub fn supported_features() -> WasmFeatures {
     default_features()
 }
 
+/// The features the validator runs with for a compiler of `features`.
+///
+/// WebAssembly 3.0 lets a constant expression read any earlier immutable
+/// global, not only an imported one, but `wasmparser` allows that only with
+/// its `gc` feature. So with typed function references on (3.0's type
+/// system), the validator also gets `gc`, and cljit refuses GC's own
+/// constructs itself, with the same error as a disabled proposal: its
+/// types and heap types when the module is parsed, its instructions when
+/// a body is translated (see [`gc_refused`]).
+pub fn validation_features(features: WasmFeatures) -> WasmFeatures {
+    if features.contains(WasmFeatures::FUNCTION_REFERENCES) {
+        features | WasmFeatures::GC
+    } else {
+        features
+    }
+}
+
+/// The error for a GC construct at `offset`: the `gc` proposal is not
+/// supported (see [`validation_features`]).
+pub(crate) fn gc_refused(offset: u64, what: impl Into<String>) -> CompileError {
+    CompileError::DisabledFeature {
+        offset,
+        feature: "gc",
+        message: what.into(),
+    }
+}
+
 /// The proposals a feature needs enabled alongside it to validate anything.
 fn with_prerequisites(feature: WasmFeatures) -> WasmFeatures {
     if feature == WasmFeatures::RELAXED_SIMD {
@@ -96,6 +123,7 @@ pub(crate) fn explain_invalid(
     let CompileError::Invalid { offset, message } = error else {
         return error;
     };
+    let features = validation_features(features);
     let passes =
         |features: WasmFeatures| match Validator::new_with_features(features).validate_all(wasm) {
             Ok(_) => true,

@@ -17,6 +17,7 @@ use wasmparser::{
 
 use crate::abi::VmCounts;
 use crate::error::{CompileError, CompileResult, unsupported};
+use crate::features::gc_refused;
 use crate::indices::*;
 use crate::types::*;
 
@@ -280,10 +281,7 @@ pub(crate) fn heap_type(ty: wasmparser::HeapType, offset: u64) -> CompileResult<
             A::NoFunc => Ok(HeapType::NoFunc),
             A::NoExtern => Ok(HeapType::NoExtern),
             A::NoExn => Ok(HeapType::NoExn),
-            other => Err(unsupported(
-                Some(offset),
-                format!("the heap type {other:?} (gc proposal)"),
-            )),
+            other => Err(gc_refused(offset, format!("the heap type {other:?}"))),
         },
         wasmparser::HeapType::Concrete(index) => match index.as_module_index() {
             Some(index) => Ok(HeapType::ModuleFunc(index)),
@@ -407,6 +405,7 @@ fn entity_index(kind: ExternalKind, index: u32) -> EntityIndex {
 /// offset), [`CompileError::Unsupported`] for valid constructs cljit does not
 /// implement.
 pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule<'_>> {
+    let features = crate::features::validation_features(features);
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
@@ -437,26 +436,23 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 for group in reader {
                     let group = group?;
                     if group.is_explicit_rec_group() {
-                        return Err(unsupported(
-                            Some(offset),
-                            "recursive type groups (gc proposal)",
-                        ));
+                        return Err(gc_refused(offset, "a recursion group of types"));
                     }
                     for sub in group.into_types() {
                         if !sub.is_final || !sub.supertype_idxs.is_empty() {
-                            return Err(unsupported(Some(offset), "subtyping (gc proposal)"));
+                            return Err(gc_refused(offset, "a subtype declaration"));
                         }
                         let CompositeInnerType::Func(ft) = &sub.composite_type.inner else {
-                            return Err(unsupported(Some(offset), "GC types"));
+                            return Err(gc_refused(offset, "a struct or array type"));
                         };
                         let ty = func_type(ft, offset)?;
                         // Each type may refer only to those before it, so
                         // the engine can canonicalise types in order.
                         let next = info.types.next_key().as_u32();
                         if ty.referenced_types().any(|t| t >= next) {
-                            return Err(unsupported(
-                                Some(offset),
-                                "a function type that refers to itself or a later type (gc proposal)",
+                            return Err(gc_refused(
+                                offset,
+                                "a function type that refers to itself or a later type",
                             ));
                         }
                         info.types.push(ty);

@@ -291,6 +291,12 @@ macro_rules! translate_op {
     (tail_call $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (function_references $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    // GC's instructions validate (see `features::validation_features`)
+    // but are refused here, as the gc proposal's.
+    (gc $this:ident $op:ident $visit:ident $($arg:ident)*) => {{
+        $( let _ = $arg; )*
+        Err(crate::features::gc_refused($this.offset, concat!("the instruction ", stringify!($op))))
+    }};
     // Everything else is refused (validation normally refuses it first,
     // since those features are never enabled).
     ($proposal:ident $this:ident $op:ident $visit:ident $($arg:ident)*) => {{
