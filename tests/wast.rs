@@ -50,10 +50,18 @@ enum Features {
     /// expect a second memory to be invalid, as it was before
     /// multi-memory).
     DefaultWithout(&'static [&'static str]),
+    /// cljit's defaults and one more proposal it supports but leaves off
+    /// (a misc script asks with a first line `;;! -W NAME=y`).
+    DefaultWith(&'static str),
 }
 
 impl Features {
     fn apply(self, config: &mut Config) {
+        if let Features::DefaultWith(name) = self {
+            config
+                .wasm_feature(name, true)
+                .expect("a supported feature");
+        }
         if let Features::DefaultWithout(names) = self {
             for name in names {
                 config.wasm_feature(name, false).expect("a known feature");
@@ -361,7 +369,22 @@ fn main() {
             path.file_name().expect("a file").to_string_lossy()
         );
         let contents = std::fs::read_to_string(&path).expect("readable script");
-        scripts.push((name, contents, Features::Default));
+        let features = match contents
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix(";;! -W "))
+        {
+            Some(flag) => {
+                let wanted = flag.trim().strip_suffix("=y").expect("`;;! -W NAME=y`");
+                let (known, _) = FEATURE_NAMES
+                    .iter()
+                    .find(|(n, _)| *n == wanted)
+                    .expect("a proposal cljit knows");
+                Features::DefaultWith(known)
+            }
+            None => Features::Default,
+        };
+        scripts.push((name, contents, features));
     }
 
     let inventory: Vec<(String, String)> = scripts

@@ -27,6 +27,7 @@ pub const FEATURE_NAMES: &[(&str, WasmFeatures)] = &[
     ("function-references", WasmFeatures::FUNCTION_REFERENCES),
     ("gc", WasmFeatures::GC),
     ("exceptions", WasmFeatures::EXCEPTIONS),
+    ("legacy-exceptions", WasmFeatures::LEGACY_EXCEPTIONS),
     ("wide-arithmetic", WasmFeatures::WIDE_ARITHMETIC),
     ("custom-page-sizes", WasmFeatures::CUSTOM_PAGE_SIZES),
     ("stack-switching", WasmFeatures::STACK_SWITCHING),
@@ -67,8 +68,10 @@ pub fn default_features() -> WasmFeatures {
 }
 
 /// The features cljit can compile; enabling anything else is refused.
+/// Beyond the defaults: the legacy exception instructions, off by default
+/// as in V8 (wasmtime has none).
 pub fn supported_features() -> WasmFeatures {
-    default_features()
+    default_features() | WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 /// The features the validator runs with for a compiler of `features`.

@@ -243,6 +243,7 @@ pub const WASM: &[Key] = &[
     key("wide-arithmetic", Bool, Proposal("wide-arithmetic"), "the wide arithmetic proposal"),
     key("extended-const", Bool, Proposal("extended-const"), "the extended constant expressions proposal"),
     key("exceptions", Bool, Proposal("exceptions"), "the exception handling proposal"),
+    key("legacy-exceptions", Bool, Proposal("legacy-exceptions"), "the legacy exception instructions (try, catch, delegate, rethrow; off by default, as in V8)"),
     key("gc-support", Bool, Only(false), "GC infrastructure"),
     key("concurrency-support", Bool, Only(false), "concurrency infrastructure"),
     key("mutable-global", Bool, Proposal("mutable-global"), "importable mutable globals (part of 2.0)"),

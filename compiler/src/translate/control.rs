@@ -42,6 +42,13 @@ pub(crate) enum FrameKind {
         /// Whether it pushed a handler scope (it was reachable).
         has_handlers: bool,
     },
+    /// A legacy `try` (see `legacy_exceptions.rs`).
+    LegacyTry {
+        /// Its entry in the translator's legacy try list.
+        index: usize,
+        /// Whether a `catch` or `catch_all` was seen (the body is over).
+        catching: bool,
+    },
     /// An `if`, with its else block.
     If {
         /// Where the false branch goes; parameters are the `if`'s inputs.
@@ -231,6 +238,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(crate) fn visit_end(&mut self) -> TResult {
+        let top = self.control.len() - 1;
+        if let FrameKind::LegacyTry { .. } = self.control[top].kind {
+            self.end_legacy_try(top, None);
+        }
         let frame = self.control.pop().expect("validated: end without frame");
         let mut destination_reached = frame.exit_is_branched_to;
         if self.reachable {

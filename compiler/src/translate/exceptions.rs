@@ -39,11 +39,26 @@ use crate::abi::vmoffsets::VALUE_SLOT_BYTES;
 use crate::abi::{Builtin, Trap};
 use crate::indices::{TagIndex, TypeIndex};
 
-/// The catch clauses of one `try_table`, as blocks taking the exception.
+/// The catch clauses of one `try_table` (or legacy `try`), as blocks
+/// taking the exception.
 #[derive(Debug, Clone)]
 pub(crate) struct HandlerScope {
+    /// The control-stack index of the frame the clauses belong to.
+    frame: usize,
     /// Each clause's tag (`None` for `catch_all`) and its landing block.
     clauses: Vec<(Option<TagIndex>, ir::Block)>,
+}
+
+impl HandlerScope {
+    /// The clauses of the frame at control-stack index `frame`.
+    pub(crate) fn new(frame: usize, clauses: Vec<(Option<TagIndex>, ir::Block)>) -> HandlerScope {
+        HandlerScope { frame, clauses }
+    }
+
+    /// The control-stack index of the frame the clauses belong to.
+    pub(crate) fn frame(&self) -> usize {
+        self.frame
+    }
 }
 
 impl FuncTranslator<'_, '_> {
@@ -64,7 +79,8 @@ impl FuncTranslator<'_, '_> {
             }
             self.builder.switch_to_block(body);
             self.builder.seal_block(body);
-            self.handlers.push(HandlerScope { clauses });
+            let frame = self.control.len();
+            self.handlers.push(HandlerScope::new(frame, clauses));
         }
         self.push_frame(
             FrameKind::TryTable { has_handlers },
@@ -113,7 +129,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The payload of exception `exn`, thrown with `tag`.
-    fn exception_values(&mut self, tag: TagIndex, exn: Value) -> Vec<BlockArg> {
+    pub(crate) fn exception_values(&mut self, tag: TagIndex, exn: Value) -> Vec<BlockArg> {
         let ptr = self.pointer_type;
         let values = self.load_trusted(ptr, exn, self.offsets.exn_object_values());
         let ty = self.info.tags[tag];
@@ -167,7 +183,14 @@ impl FuncTranslator<'_, '_> {
 
     /// Calls the `throw` builtin with `exn`, which never returns; what
     /// follows is unreachable.
-    fn emit_throw(&mut self, exn: Value) {
+    pub(crate) fn emit_throw(&mut self, exn: Value) {
+        self.emit_throw_to(exn, self.handlers.len());
+    }
+
+    /// As [`emit_throw`](Self::emit_throw), with only the outermost
+    /// `scopes` handler scopes of this function in reach (a legacy try
+    /// rethrowing past its own clauses, or delegating).
+    pub(crate) fn emit_throw_to(&mut self, exn: Value, scopes: usize) {
         self.fuel_before_return();
         let ptr = self.pointer_type;
         let slot = Builtin::throw.index() * self.offsets.pointer_size();
@@ -175,12 +198,12 @@ impl FuncTranslator<'_, '_> {
         let callee = self.load_pure(ptr, table, slot);
         let sig = self.throw_signature();
         let args = [self.vmctx, exn];
-        if self.handlers.is_empty() {
+        if scopes == 0 {
             self.builder.ins().call_indirect(sig, callee, &args);
             self.trap(Trap::UnreachableCodeReached);
         } else {
             let normal = self.builder.create_block();
-            let table = self.exception_table(sig, normal, &[]);
+            let table = self.exception_table_in(sig, normal, &[], scopes);
             self.builder.ins().try_call_indirect(callee, &args, table);
             self.builder.seal_block(normal);
             self.builder.switch_to_block(normal);
@@ -198,13 +221,25 @@ impl FuncTranslator<'_, '_> {
         normal: ir::Block,
         results: &[ir::Type],
     ) -> ir::ExceptionTable {
+        self.exception_table_in(sig, normal, results, self.handlers.len())
+    }
+
+    /// As [`exception_table`](Self::exception_table), with only the
+    /// outermost `scopes` handler scopes.
+    fn exception_table_in(
+        &mut self,
+        sig: ir::SigRef,
+        normal: ir::Block,
+        results: &[ir::Type],
+        scopes: usize,
+    ) -> ir::ExceptionTable {
         let dfg = &mut self.builder.func.dfg;
         let returns: Vec<BlockArg> = (0..results.len())
             .map(|i| BlockArg::TryCallRet(u32::try_from(i).expect("bounded arity")))
             .collect();
         let normal = dfg.block_call(normal, &returns);
         let mut items = vec![ExceptionTableItem::Context(self.vmctx)];
-        for scope in self.handlers.iter().rev() {
+        for scope in self.handlers[..scopes].iter().rev() {
             for &(tag, block) in &scope.clauses {
                 let call = dfg.block_call(block, &[BlockArg::TryCallExn(0)]);
                 items.push(match tag {

@@ -94,6 +94,18 @@ macro_rules! fuel_cost {
     (TryTable) => {
         0
     };
+    (Try) => {
+        0
+    };
+    (Catch) => {
+        0
+    };
+    (CatchAll) => {
+        0
+    };
+    (Delegate) => {
+        0
+    };
     (Loop) => {
         0
     };
@@ -135,6 +147,18 @@ macro_rules! fuel_point {
     };
     (ThrowRef) => {
         $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (Rethrow) => {
+        $crate::translate::limits::FuelPoint::FlushAndSave
+    };
+    (Catch) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (CatchAll) => {
+        $crate::translate::limits::FuelPoint::Flush
+    };
+    (Delegate) => {
+        $crate::translate::limits::FuelPoint::Flush
     };
     (Return) => {
         $crate::translate::limits::FuelPoint::Flush

@@ -23,6 +23,7 @@ mod control;
 mod conversions;
 mod env;
 mod exceptions;
+mod legacy_exceptions;
 mod limits;
 mod locals;
 mod memory;
@@ -79,6 +80,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) loops_or_calls: bool,
     /// The handler scopes of the enclosing `try_table`s, outermost first.
     pub(crate) handlers: Vec<exceptions::HandlerScope>,
+    /// Every legacy `try` of the body, by `FrameKind::LegacyTry::index`.
+    pub(crate) legacy: Vec<legacy_exceptions::LegacyTry>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -219,6 +222,7 @@ pub(crate) fn translate_function(
         interrupt_entry: None,
         loops_or_calls: false,
         handlers: Vec::new(),
+        legacy: Vec::new(),
     };
     translator.limits_at_function_entry();
 
@@ -273,6 +277,18 @@ macro_rules! runs_when_unreachable {
     (TryTable) => {
         true
     };
+    (Try) => {
+        true
+    };
+    (Catch) => {
+        true
+    };
+    (CatchAll) => {
+        true
+    };
+    (Delegate) => {
+        true
+    };
     ($other:ident) => {
         false
     };
@@ -291,6 +307,7 @@ macro_rules! translate_op {
     (tail_call $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (function_references $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    (legacy_exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     // GC's instructions validate (see `features::validation_features`)
     // but are refused here, as the gc proposal's.
     (gc $this:ident $op:ident $visit:ident $($arg:ident)*) => {{
