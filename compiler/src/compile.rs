@@ -234,7 +234,7 @@ impl Compiler {
             let slot = match by_type.get(&(imported, ty)) {
                 Some(&slot) => slot,
                 None => {
-                    ctx.clear();
+                    clear_context(&mut ctx);
                     if imported {
                         build_wasm_to_array(&*self.isa, &offsets, ty, &mut ctx.func, &mut fctx);
                     } else {
@@ -321,7 +321,7 @@ impl Compiler {
             let def = DefinedFuncIndex::from_u32(u32::try_from(i).expect("bounded count"));
             let index = info.func_index(def);
             let mut validator = input.validator.into_validator(Default::default());
-            ctx.clear();
+            clear_context(&mut ctx);
             translate_function(
                 &env,
                 index,
@@ -454,7 +454,7 @@ impl Compiler {
     ) -> CompileResult<CompiledFunction> {
         let index = env.info.func_index(def);
         let mut validator = input.validator.into_validator(std::mem::take(allocs));
-        ctx.clear();
+        clear_context(ctx);
         translate_function(env, index, &mut validator, &input.body, &mut ctx.func, fctx)?;
         *allocs = validator.into_allocations();
         self.emit(ctx, index.as_u32())
@@ -568,6 +568,18 @@ impl Compiler {
             handlers,
         })
     }
+}
+
+/// Readies a reused Cranelift context for the next function.
+///
+/// `Context::clear` leaves the function's exception tables behind
+/// (cranelift-codegen 0.135's `DataFlowGraph::clear` forgets them), so on
+/// a thread that compiles many functions with `try_call`s they pile up, and
+/// every later function pays for all of them in the passes that walk every
+/// table: Yosys's compile spent 17% in the unreachable-code pass alone.
+fn clear_context(ctx: &mut Context) {
+    ctx.clear();
+    ctx.func.dfg.exception_tables.clear();
 }
 
 /// Below this many bytes of function bodies, compiling on one thread beats

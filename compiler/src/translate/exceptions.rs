@@ -47,17 +47,34 @@ pub(crate) struct HandlerScope {
     frame: usize,
     /// Each clause's tag (`None` for `catch_all`) and its landing block.
     clauses: Vec<(Option<TagIndex>, ir::Block)>,
+    /// A `try_table`'s clauses as written, to fill the landing blocks.
+    catches: Vec<Catch>,
+    /// Whether some call's exception table names the landing blocks. Those
+    /// of a scope no call reaches are never filled, so no unreachable
+    /// block jumps to a label (Cranelift's unreachable-code pass pays for
+    /// each such edge with a scan of the target's predecessors).
+    used: bool,
 }
 
 impl HandlerScope {
     /// The clauses of the frame at control-stack index `frame`.
     pub(crate) fn new(frame: usize, clauses: Vec<(Option<TagIndex>, ir::Block)>) -> HandlerScope {
-        HandlerScope { frame, clauses }
+        HandlerScope {
+            frame,
+            clauses,
+            catches: Vec::new(),
+            used: false,
+        }
     }
 
     /// The control-stack index of the frame the clauses belong to.
     pub(crate) fn frame(&self) -> usize {
         self.frame
+    }
+
+    /// Whether some call's exception table names the landing blocks.
+    pub(crate) fn used(&self) -> bool {
+        self.used
     }
 }
 
@@ -67,20 +84,25 @@ impl FuncTranslator<'_, '_> {
         let destination = block_with_params(self, &results);
         let has_handlers = self.reachable;
         if has_handlers {
-            // Landing blocks are filled now, while the labels they jump to
-            // are where the clauses name them (outside this try_table); so
-            // the current block ends here and the body continues in a new
-            // one.
-            let body = self.builder.create_block();
-            self.builder.ins().jump(body, &[]);
-            let mut clauses = Vec::with_capacity(try_table.catches.len());
-            for catch in &try_table.catches {
-                clauses.push(self.landing_block(*catch));
-            }
-            self.builder.switch_to_block(body);
-            self.builder.seal_block(body);
+            // Landing blocks are filled at the `end`, once it is known
+            // whether any call reaches them.
+            let clauses = try_table
+                .catches
+                .iter()
+                .map(|catch| {
+                    let block = self.builder.create_block();
+                    self.builder.append_block_param(block, self.pointer_type);
+                    let tag = match *catch {
+                        Catch::One { tag, .. } | Catch::OneRef { tag, .. } => Some(tag),
+                        Catch::All { .. } | Catch::AllRef { .. } => None,
+                    };
+                    (tag.map(TagIndex::from_u32), block)
+                })
+                .collect();
             let frame = self.control.len();
-            self.handlers.push(HandlerScope::new(frame, clauses));
+            let mut scope = HandlerScope::new(frame, clauses);
+            scope.catches = try_table.catches;
+            self.handlers.push(scope);
         }
         self.push_frame(
             FrameKind::TryTable { has_handlers },
@@ -91,23 +113,26 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
-    /// Closes a `try_table`'s handler scope at its `end`: no call made after
-    /// this can reach its landing blocks.
+    /// Closes a `try_table`'s handler scope at its `end`, where its frame
+    /// has just been popped (so labels count from outside it, as its
+    /// clauses do) and the current block is finished: no call made after
+    /// this can reach its landing blocks, which are filled if one did.
     pub(crate) fn end_try_table(&mut self) {
         let scope = self.handlers.pop().expect("a try_table pushed its scope");
-        for (_, block) in scope.clauses {
+        for (&(_, block), &catch) in scope.clauses.iter().zip(&scope.catches) {
+            if scope.used {
+                self.fill_landing_block(block, catch);
+            }
             self.builder.seal_block(block);
         }
     }
 
-    /// Builds the block a catch clause lands in: it takes the exception,
+    /// Fills the block a catch clause lands in: it takes the exception,
     /// reloads fuel (the frames that threw spent some), and jumps to the
     /// clause's label with the payload and/or the `exnref`.
-    fn landing_block(&mut self, catch: Catch) -> (Option<TagIndex>, ir::Block) {
-        let ptr = self.pointer_type;
-        let block = self.builder.create_block();
-        let exn = self.builder.append_block_param(block, ptr);
+    fn fill_landing_block(&mut self, block: ir::Block, catch: Catch) {
         self.builder.switch_to_block(block);
+        let exn = self.builder.block_params(block)[0];
         self.fuel_after_catch();
         let (tag, label, with_values, with_ref) = match catch {
             Catch::One { tag, label } => (Some(tag), label, true, false),
@@ -125,7 +150,6 @@ impl FuncTranslator<'_, '_> {
         }
         let (target, _) = self.branch_target(label);
         self.builder.ins().jump(target, &args);
-        (tag, block)
     }
 
     /// The payload of exception `exn`, thrown with `tag`.
@@ -239,6 +263,9 @@ impl FuncTranslator<'_, '_> {
             .collect();
         let normal = dfg.block_call(normal, &returns);
         let mut items = vec![ExceptionTableItem::Context(self.vmctx)];
+        for scope in &mut self.handlers[..scopes] {
+            scope.used = true;
+        }
         for scope in self.handlers[..scopes].iter().rev() {
             for &(tag, block) in &scope.clauses {
                 let call = dfg.block_call(block, &[BlockArg::TryCallExn(0)]);

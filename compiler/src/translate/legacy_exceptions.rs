@@ -42,6 +42,8 @@ pub(crate) struct LegacyTry {
     clauses: Vec<(Option<TagIndex>, ir::Block)>,
     /// The exception a clause is handling, for `rethrow`.
     exn: Variable,
+    /// Whether some call's exception table names the landing block.
+    used: bool,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -65,6 +67,7 @@ impl FuncTranslator<'_, '_> {
             outside,
             clauses: Vec::new(),
             exn,
+            used: false,
         });
         self.push_frame(
             FrameKind::LegacyTry {
@@ -115,7 +118,8 @@ impl FuncTranslator<'_, '_> {
             *catching = true;
             if landing.is_some() {
                 // The clauses' code is not covered by the try's handler.
-                self.handlers.pop();
+                let scope = self.handlers.pop().expect("the try's scope");
+                self.legacy[index].used = scope.used();
             }
         }
         let Some(_) = landing else {
@@ -182,7 +186,8 @@ impl FuncTranslator<'_, '_> {
             return;
         };
         if !catching {
-            self.handlers.pop();
+            let scope = self.handlers.pop().expect("the try's scope");
+            self.legacy[index].used = scope.used();
         }
         // The current block must end before another is started.
         if self.reachable {
@@ -197,6 +202,14 @@ impl FuncTranslator<'_, '_> {
             self.reachable = false;
         }
         let clauses = std::mem::take(&mut self.legacy[index].clauses);
+        if !self.legacy[index].used {
+            // No call reaches the landing block, so no clause runs.
+            self.builder.seal_block(landing);
+            for (_, code) in clauses {
+                self.builder.seal_block(code);
+            }
+            return;
+        }
         let outside = delegate_scopes.unwrap_or(self.legacy[index].outside);
         self.builder.switch_to_block(landing);
         self.fuel_after_catch();
