@@ -34,18 +34,15 @@
 ;;     stack_limit = gv2
 ;;
 ;;                                 block0(v0: i64, v1: i64):
-;; @002a                               jump block4
+;; @0030                               try_call fn0(v0, v0), sig0, block5, [ context v0, tag0: block4(exn0) ]
 ;;
-;;                                 block5(v4: i64):
-;; @002a                               v5 = load.i64 notrap aligned v4+8
-;; @002a                               v6 = load.i32 notrap aligned v5
-;; @002a                               jump block2(v6)
-;;
-;;                                 block4:
-;; @0030                               try_call fn0(v0, v0), sig0, block6, [ context v0, tag0: block5(exn0) ]
-;;
-;;                                 block6:
+;;                                 block5:
 ;; @0032                               jump block3
+;;
+;;                                 block4(v4: i64):
+;; @0032                               v5 = load.i64 notrap aligned v4+8
+;; @0032                               v6 = load.i32 notrap aligned v5
+;; @0032                               jump block2(v6)
 ;;
 ;;                                 block3:
 ;; @0033                               v7 = iconst.i32 0
