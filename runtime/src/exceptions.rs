@@ -67,6 +67,8 @@ impl StoreOpaque {
         let mut object = Box::new(VmExnObject {
             tag,
             values: values.as_mut_ptr(),
+            escaped: 0,
+            index: self.exceptions.len(),
         });
         let ptr: *mut VmExnObject = &mut *object;
         self.exceptions.push(ExnSlot {
@@ -74,6 +76,26 @@ impl StoreOpaque {
             _values: values,
         });
         ptr
+    }
+
+    /// Frees `object` unless an `exnref` to it may exist: a catch clause
+    /// that takes only the payload has read it, and nothing else can
+    /// reach it.
+    ///
+    /// # Safety
+    ///
+    /// `object` is a live exception of this store.
+    pub(crate) unsafe fn release_exception(&mut self, object: *mut VmExnObject) {
+        // SAFETY: per the function's contract the object is live.
+        let (escaped, index) = unsafe { ((*object).escaped, (*object).index) };
+        if escaped != 0 {
+            return;
+        }
+        debug_assert!(std::ptr::eq(&*self.exceptions[index].object, object));
+        self.exceptions.swap_remove(index);
+        if let Some(moved) = self.exceptions.get_mut(index) {
+            moved.object.index = index;
+        }
     }
 
     /// The index of the tag whose definition is `definition`.
@@ -163,7 +185,13 @@ unsafe impl Send for ExnRef {}
 unsafe impl Sync for ExnRef {}
 
 impl ExnRef {
-    pub(crate) fn from_raw(store: StoreId, ptr: NonNull<VmExnObject>) -> ExnRef {
+    /// A handle to the live exception `ptr` of store `store`. The
+    /// exception is marked escaped: a handle may outlive any catch clause,
+    /// so only the store's end frees it now.
+    pub(crate) fn from_raw(store: StoreId, mut ptr: NonNull<VmExnObject>) -> ExnRef {
+        // SAFETY: callers pass an exception of the store `store`, which is
+        // alive (they hold the store or run inside its wasm).
+        unsafe { ptr.as_mut().escaped = 1 };
         ExnRef { store, ptr }
     }
 
@@ -379,4 +407,40 @@ unsafe fn match_site(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::store::Store;
+
+    #[test]
+    fn released_exceptions_are_freed_unless_escaped() {
+        let engine = Engine::default();
+        let mut store = Store::new(&engine, ());
+        let mut cx = store.as_context_mut();
+        let store = cx.opaque_mut();
+        let tag = store.new_tag(0, 1);
+        let def: *const VmTagDefinition = &*store.tags[tag].definition;
+        let a = store.new_exception(def);
+        let b = store.new_exception(def);
+        let c = store.new_exception(def);
+        // An exnref to `b` exists: it stays whatever clause sees it.
+        let b_ref = ExnRef::from_raw(store.id(), NonNull::new(b).unwrap());
+        // SAFETY: all three are live exceptions of this store.
+        unsafe {
+            store.release_exception(a);
+            assert_eq!(store.exceptions.len(), 2);
+            // `c` moved into `a`'s slot and knows it.
+            assert_eq!((*c).index, 0);
+            assert!(std::ptr::eq(&*store.exceptions[0].object, c));
+            store.release_exception(b);
+            assert_eq!(store.exceptions.len(), 2);
+            store.release_exception(c);
+            assert_eq!(store.exceptions.len(), 1);
+            assert_eq!((*b).index, 0);
+        }
+        assert_eq!(b_ref.raw(store).unwrap(), b as usize);
+    }
 }

@@ -255,6 +255,15 @@ unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: u32) -> *mut u8 {
     store.new_exception(definition).cast()
 }
 
+unsafe extern "C" fn exn_release(vmctx: *mut u8, exn: *mut u8) {
+    // SAFETY: called by compiled code with its own vmctx, in a catch
+    // clause's landing block, with the live exception it landed with.
+    unsafe {
+        let (store, _) = context(vmctx);
+        store.release_exception(exn.cast());
+    }
+}
+
 /// The `throw` builtin as the table holds it: the `cljit_throw` stub,
 /// which compiled code calls with the `tail` convention.
 #[allow(

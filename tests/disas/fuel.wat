@@ -32,7 +32,7 @@
 ;;
 ;;                                 block2 cold:
 ;;                                     v9 = load.i64 notrap aligned v0+8
-;;                                     v10 = load.i64 notrap aligned v9+96
+;;                                     v10 = load.i64 notrap aligned v9+104
 ;;                                     call_indirect sig0, v10(v0)
 ;;                                     v12 = load.i64 notrap aligned v4
 ;;                                     v22 = iconst.i64 0
@@ -70,7 +70,7 @@
 ;;
 ;;                                 block2 cold:
 ;;                                     v10 = load.i64 notrap aligned v0+8
-;;                                     v11 = load.i64 notrap aligned v10+96
+;;                                     v11 = load.i64 notrap aligned v10+104
 ;;                                     call_indirect sig0, v11(v0)
 ;;                                     v13 = load.i64 notrap aligned v5
 ;;                                     v56 = iconst.i64 0
@@ -93,7 +93,7 @@
 ;;                                 block6 cold:
 ;; @0024                               store.i64 notrap aligned v16, v5
 ;; @0024                               v20 = load.i64 notrap aligned v0+8
-;; @0024                               v21 = load.i64 notrap aligned v20+96
+;; @0024                               v21 = load.i64 notrap aligned v20+104
 ;; @0024                               call_indirect sig0, v21(v0)
 ;; @0024                               v23 = load.i64 notrap aligned v5
 ;;                                     v60 = iconst.i64 0

@@ -1,7 +1,8 @@
 ;; A call inside a try_table is a try_call: the normal return continues
 ;; straight on (no check, no extra work), and the exception table, with
 ;; the vmctx as its context, sends tag 0 to the landing block, which reads
-;; the payload from the exception and branches to the clause's label.
+;; the payload from the exception, frees it (exn_release: no exnref to it
+;; can exist) and branches to the clause's label.
 (module
   (tag $e (param i32))
   (func $f)
@@ -30,6 +31,7 @@
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
 ;;     gv2 = load.i64 notrap aligned gv1+8
 ;;     sig0 = (i64 vmctx, i64) tail
+;;     sig1 = (i64, i64) system_v
 ;;     fn0 = colocated u0:0 sig0
 ;;     stack_limit = gv2
 ;;
@@ -42,11 +44,14 @@
 ;;                                 block4(v4: i64):
 ;; @0032                               v5 = load.i64 notrap aligned v4+8
 ;; @0032                               v6 = load.i32 notrap aligned v5
+;; @0032                               v7 = load.i64 notrap aligned readonly can_move v0+8
+;; @0032                               v8 = load.i64 notrap aligned readonly can_move v7+88
+;; @0032                               call_indirect sig1, v8(v0, v4)
 ;; @0032                               jump block2(v6)
 ;;
 ;;                                 block3:
-;; @0033                               v7 = iconst.i32 0
-;; @0035                               jump block2(v7)  ; v7 = 0
+;; @0033                               v9 = iconst.i32 0
+;; @0035                               jump block2(v9)  ; v9 = 0
 ;;
 ;;                                 block2(v3: i32):
 ;; @0036                               jump block1(v3)

@@ -42,6 +42,8 @@ macro_rules! foreach_builtin_function {
             elem_drop(vmctx: vmctx, elem: i32);
             /// A new exception of tag `tag` (its payload slots unwritten), owned by the store.
             exn_new(vmctx: vmctx, tag: i32) -> pointer;
+            /// Frees exception `exn` after a clause took its payload, unless an `exnref` to it may exist.
+            exn_release(vmctx: vmctx, exn: pointer);
             /// Throws `exn`: resumes at the handler the unwinder finds, or ends the wasm call with it as the error. Never returns; called with the `tail` convention (see [`Builtin::is_throw`]).
             throw(vmctx: vmctx, exn: pointer);
             /// The store's fuel ran out: refuel from its reserve, if it has
@@ -195,7 +197,7 @@ mod tests {
             assert_eq!(b.index() as usize, i);
             assert_eq!(b.params()[0], BuiltinType::VmContext);
         }
-        assert_eq!(Builtin::COUNT, 13);
+        assert_eq!(Builtin::COUNT, 14);
         assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I64));
         assert_eq!(Builtin::data_drop.result(), None);
     }

@@ -249,6 +249,13 @@ impl VmOffsets {
         self.ptr
     }
 
+    /// Offset of `escaped` (a pointer-sized flag) in a `VmExnObject`:
+    /// non-zero once an `exnref` to it may exist, after which only the
+    /// store's end frees it.
+    pub fn exn_object_escaped(&self) -> u32 {
+        2 * self.ptr
+    }
+
     // --- VmFunctionImport -------------------------------------------------------
 
     /// Offset of `wasm_call` in a `VmFunctionImport`.

@@ -146,10 +146,25 @@ impl FuncTranslator<'_, '_> {
             args = self.exception_values(tag, exn);
         }
         if with_ref {
+            self.mark_escaped(exn);
             args.push(BlockArg::Value(exn));
+        } else {
+            // Nothing refers to the exception after this clause unless an
+            // exnref to it was made earlier: the store may free it.
+            self.call_builtin(Builtin::exn_release, &[exn]);
         }
         let (target, _) = self.branch_target(label);
         self.builder.ins().jump(target, &args);
+    }
+
+    /// Records that an `exnref` to exception `exn` now exists, so it lives
+    /// as long as its store.
+    pub(crate) fn mark_escaped(&mut self, exn: Value) {
+        let one = self.builder.ins().iconst(self.pointer_type, 1);
+        let offset = i32::try_from(self.offsets.exn_object_escaped()).expect("small offset");
+        self.builder
+            .ins()
+            .store(MemFlagsData::trusted(), one, exn, offset);
     }
 
     /// The payload of exception `exn`, thrown with `tag`.

@@ -214,6 +214,8 @@ impl FuncTranslator<'_, '_> {
         self.builder.switch_to_block(landing);
         self.fuel_after_catch();
         let exn = self.builder.block_params(landing)[0];
+        // A clause's code keeps the exception for `rethrow`.
+        self.mark_escaped(exn);
         let ptr = self.pointer_type;
         let thrown = self.load_trusted(ptr, exn, self.offsets.exn_object_tag());
         let mut caught_all = false;

@@ -84,6 +84,13 @@ pub struct VmExnObject {
     pub tag: *const VmTagDefinition,
     /// Its payload: one 16-byte slot per parameter of the tag's type.
     pub values: *mut crate::vm::val_raw::ValRaw,
+    /// Non-zero once an `exnref` to it may exist (a `catch_ref` or
+    /// `catch_all_ref` clause, a legacy clause, the host): from then on
+    /// only the store's end frees it. Until then a clause that takes just
+    /// the payload frees it (`exn_release`).
+    pub escaped: usize,
+    /// Its index in the store's list of exceptions.
+    pub index: usize,
 }
 
 /// Limits shared by all instances of a store, read by compiled code.
@@ -249,6 +256,10 @@ mod tests {
         assert_eq!(
             offset_of!(VmExnObject, values) as u32,
             o.exn_object_values()
+        );
+        assert_eq!(
+            offset_of!(VmExnObject, escaped) as u32,
+            o.exn_object_escaped()
         );
     }
 
