@@ -52,9 +52,17 @@ fn dir() -> PathBuf {
     dir
 }
 
+/// Writes `contents` to `name` in the test directory. Tests running at
+/// once write the same files, so each writes a private copy and renames
+/// it into place: a reader never sees a file half written (truncated to
+/// nothing, as once failed `known_keys_cljit_already_follows_are_accepted`).
 fn file(name: &str, contents: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let path = dir().join(name);
-    std::fs::write(&path, contents).unwrap();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let private = dir().join(format!("{name}.{n}.tmp"));
+    std::fs::write(&private, contents).unwrap();
+    std::fs::rename(&private, &path).unwrap();
     path.to_str().unwrap().to_string()
 }
 
