@@ -7,6 +7,8 @@ use cljit_compiler::CompileError;
 use cljit_compiler::abi::Trap;
 use cljit_compiler::artifact::ArtifactError;
 
+use crate::exn_ref::ExnRef;
+
 /// Why something failed: compiling, linking, instantiating or running.
 pub struct Error(Box<ErrorKind>);
 
@@ -39,7 +41,7 @@ pub enum ErrorKind {
     },
     /// A wasm exception: thrown by wasm and caught by nothing before it
     /// reached the host, or made by a host function to throw into wasm.
-    Exception(crate::exceptions::ExnRef),
+    Exception(ExnRef),
     /// The program asked to exit with a status (WASI `proc_exit`).
     Exit(i32),
     /// An error returned by a host function or an I/O operation.
@@ -71,12 +73,12 @@ impl Error {
 
     /// An error that throws `exn` into the wasm that called the host
     /// function returning it (or that wasm left uncaught).
-    pub fn exception(exn: crate::exceptions::ExnRef) -> Error {
+    pub fn exception(exn: ExnRef) -> Error {
         Error(Box::new(ErrorKind::Exception(exn)))
     }
 
     /// The exception, if this error is one.
-    pub fn as_exception(&self) -> Option<crate::exceptions::ExnRef> {
+    pub fn as_exception(&self) -> Option<ExnRef> {
         match &*self.0 {
             ErrorKind::Exception(exn) => Some(*exn),
             _ => None,

@@ -9,7 +9,7 @@
 //! live as long as their store (the collector of the GC proposal will
 //! reclaim them).
 //!
-//! `throw` (the `cljit_throw` stub of `arch`) calls [`throw_unwind`] with
+//! `throw` (the `cljit_throw` stub of `arch`) calls [`cljit_throw_unwind`] with
 //! its own frame pointer. The unwinder walks the frame-pointer chain from
 //! there: each return address that lies in JIT code names a call site; if
 //! the site has handler clauses (it is a call inside a `try_table`), they
@@ -30,23 +30,13 @@ use cljit_compiler::types::FuncType;
 
 use crate::arch::{self, Resume};
 use crate::error::{Error, Result};
+pub use crate::exn_ref::ExnRef;
 use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
 use crate::traps::{self, registry};
 use crate::values::Val;
+use crate::vm::exn::{ExnSlot, TagSlot};
 use crate::vm::val_raw::ValRaw;
 use crate::vm::vmcontext::{VmExnObject, VmTagDefinition};
-
-/// A store's tag: its boxed definition, whose address is its identity.
-pub(crate) struct TagSlot {
-    pub(crate) definition: Box<VmTagDefinition>,
-}
-
-/// A store's exception: the object compiled code reads and the payload
-/// slots it points at.
-pub(crate) struct ExnSlot {
-    object: Box<VmExnObject>,
-    _values: Box<[ValRaw]>,
-}
 
 impl StoreOpaque {
     /// Adds a tag of engine type `type_id` with `params` payload values,
@@ -171,30 +161,7 @@ impl Tag {
     }
 }
 
-/// A reference to an exception, thrown by wasm or made by the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ExnRef {
-    store: StoreId,
-    ptr: NonNull<VmExnObject>,
-}
-
-// SAFETY: the pointer is only dereferenced through the owning store
-// (checked by id), which provides the synchronisation.
-unsafe impl Send for ExnRef {}
-// SAFETY: as above.
-unsafe impl Sync for ExnRef {}
-
 impl ExnRef {
-    /// A handle to the live exception `ptr` of store `store`. The
-    /// exception is marked escaped: a handle may outlive any catch clause,
-    /// so only the store's end frees it now.
-    pub(crate) fn from_raw(store: StoreId, mut ptr: NonNull<VmExnObject>) -> ExnRef {
-        // SAFETY: callers pass an exception of the store `store`, which is
-        // alive (they hold the store or run inside its wasm).
-        unsafe { ptr.as_mut().escaped = 1 };
-        ExnRef { store, ptr }
-    }
-
     /// A new exception of `tag` carrying `values`, to throw from a host
     /// function (as [`Error::exception`]) or pass to wasm.
     ///
@@ -233,10 +200,8 @@ impl ExnRef {
 
     /// The raw `exnref`, checking the store.
     pub(crate) fn raw(&self, store: &StoreOpaque) -> Result<usize> {
-        if store.id() != self.store {
-            return Err(Error::msg("exception used with the wrong store"));
-        }
-        Ok(self.ptr.as_ptr() as usize)
+        self.raw_in(store.id())
+            .ok_or_else(|| Error::msg("exception used with the wrong store"))
     }
 
     /// The tag the exception was thrown with.
@@ -253,7 +218,7 @@ impl ExnRef {
             .expect("exception used with the wrong store");
         // SAFETY: the object belongs to this store (checked), which keeps
         // it and its tag alive.
-        let definition = unsafe { self.ptr.as_ref() }.tag;
+        let definition = unsafe { self.object().as_ref() }.tag;
         let index = store
             .tag_index(definition)
             .expect("an exception's tag belongs to its store");
@@ -272,7 +237,7 @@ impl ExnRef {
         // has one slot per parameter of its tag's type, each written by
         // `throw` or `ExnRef::new` with a value of that type.
         unsafe {
-            let values = self.ptr.as_ref().values;
+            let values = self.object().as_ref().values;
             ty.params()
                 .iter()
                 .enumerate()
@@ -292,7 +257,8 @@ impl ExnRef {
 /// `vmctx` is the thrower's vmctx, `exn` an exception of its store, and
 /// `fp` the frame pointer of `cljit_throw`, called from JIT code running
 /// inside `traps::catch_traps` on this thread.
-pub(crate) unsafe extern "C" fn throw_unwind(
+#[unsafe(no_mangle)]
+pub(crate) unsafe extern "C" fn cljit_throw_unwind(
     vmctx: *mut u8,
     exn: *mut u8,
     fp: usize,

@@ -9,7 +9,7 @@ use std::ptr::NonNull;
 use cljit_compiler::types::{HeapType, RefType, ValType};
 
 use crate::error::{Error, Result};
-use crate::exceptions::ExnRef;
+use crate::exn_ref::ExnRef;
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, ExternData, StoreId, StoreOpaque};
 use crate::vm::val_raw::ValRaw;

@@ -289,7 +289,7 @@ std::arch::global_asm!(
     "    push rbp",
     "    mov rbp, rsp",
     "    mov rdx, rbp",
-    "    call {unwind}",
+    "    call cljit_throw_unwind",
     "    mov rcx, [rax]",
     "    mov rdi, [rax + 32]",
     "    mov rsp, [rax + 8]",
@@ -298,7 +298,6 @@ std::arch::global_asm!(
     "    mov rax, [rax + 24]",
     "    jmp rcx",
     ".size cljit_throw, . - cljit_throw",
-    unwind = sym crate::exceptions::throw_unwind,
 );
 
 unsafe extern "C" {

@@ -26,15 +26,16 @@
 //! host functions called from wasm can recover the typed store.
 
 pub(crate) mod host_func;
+pub(crate) mod id;
 pub(crate) mod instance_data;
 mod limits;
 
 use std::any::Any;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cljit_compiler::types::GlobalType;
 
 use self::host_func::HostFuncContext;
+pub use self::id::StoreId;
 use self::instance_data::InstanceData;
 use self::limits::LimitsState;
 use crate::engine::Engine;
@@ -42,19 +43,9 @@ use crate::error::Result;
 use crate::limits::ResourceLimiter;
 use crate::memory::LinearMemory;
 use crate::module::Module;
+use crate::vm::exn::{ExnSlot, TagSlot};
 use crate::vm::table::TableStorage;
 use crate::vm::vmcontext::{VmGlobalDefinition, VmRuntimeLimits};
-
-/// Identifies a store, so handles can be checked against it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StoreId(u64);
-
-impl StoreId {
-    fn allocate() -> StoreId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
 
 /// A global's storage: inside an instance's vmctx, or owned here.
 pub(crate) struct GlobalSlot {
@@ -83,9 +74,9 @@ pub struct StoreOpaque {
     pub(crate) globals: Vec<GlobalSlot>,
     /// Exception tags; compiled code holds pointers to their boxed
     /// definitions.
-    pub(crate) tags: Vec<crate::exceptions::TagSlot>,
+    pub(crate) tags: Vec<TagSlot>,
     /// Exceptions thrown or made here; they live as long as the store.
-    pub(crate) exceptions: Vec<crate::exceptions::ExnSlot>,
+    pub(crate) exceptions: Vec<ExnSlot>,
     #[allow(
         clippy::vec_box,
         reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
