@@ -68,16 +68,28 @@ impl FuncTranslator<'_, '_> {
         let num_params = self.info.types[ty].params().len();
         let params = self.popn(num_params);
         self.trapz(func_ref, Trap::NullFunctionReference);
+        self.call_func_ref(func_ref, ty, params, kind);
+        Ok(())
+    }
+
+    /// Calls through `func_ref` (checked: not null, of type `ty`) with
+    /// `params`: its code with its vmctx, and ours as the caller's.
+    fn call_func_ref(
+        &mut self,
+        func_ref: Value,
+        ty: TypeIndex,
+        params: Vec<Value>,
+        kind: CallKind,
+    ) {
         let ptr = self.pointer_type;
         let code = self.load_trusted(ptr, func_ref, self.offsets.func_ref_wasm_call());
         let callee_vmctx = self.load_trusted(ptr, func_ref, self.offsets.func_ref_vmctx());
         let sig = self.signature_ref(ty);
-        let mut args: Vec<Value> = Vec::with_capacity(num_params + 2);
+        let mut args: Vec<Value> = Vec::with_capacity(params.len() + 2);
         args.push(callee_vmctx);
         args.push(self.vmctx);
         args.extend(params);
         self.emit_call(Callee::Indirect(sig, code), &args, kind);
-        Ok(())
     }
 
     /// Emits a call of `callee` (a direct reference, or a code pointer of
@@ -191,15 +203,7 @@ impl FuncTranslator<'_, '_> {
         let expected = self.signature_id(ty);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.trapnz(mismatch, Trap::BadSignature);
-
-        let callee = self.load_trusted(ptr, func_ref, self.offsets.func_ref_wasm_call());
-        let callee_vmctx = self.load_trusted(ptr, func_ref, self.offsets.func_ref_vmctx());
-        let sig = self.signature_ref(ty);
-        let mut args: Vec<Value> = Vec::with_capacity(num_params + 2);
-        args.push(callee_vmctx);
-        args.push(self.vmctx);
-        args.extend(params);
-        self.emit_call(Callee::Indirect(sig, callee), &args, kind);
+        self.call_func_ref(func_ref, ty, params, kind);
         Ok(())
     }
 }
