@@ -41,7 +41,13 @@ pub enum ErrorKind {
     },
     /// A wasm exception: thrown by wasm and caught by nothing before it
     /// reached the host, or made by a host function to throw into wasm.
-    Exception(ExnRef),
+    Exception {
+        /// The exception.
+        exn: ExnRef,
+        /// Where wasm threw it, innermost frame first (empty for an
+        /// exception a host function made and nothing threw yet).
+        backtrace: WasmBacktrace,
+    },
     /// The program asked to exit with a status (WASI `proc_exit`).
     Exit(i32),
     /// An error returned by a host function or an I/O operation.
@@ -74,13 +80,19 @@ impl Error {
     /// An error that throws `exn` into the wasm that called the host
     /// function returning it (or that wasm left uncaught).
     pub fn exception(exn: ExnRef) -> Error {
-        Error(Box::new(ErrorKind::Exception(exn)))
+        Error::exception_at(exn, WasmBacktrace::default())
+    }
+
+    /// An exception wasm threw and nothing caught, with where it was
+    /// thrown.
+    pub(crate) fn exception_at(exn: ExnRef, backtrace: WasmBacktrace) -> Error {
+        Error(Box::new(ErrorKind::Exception { exn, backtrace }))
     }
 
     /// The exception, if this error is one.
     pub fn as_exception(&self) -> Option<ExnRef> {
         match &*self.0 {
-            ErrorKind::Exception(exn) => Some(*exn),
+            ErrorKind::Exception { exn, .. } => Some(*exn),
             _ => None,
         }
     }
@@ -98,10 +110,12 @@ impl Error {
         }
     }
 
-    /// The wasm backtrace of a trap.
+    /// The wasm backtrace of a trap or an uncaught exception.
     pub fn backtrace(&self) -> Option<&WasmBacktrace> {
         match &*self.0 {
-            ErrorKind::Trap { backtrace, .. } => Some(backtrace),
+            ErrorKind::Trap { backtrace, .. } | ErrorKind::Exception { backtrace, .. } => {
+                Some(backtrace)
+            }
             _ => None,
         }
     }
@@ -175,7 +189,13 @@ impl fmt::Display for Error {
                 f,
                 "incompatible import type for `{module}::{name}`: {reason}"
             ),
-            ErrorKind::Exception(_) => f.write_str("uncaught wasm exception"),
+            ErrorKind::Exception { backtrace, .. } => {
+                f.write_str("uncaught wasm exception")?;
+                if !backtrace.frames().is_empty() {
+                    write!(f, "\n{backtrace}")?;
+                }
+                Ok(())
+            }
             ErrorKind::Exit(status) => write!(f, "exited with status {status}"),
             ErrorKind::Host(e) => e.fmt(f),
             ErrorKind::Message(m) => f.write_str(m),

@@ -281,7 +281,11 @@ pub(crate) unsafe extern "C" fn cljit_throw_unwind(
             let (store, _) = unsafe { crate::libcalls::context(vmctx) };
             debug_assert!(store.owns_exception(exn));
             let ptr = NonNull::new(exn).expect("exnref is not null");
-            state.record_error(Error::exception(ExnRef::from_raw(store.id(), ptr)));
+            // SAFETY: as for `find_handler` above.
+            let pcs = unsafe { wasm_frames(state.stack_top(), fp) };
+            let backtrace = traps::symbolize(&pcs);
+            let exn = ExnRef::from_raw(store.id(), ptr);
+            state.record_error(Error::exception_at(exn, backtrace));
             Resume::unwind_to_entry(state.jmp_buf())
         }
     };
@@ -328,6 +332,35 @@ unsafe fn find_handler(
         lower = fp + 2 * size_of::<usize>();
         fp = caller_fp;
     }
+}
+
+/// Where the wasm frames above the frame at `fp` (the throw stub's) are:
+/// the thrower's call instruction (its return address less one, as
+/// `traps::symbolize` takes the first entry exactly), then its callers'
+/// return addresses, at most `traps::MAX_FRAMES`.
+///
+/// # Safety
+///
+/// As for [`find_handler`].
+unsafe fn wasm_frames(stack_top: usize, mut fp: usize) -> Vec<usize> {
+    let mut pcs = Vec::new();
+    let mut lower = fp;
+    registry::with(|reg| {
+        while pcs.len() < traps::MAX_FRAMES {
+            if fp < lower || fp >= stack_top || !fp.is_multiple_of(size_of::<usize>()) {
+                break;
+            }
+            // SAFETY: fp is within the live wasm stack (checked above).
+            let (ret, caller_fp) = unsafe { arch::frame_record(fp) };
+            if !reg.is_wasm(ret.wrapping_sub(1)) {
+                break;
+            }
+            pcs.push(if pcs.is_empty() { ret - 1 } else { ret });
+            lower = fp + 2 * size_of::<usize>();
+            fp = caller_fp;
+        }
+    });
+    pcs
 }
 
 /// The landing offset of the first clause of `site` that catches `tag`,

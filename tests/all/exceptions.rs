@@ -111,7 +111,15 @@ fn uncaught_exceptions_reach_the_host_with_tag_and_payload() {
         let values = exn.values(&store);
         assert_eq!(values[0].i32(), Some(17));
         assert_eq!(values[1].f64(), Some(2.5));
-        assert_eq!(error.to_string(), "uncaught wasm exception");
+        assert!(
+            error.to_string().starts_with("uncaught wasm exception\n"),
+            "{error}"
+        );
+        // Where it was thrown: `throw_e`, function 2 (after two imports).
+        let frames = error.backtrace().expect("a backtrace").frames();
+        assert_eq!(frames.len(), 1, "{error}");
+        assert_eq!(frames[0].func_index, 2);
+        assert!(frames[0].wasm_offset.is_some());
         // The store is usable afterwards.
         let catch_host = instance.get_func(&store, "catch_host").unwrap();
         let mut out = [Val::I64(0)];

@@ -223,7 +223,7 @@ pub unsafe fn catch_traps(
 }
 
 /// Turns recorded PCs (the trap PC, then return addresses) into frames.
-fn symbolize(pcs: &[usize]) -> WasmBacktrace {
+pub(crate) fn symbolize(pcs: &[usize]) -> WasmBacktrace {
     let frames = registry::with(|reg| {
         pcs.iter()
             .enumerate()
