@@ -308,8 +308,11 @@ impl Compiler {
         let parsed = parse(wasm, self.features)?;
         let info = parsed.info;
         let offsets = VmOffsets::new(self.isa.pointer_bytes(), info.vm_counts());
+        let bodies: Vec<_> = parsed.bodies.iter().map(|b| &b.body).collect();
+        let may_throw = crate::throws::may_throw(&info, &bodies)?;
         let env = TranslateEnv {
             info: &info,
+            may_throw: &may_throw,
             offsets: &offsets,
             tunables: &self.tunables,
             isa: &*self.isa,
@@ -371,8 +374,11 @@ impl Compiler {
         offsets: &VmOffsets,
         bodies: Vec<FunctionInput<'_>>,
     ) -> CompileResult<PrimaryMap<DefinedFuncIndex, CompiledFunction>> {
+        let refs: Vec<_> = bodies.iter().map(|b| &b.body).collect();
+        let may_throw = crate::throws::may_throw(info, &refs)?;
         let env = TranslateEnv {
             info,
+            may_throw: &may_throw,
             offsets,
             tunables: &self.tunables,
             isa: &*self.isa,

@@ -27,6 +27,7 @@ pub mod indices;
 pub mod link;
 mod module_info;
 mod target;
+mod throws;
 mod trampolines;
 mod translate;
 pub mod types;

@@ -97,8 +97,14 @@ impl FuncTranslator<'_, '_> {
     /// call, replaces this function's frame with the callee's, after which
     /// the rest of the block is unreachable.
     pub(crate) fn emit_call(&mut self, callee: Callee, args: &[Value], kind: CallKind) {
+        self.emit_call_that(callee, args, kind, true);
+    }
+
+    /// As [`emit_call`](Self::emit_call); a callee that cannot throw
+    /// (`may_throw` false) is called plainly even inside a `try_table`.
+    fn emit_call_that(&mut self, callee: Callee, args: &[Value], kind: CallKind, may_throw: bool) {
         match kind {
-            CallKind::Call if !self.handlers.is_empty() => {
+            CallKind::Call if may_throw && !self.handlers.is_empty() => {
                 // Inside a try_table: exceptions land in its clauses.
                 let sig = match callee {
                     Callee::Direct(func) => self.builder.func.dfg.ext_funcs[func].signature,
@@ -180,7 +186,8 @@ impl FuncTranslator<'_, '_> {
             args.extend(params);
             Callee::Direct(func)
         };
-        self.emit_call(callee, &args, kind);
+        let may_throw = self.may_throw[index.as_u32() as usize];
+        self.emit_call_that(callee, &args, kind, may_throw);
         Ok(())
     }
 

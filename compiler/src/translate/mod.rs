@@ -82,6 +82,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) handlers: Vec<exceptions::HandlerScope>,
     /// Every legacy `try` of the body, by `FrameKind::LegacyTry::index`.
     pub(crate) legacy: Vec<legacy_exceptions::LegacyTry>,
+    /// For every function, whether a call to it may throw.
+    pub(crate) may_throw: &'a [bool],
 }
 
 impl FuncTranslator<'_, '_> {
@@ -138,6 +140,9 @@ pub(crate) fn ir_type(ty: ValType, pointer_type: ir::Type) -> ir::Type {
 /// Shared, read-only inputs of function translation.
 pub(crate) struct TranslateEnv<'a> {
     pub(crate) info: &'a ModuleInfo,
+    /// For every function, whether a call to it may throw (see
+    /// `throws.rs`).
+    pub(crate) may_throw: &'a [bool],
     pub(crate) offsets: &'a VmOffsets,
     pub(crate) tunables: &'a Tunables,
     pub(crate) isa: &'a dyn TargetIsa,
@@ -223,6 +228,7 @@ pub(crate) fn translate_function(
         loops_or_calls: false,
         handlers: Vec::new(),
         legacy: Vec::new(),
+        may_throw: env.may_throw,
     };
     translator.limits_at_function_entry();
 
