@@ -48,7 +48,9 @@ enum Target {
 // a time (the function only runs while its store is in a call), and the
 // environment, whose synchronisation the C API leaves to the program.
 unsafe impl Send for Callback {}
-// SAFETY: as above; the callback itself is shared only through `&self`.
+// SAFETY: the callback is shared only through `&self`, which reads its
+// pointers; the store is used from one thread at a time and the
+// environment's synchronisation is the C program's, as the C API says.
 unsafe impl Sync for Callback {}
 
 impl Drop for Callback {

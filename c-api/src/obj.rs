@@ -33,7 +33,8 @@ pub(crate) struct HostInfo {
 // SAFETY: the pointer is C's; the C API leaves synchronising its use to
 // the program (modules, which may be shared across threads, carry it).
 unsafe impl Send for HostInfo {}
-// SAFETY: as above.
+// SAFETY: shared access only reads the pointer values; what they point at
+// is C's to synchronise, as the C API specifies.
 unsafe impl Sync for HostInfo {}
 
 impl Drop for HostInfo {

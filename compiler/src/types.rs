@@ -36,12 +36,6 @@ impl ValType {
         matches!(self, ValType::Ref(_))
     }
 
-    /// Whether a value of this type has a default (zero or null): all but
-    /// non-nullable references.
-    pub fn is_defaultable(self) -> bool {
-        !matches!(self, ValType::Ref(r) if !r.nullable)
-    }
-
     /// Whether every value of `self` is a value of `other` (engine types).
     pub fn is_subtype_of(self, other: ValType) -> bool {
         match (self, other) {
@@ -312,15 +306,6 @@ impl TableType {
         TableType {
             element: self.element.canonical(ids),
             ..self
-        }
-    }
-
-    /// The largest number of elements the index type can count.
-    pub fn element_limit(&self) -> u64 {
-        if self.table64 {
-            u64::MAX
-        } else {
-            u64::from(u32::MAX)
         }
     }
 }

@@ -73,7 +73,8 @@ impl std::fmt::Debug for InterruptPage {
 // SAFETY: the mapping is only read by compiled code and re-protected under
 // `inaccessible`'s lock; nothing writes through it.
 unsafe impl Send for InterruptPage {}
-// SAFETY: as above; every method takes `&self` and synchronises.
+// SAFETY: compiled code only reads the mapping, and every method takes
+// `&self` and changes the protection under `inaccessible`'s lock.
 unsafe impl Sync for InterruptPage {}
 
 impl InterruptPage {

@@ -98,7 +98,8 @@ impl std::fmt::Debug for FileBytes {
 
 // SAFETY: the mapping is owned, private memory, only read through `&self`.
 unsafe impl Send for FileBytes {}
-// SAFETY: as above; `&FileBytes` gives only shared access to the bytes.
+// SAFETY: the mapping is owned and private, and `&FileBytes` gives only
+// shared, read-only access to the bytes.
 unsafe impl Sync for FileBytes {}
 
 impl FileBytes {

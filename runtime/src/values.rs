@@ -282,7 +282,8 @@ pub struct ExternRef {
 // SAFETY: the pointer is only dereferenced through the owning store (checked
 // by id), which provides the synchronisation; the value is `Send + Sync`.
 unsafe impl Send for ExternRef {}
-// SAFETY: as above.
+// SAFETY: shared handles only copy the id and pointer; the value behind
+// it is `Sync` and is reached only through the owning store.
 unsafe impl Sync for ExternRef {}
 
 impl ExternRef {

@@ -677,7 +677,7 @@ fn artifacts_record_whether_code_checks_limits() {
         );
         // And the other way round.
         let artifact = limited.precompile_module(RUNAWAY.as_bytes()).unwrap();
-        // SAFETY: as above.
+        // SAFETY: the artifact was made by this build; it is refused.
         let error = unsafe { Module::deserialize(&plain, &artifact) }.unwrap_err();
         assert!(error.to_string().contains(setting), "{error}");
     }

@@ -125,7 +125,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Jumps to `block` with arguments.
-    fn jump_with(&mut self, block: Block, args: &[Value]) {
+    pub(crate) fn jump_with(&mut self, block: Block, args: &[Value]) {
         let args = block_args(args);
         self.builder.ins().jump(block, &args);
     }

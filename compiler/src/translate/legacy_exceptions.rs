@@ -101,8 +101,7 @@ impl FuncTranslator<'_, '_> {
         };
         if self.reachable {
             let results = self.peekn(num_results).to_vec();
-            let args: Vec<BlockArg> = results.into_iter().map(BlockArg::Value).collect();
-            self.builder.ins().jump(destination, &args);
+            self.jump_with(destination, &results);
             self.control[top].exit_is_branched_to = true;
         }
         self.stack.truncate(original);
@@ -196,9 +195,8 @@ impl FuncTranslator<'_, '_> {
                 f.exit_is_branched_to = true;
                 (f.destination, f.num_results)
             };
-            let results: Vec<BlockArg> =
-                self.peekn(n).iter().map(|&v| BlockArg::Value(v)).collect();
-            self.builder.ins().jump(destination, &results);
+            let results = self.peekn(n).to_vec();
+            self.jump_with(destination, &results);
             self.reachable = false;
         }
         let clauses = std::mem::take(&mut self.legacy[index].clauses);

@@ -60,7 +60,8 @@ pub struct Func {
 // SAFETY: the pointer is dereferenced only through its owning store (checked
 // by id), which provides synchronisation.
 unsafe impl Send for Func {}
-// SAFETY: as above.
+// SAFETY: a shared `Func` only copies its id and pointer; the func ref is
+// read only through its owning store, which synchronises access.
 unsafe impl Sync for Func {}
 
 impl Func {

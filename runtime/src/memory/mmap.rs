@@ -248,7 +248,7 @@ mod tests {
         // SAFETY: the first page is accessible.
         unsafe { *m.as_ptr().add(5) = 3 };
         m.zero(usize::MAX).expect("stores only");
-        // SAFETY: as above.
+        // SAFETY: the first page is still accessible (zeroing keeps it so).
         assert_eq!(unsafe { *m.as_ptr().add(5) }, 0);
         m.shrink_accessible(page_size()).expect("shrink");
         assert_eq!(m.accessible(), page_size());
