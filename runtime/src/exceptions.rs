@@ -5,9 +5,9 @@
 //!
 //! A tag is a [`VmTagDefinition`] owned by a store; its address is its
 //! identity. An exception is a [`VmExnObject`] owned by the store (its tag
-//! and its payload slots), which an `exnref` points at. Exception objects
-//! live as long as their store (the collector of the GC proposal will
-//! reclaim them).
+//! and its payload slots), which an `exnref` points at. A catch clause
+//! that takes only the payload frees it; one that takes an `exnref` leaves
+//! it to the collector of `exn_collect.rs`.
 //!
 //! `throw` (the `cljit_throw` stub of `arch`) calls [`cljit_throw_unwind`] with
 //! its own frame pointer. The unwinder walks the frame-pointer chain from
@@ -48,8 +48,10 @@ impl StoreOpaque {
         self.tags.len() - 1
     }
 
-    /// A new exception of `tag` with its payload slots zeroed.
+    /// A new exception of `tag` with its payload slots zeroed (first
+    /// collecting unreachable ones if they have piled up).
     pub(crate) fn new_exception(&mut self, tag: *const VmTagDefinition) -> *mut VmExnObject {
+        self.maybe_collect_exceptions();
         // SAFETY: `tag` is the definition of one of this store's tags
         // (from a vmctx or a `Tag` handle), alive as long as the store.
         let params = unsafe { (*tag).params } as usize;

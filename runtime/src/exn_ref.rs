@@ -5,7 +5,7 @@
 use std::ptr::NonNull;
 
 use crate::store::id::StoreId;
-use crate::vm::vmcontext::VmExnObject;
+use crate::vm::vmcontext::{EXN_PINNED, VmExnObject};
 
 /// A reference to an exception, thrown by wasm or made by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,12 +23,12 @@ unsafe impl Sync for ExnRef {}
 
 impl ExnRef {
     /// A handle to the live exception `ptr` of store `store`. The
-    /// exception is marked escaped: a handle may outlive any catch clause,
-    /// so only the store's end frees it now.
+    /// exception is pinned: the collector cannot see handles, so only the
+    /// store's end frees it now.
     pub(crate) fn from_raw(store: StoreId, mut ptr: NonNull<VmExnObject>) -> ExnRef {
         // SAFETY: callers pass an exception of the store `store`, which is
         // alive (they hold the store or run inside its wasm).
-        unsafe { ptr.as_mut().escaped = 1 };
+        unsafe { ptr.as_mut().escaped |= EXN_PINNED };
         ExnRef { store, ptr }
     }
 

@@ -24,6 +24,7 @@ mod engine;
 mod epoch;
 mod error;
 mod exceptions;
+mod exn_collect;
 mod exn_ref;
 mod externals;
 mod file_bytes;

@@ -249,9 +249,9 @@ impl VmOffsets {
         self.ptr
     }
 
-    /// Offset of `escaped` (a pointer-sized flag) in a `VmExnObject`:
-    /// non-zero once an `exnref` to it may exist, after which only the
-    /// store's end frees it.
+    /// Offset of `escaped` (pointer-sized flags) in a `VmExnObject`: bit 0
+    /// once wasm may hold an `exnref` to it (only the collector frees it
+    /// then), bit 1 once the host has a handle to it (pinned).
     pub fn exn_object_escaped(&self) -> u32 {
         2 * self.ptr
     }

@@ -157,14 +157,19 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().jump(target, &args);
     }
 
-    /// Records that an `exnref` to exception `exn` now exists, so it lives
-    /// as long as its store.
+    /// Records that an `exnref` to exception `exn` now exists (sets bit
+    /// 0 of its `escaped` flags, keeping the host's pin in bit 1), so no
+    /// clause frees it: the collector decides when it is unreachable.
     pub(crate) fn mark_escaped(&mut self, exn: Value) {
-        let one = self.builder.ins().iconst(self.pointer_type, 1);
         let offset = i32::try_from(self.offsets.exn_object_escaped()).expect("small offset");
+        let flags =
+            self.builder
+                .ins()
+                .load(self.pointer_type, MemFlagsData::trusted(), exn, offset);
+        let flags = self.builder.ins().bor_imm_u(flags, 1);
         self.builder
             .ins()
-            .store(MemFlagsData::trusted(), one, exn, offset);
+            .store(MemFlagsData::trusted(), flags, exn, offset);
     }
 
     /// The payload of exception `exn`, thrown with `tag`.

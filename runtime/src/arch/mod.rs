@@ -1,6 +1,7 @@
 //! Architecture-specific code, one small module per architecture with the
 //! same items: `JmpBuf`, `EntryArgs`, `enter`, `context_registers`,
-//! `redirect_to_unwind`, `frame_record` and `preserve_all_adapter!`.
+//! `redirect_to_unwind`, `frame_record`, `callee_saved_registers` and
+//! `preserve_all_adapter!`.
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;

@@ -231,6 +231,32 @@ pub unsafe fn frame_record(fp: usize) -> (usize, usize) {
     unsafe { (*record.add(1), *record) }
 }
 
+/// The callee-saved registers as they are now (`rbx`, `rbp`, `r12` to
+/// `r15`). A caller's value lives either in one of these or in a stack
+/// slot, so these and the stack together hold every value the frames
+/// above keep across the call that led here (what the exception
+/// collector scans).
+#[inline(always)]
+pub fn callee_saved_registers() -> [usize; 6] {
+    let mut regs = [0usize; 6];
+    // SAFETY: the asm only stores six registers into `regs`, a local array
+    // of six words whose address it is given; it reads no other memory
+    // and changes no register or flag.
+    unsafe {
+        std::arch::asm!(
+            "mov [{p}], rbx",
+            "mov [{p} + 8], rbp",
+            "mov [{p} + 16], r12",
+            "mov [{p} + 24], r13",
+            "mov [{p} + 32], r14",
+            "mov [{p} + 40], r15",
+            p = in(reg) regs.as_mut_ptr(),
+            options(nostack, preserves_flags),
+        );
+    }
+    regs
+}
+
 /// Where a throw resumes: a landing pad in a wasm frame (with the
 /// exception in the first payload register, `rax`), or `cljit_unwind`
 /// (with the entry's `JmpBuf` in `rdi`) when nothing catches it. Filled by

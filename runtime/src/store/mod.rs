@@ -75,8 +75,11 @@ pub struct StoreOpaque {
     /// Exception tags; compiled code holds pointers to their boxed
     /// definitions.
     pub(crate) tags: Vec<TagSlot>,
-    /// Exceptions thrown or made here; they live as long as the store.
+    /// Exceptions thrown or made here, until a catch clause or the
+    /// collector (`exn_collect.rs`) frees them.
     pub(crate) exceptions: Vec<ExnSlot>,
+    /// How many exceptions trigger the next collection.
+    pub(crate) exn_collect_at: usize,
     #[allow(
         clippy::vec_box,
         reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
@@ -183,6 +186,7 @@ impl<T> Store<T> {
                     globals: Vec::new(),
                     tags: Vec::new(),
                     exceptions: Vec::new(),
+                    exn_collect_at: crate::exn_collect::COLLECT_MIN,
                     host_funcs: Vec::new(),
                     externs: Vec::new(),
                     modules: Vec::new(),

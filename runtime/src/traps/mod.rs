@@ -60,6 +60,21 @@ pub fn current_state() -> Option<&'static CallThreadState> {
     unsafe { ptr.as_ref() }
 }
 
+/// The stack pointer of the outermost wasm call's entry on this thread:
+/// every wasm frame on the thread, of every nested call, lies below it.
+pub(crate) fn outermost_stack_top() -> Option<usize> {
+    let mut state = current_state()?;
+    let mut top = state.stack_top();
+    // SAFETY: each `prev` is null or the state of an enclosing
+    // `catch_traps` call on this thread, still running since the inner one
+    // is.
+    while let Some(outer) = unsafe { state.prev.as_ref() } {
+        top = top.max(outer.stack_top());
+        state = outer;
+    }
+    Some(top)
+}
+
 impl CallThreadState {
     /// The jump buffer of this call's entry.
     pub fn jmp_buf(&self) -> *const JmpBuf {

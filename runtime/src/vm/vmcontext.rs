@@ -84,14 +84,20 @@ pub struct VmExnObject {
     pub tag: *const VmTagDefinition,
     /// Its payload: one 16-byte slot per parameter of the tag's type.
     pub values: *mut crate::vm::val_raw::ValRaw,
-    /// Non-zero once an `exnref` to it may exist (a `catch_ref` or
-    /// `catch_all_ref` clause, a legacy clause, the host): from then on
-    /// only the store's end frees it. Until then a clause that takes just
-    /// the payload frees it (`exn_release`).
+    /// Flags, zero while no `exnref` to it exists: a clause that takes
+    /// just the payload frees it then (`exn_release`). Compiled code sets
+    /// bit 0 when wasm may hold an `exnref` to it (a `catch_ref`,
+    /// `catch_all_ref` or legacy clause): the collector frees it when
+    /// nothing reaches it. The host sets [`EXN_PINNED`] when it takes a
+    /// handle: it lives as long as the store.
     pub escaped: usize,
     /// Its index in the store's list of exceptions.
     pub index: usize,
 }
+
+/// The `VmExnObject::escaped` flag of an exception the host has a handle
+/// to.
+pub const EXN_PINNED: usize = 2;
 
 /// Limits shared by all instances of a store, read by compiled code.
 #[repr(C)]
