@@ -3,6 +3,10 @@
 ;;
 ;; - throw_catch: 1,000,000 throws, each caught one frame up.
 ;; - throw_catch_deep: 1,000,000 throws, each unwinding 10 frames.
+;; - throw_cleanup: 1,000,000 throws, each passing through a cleanup one
+;;   frame up (catch_all_ref, then throw_ref, as C++ runs destructors)
+;;   before a catch two frames up: every exception is held by an exnref,
+;;   so only a collector frees it.
 ;; - call_in_try: 100,000,000 calls inside a try_table that never throw.
 ;; - call_plain: the same calls outside any try_table (the baseline).
 (module
@@ -41,6 +45,26 @@
       (block $h (result i32)
         (try_table (catch $e $h)
           (call $down (i32.const 10) (local.get $i)))
+        (unreachable))
+      (local.set $v)
+      (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000))))
+    (local.get $sum))
+
+  (func $cleanup (param i32)
+    (throw_ref
+      (block $h (result exnref)
+        (try_table (catch_all_ref $h)
+          (call $thrower (local.get 0)))
+        (return))))
+
+  (func (export "throw_cleanup") (result i64)
+    (local $i i32) (local $sum i64) (local $v i32)
+    (loop $l
+      (block $h (result i32)
+        (try_table (catch $e $h)
+          (call $cleanup (local.get $i)))
         (unreachable))
       (local.set $v)
       (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (local.get $v))))
