@@ -57,7 +57,7 @@ impl StoreOpaque {
     /// Collects unreachable exceptions if there are twice as many as the
     /// last collection left (and at least [`COLLECT_MIN`]).
     pub(crate) fn maybe_collect_exceptions(&mut self) {
-        if self.exceptions.len() >= self.exn_collect_at {
+        if self.exceptions.len() >= self.exn_collect_at.max(COLLECT_MIN) {
             self.collect_exceptions();
             self.exn_collect_at = (2 * self.exceptions.len()).max(COLLECT_MIN);
         }

@@ -78,7 +78,8 @@ pub struct StoreOpaque {
     /// Exceptions thrown or made here, until a catch clause or the
     /// collector (`exn_collect.rs`) frees them.
     pub(crate) exceptions: Vec<ExnSlot>,
-    /// How many exceptions trigger the next collection.
+    /// How many exceptions trigger the next collection (never fewer than
+    /// `exn_collect::COLLECT_MIN`).
     pub(crate) exn_collect_at: usize,
     #[allow(
         clippy::vec_box,
@@ -186,7 +187,7 @@ impl<T> Store<T> {
                     globals: Vec::new(),
                     tags: Vec::new(),
                     exceptions: Vec::new(),
-                    exn_collect_at: crate::exn_collect::COLLECT_MIN,
+                    exn_collect_at: 0,
                     host_funcs: Vec::new(),
                     externs: Vec::new(),
                     modules: Vec::new(),
