@@ -351,18 +351,13 @@ fn define_functions(module: &Module, data: &mut InstanceData) {
     let info = module.info();
     let offsets = module.offsets();
     let vmctx = data.vmctx.as_ptr();
-    for def in 0..info.num_defined_funcs() {
-        let def = DefinedFuncIndex::from_u32(def);
-        let index = info.func_index(def);
-        let ty = info.functions[index];
+    for (def, entry) in module.func_entries().iter().enumerate() {
+        let index = info.func_index(DefinedFuncIndex::from_u32(def as u32));
         let func_ref = VmFuncRef {
-            wasm_call: module.function_address(def) as *const u8,
-            array_call: module
-                .array_to_wasm(ty)
-                .expect("every defined function's type has a trampoline")
-                as *const u8,
+            wasm_call: entry.wasm_call as *const u8,
+            array_call: entry.array_call as *const u8,
             vmctx,
-            type_id: module.type_ids()[ty.index()],
+            type_id: entry.type_id,
         };
         // SAFETY: the offset names function `index`'s VmFuncRef.
         unsafe {

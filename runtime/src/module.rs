@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
+use cljit_compiler::indices::{EntityIndex, TypeIndex};
 use cljit_compiler::link::LinkedModule;
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
@@ -61,18 +61,27 @@ impl std::fmt::Display for ExternType {
 #[derive(Clone)]
 pub struct Module(Arc<ModuleInner>);
 
+/// A defined function's `VmFuncRef` fields that do not depend on the
+/// instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FuncEntry {
+    pub(crate) wasm_call: usize,
+    pub(crate) array_call: usize,
+    pub(crate) type_id: u32,
+}
+
 pub(crate) struct ModuleInner {
     engine: Engine,
     info: Arc<ModuleInfo>,
     offsets: VmOffsets,
-    /// Addresses of defined functions.
-    functions: PrimaryMap<DefinedFuncIndex, usize>,
-    /// Host-to-wasm trampoline address by type of a defined function.
-    array_to_wasm: HashMap<TypeIndex, usize>,
     /// Wasm-to-host trampoline address by type of an imported function.
     wasm_to_array: HashMap<TypeIndex, usize>,
     /// Engine-wide signature id of each module type.
     type_ids: Box<[u32]>,
+    /// Each defined function's native entry, array-call entry and
+    /// signature id: its `VmFuncRef` but for the vmctx, looked up once so
+    /// that instantiating copies them.
+    func_entries: Box<[FuncEntry]>,
     _code: CodeMemory,
 }
 
@@ -223,7 +232,7 @@ impl Module {
             functions.push(address(i));
         }
         let trampoline = |slot: &usize| address(num_defined + slot);
-        let array_to_wasm = linked
+        let array_to_wasm: HashMap<TypeIndex, usize> = linked
             .array_to_wasm
             .iter()
             .map(|(&ty, slot)| (ty, trampoline(slot)))
@@ -241,14 +250,27 @@ impl Module {
             type_ids.push(id);
         }
         let type_ids = type_ids.into_boxed_slice();
+        let func_entries = functions
+            .iter()
+            .map(|(def, &wasm_call)| {
+                let ty = info.functions[info.func_index(def)];
+                let array_call = *array_to_wasm
+                    .get(&ty)
+                    .ok_or_else(|| Error::msg("a defined function's type has no trampoline"))?;
+                Ok(FuncEntry {
+                    wasm_call,
+                    array_call,
+                    type_id: type_ids[ty.as_u32() as usize],
+                })
+            })
+            .collect::<Result<_>>()?;
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
             offsets: linked.offsets,
-            functions,
-            array_to_wasm,
             wasm_to_array,
             type_ids,
+            func_entries,
             _code: code,
         })))
     }
@@ -304,12 +326,9 @@ impl Module {
         &self.0.offsets
     }
 
-    pub(crate) fn function_address(&self, index: DefinedFuncIndex) -> usize {
-        self.0.functions[index]
-    }
-
-    pub(crate) fn array_to_wasm(&self, ty: TypeIndex) -> Option<usize> {
-        self.0.array_to_wasm.get(&ty).copied()
+    /// The entries of every defined function, in order.
+    pub(crate) fn func_entries(&self) -> &[FuncEntry] {
+        &self.0.func_entries
     }
 
     pub(crate) fn wasm_to_array(&self, ty: TypeIndex) -> Option<usize> {
