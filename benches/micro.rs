@@ -1,7 +1,9 @@
 //! Microbenchmarks (`cargo bench --bench micro`): compile throughput on a
 //! large module, instantiation of a small compiled module, the host-to-wasm
 //! call, the wasm-to-host round trip, a wasm-to-wasm call, and raising and
-//! catching a trap.
+//! catching a trap. With `CLJIT_BENCH_PYTHON` naming CPython's wasm (as
+//! `benches/run` downloads it), also instantiating CPython with and
+//! without copy-on-write memory images (its imports defined as traps).
 //!
 //! The large module is generated here (deterministic, no download): many
 //! functions of arithmetic, memory accesses, branches and calls, the mix a
@@ -124,6 +126,39 @@ fn instantiate(c: &mut Criterion) {
     });
 }
 
+/// Instantiating CPython (26 MB, 7 MB of data in 24,171 segments), with
+/// memory images and with every segment copied.
+fn instantiate_python(c: &mut Criterion) {
+    let Some(path) = std::env::var_os("CLJIT_BENCH_PYTHON") else {
+        eprintln!("instantiate/python: set CLJIT_BENCH_PYTHON to CPython's wasm to run it");
+        return;
+    };
+    let bytes = std::fs::read(&path).expect("CLJIT_BENCH_PYTHON names a readable file");
+    for cow in [true, false] {
+        let mut config = Config::new();
+        config.memory_init_cow(cow);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, &bytes).unwrap();
+        let mut linker = Linker::new(&engine);
+        linker.define_unknown_imports_as_traps(&module).unwrap();
+        let name = if cow {
+            "instantiate/python"
+        } else {
+            "instantiate/python_copying"
+        };
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || Store::new(&engine, ()),
+                |mut store| {
+                    linker.instantiate(&mut store, &module).unwrap();
+                    store
+                },
+                BatchSize::NumIterations(64),
+            )
+        });
+    }
+}
+
 fn calls(c: &mut Criterion) {
     let (engine, module, linker) = setup();
     let mut store = Store::new(&engine, ());
@@ -157,5 +192,5 @@ fn calls(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, instantiate, calls);
+criterion_group!(benches, compile, instantiate, instantiate_python, calls);
 criterion_main!(benches);

@@ -7,7 +7,8 @@
 //! defaults) and our own regression scripts
 //! (`tests/misc_testsuite`), each run once per configuration: guard pages
 //! (no bounds checks in code), explicit bounds checks, through artifacts,
-//! and with fuel and interrupt checks compiled in. The relaxed-SIMD
+//! and with fuel and interrupt checks compiled in; the explicit and
+//! artifact runs start memories from copy-on-write images of their data. The relaxed-SIMD
 //! scripts run once more with the deterministic lowering.
 //!
 //! Every script's assertions are counted twice: by the runner as it executes
@@ -218,13 +219,20 @@ const MODES: &[Mode] = &[
         config: || {
             let mut c = Config::new();
             c.memory_reservation(0).memory_guard_size(0);
+            // Memories start from their images (copy-on-write) here and
+            // through artifacts; guarded, they copy their data segments.
+            c.memory_image_threshold(0).memory_image_min_bytes(0);
             c
         },
         artifact: false,
     },
     Mode {
         name: "artifact",
-        config: Config::new,
+        config: || {
+            let mut c = Config::new();
+            c.memory_image_threshold(0).memory_image_min_bytes(0);
+            c
+        },
         artifact: true,
     },
     // Fuel and interrupt checks in every function and loop (with

@@ -15,6 +15,9 @@ pub struct Config {
     pub(crate) parallel_compilation: bool,
     pub(crate) memory_reuse: usize,
     pub(crate) memory_keep_resident: usize,
+    pub(crate) memory_init_cow: bool,
+    pub(crate) memory_image_threshold: usize,
+    pub(crate) memory_image_min_bytes: usize,
 }
 
 impl Default for Config {
@@ -28,6 +31,9 @@ impl Default for Config {
             parallel_compilation: true,
             memory_reuse: 16,
             memory_keep_resident: 128 << 10,
+            memory_init_cow: true,
+            memory_image_threshold: 1,
+            memory_image_min_bytes: 1 << 20,
         }
     }
 }
@@ -85,6 +91,38 @@ impl Config {
     /// default doubles the requests per second over 0 (see the README).
     pub fn memory_keep_resident(&mut self, bytes: usize) -> &mut Config {
         self.memory_keep_resident = bytes;
+        self
+    }
+
+    /// Whether a module's memories start from a copy-on-write image of its
+    /// data segments (default on): the image is built once per module in
+    /// a sealed `memfd`, and each instance maps it instead of copying every
+    /// segment, so instantiating costs the same whatever the data. Off, each
+    /// instance copies its segments, as wasmtime's `-O memory-init-cow=n`.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Config {
+        self.memory_init_cow = enable;
+        self
+    }
+
+    /// How many instances of a module copy their data segments before the
+    /// module builds its memory images (default 1). Building an image
+    /// writes the data once more, which a program instantiated once (a
+    /// `cljit run`) would only pay for; from the second instance on every
+    /// instantiation saves the copy. 0 builds them for the first instance.
+    pub fn memory_image_threshold(&mut self, instances: usize) -> &mut Config {
+        self.memory_image_threshold = instances;
+        self
+    }
+
+    /// The fewest bytes of data segments for which a memory gets an image
+    /// (default 1 MiB). Below it each instance copies its segments: a
+    /// reused memory keeps its first pages resident (see
+    /// [`memory_keep_resident`](Config::memory_keep_resident)) and a small
+    /// copy into them costs less than the page faults an image takes after
+    /// every reset (a hello-world FaaS request ran at half the rate with
+    /// images).
+    pub fn memory_image_min_bytes(&mut self, bytes: usize) -> &mut Config {
+        self.memory_image_min_bytes = bytes;
         self
     }
 

@@ -168,7 +168,7 @@ impl Memory {
         }
         store.check_new_memory(&ty)?;
         let engine = store.engine();
-        let memory = LinearMemory::new(ty, engine.config().tunables(), engine.memory_pool())
+        let memory = LinearMemory::new(ty, engine.config().tunables(), engine.memory_pool(), None)
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
         store.memories.push(memory);
         Ok(Memory {

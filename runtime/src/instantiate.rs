@@ -296,9 +296,11 @@ fn define_memories(
         .memories
         .iter()
         .skip(info.num_imported_memories as usize);
-    for (mi, ty) in defined {
+    let images = module.memory_images_for_instance();
+    for (n, (mi, ty)) in defined.enumerate() {
         store.check_new_memory(ty)?;
-        let memory = LinearMemory::new(*ty, &tunables, store.engine().memory_pool())
+        let image = images.get(n).and_then(Option::as_ref);
+        let memory = LinearMemory::new(*ty, &tunables, store.engine().memory_pool(), image)
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
         store.memories.push(memory);
         let index = store.memories.len() - 1;
@@ -483,10 +485,66 @@ fn eval_offset(expr: &ConstExpr, is64: bool, store: &StoreOpaque, handle: usize)
     })
 }
 
-/// Applies element segments, then data segments, in order.
+/// Whether every active element and data segment of the instance fits
+/// its table or memory, so that applying them all cannot trap. Segments
+/// of memories made from an image (`imaged`) fit: the image was built
+/// only if they all fit the memory's initial size.
+fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<bool> {
+    let data = &store.instances[handle];
+    let info = data.module.info();
+    for segment in info.elements.values() {
+        if let SegmentMode::Active { target, offset } = &segment.mode {
+            let offset = eval_offset(offset, info.tables[*target].table64, store, handle)?;
+            let size = store.tables[data.tables[target.index()]].size();
+            let len = match &segment.items {
+                ElementItems::Functions(f) => f.len(),
+                ElementItems::Expressions(e) => e.len(),
+            };
+            if range(offset, len as u64, size).is_none() {
+                return Ok(false);
+            }
+        }
+    }
+    for segment in info.data.values() {
+        if let SegmentMode::Active { target, offset } = &segment.mode
+            && !imaged[target.index()]
+        {
+            let offset = eval_offset(offset, info.memories[*target].memory64, store, handle)?;
+            let size = store.memories[data.memories[target.index()]].byte_size() as u64;
+            if range(offset, segment.bytes.len() as u64, size).is_none() {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Applies element segments, then data segments, in order. A memory made
+/// from its module's image already holds its active segments; if some
+/// segment is going to trap, images are turned back into zeros first, so
+/// that the memories end as copying in order leaves them.
 fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
     let module = store.instances[handle].module.clone();
     let info = module.info();
+    let memories = store.instances[handle].memories.clone();
+    // Only the instance's own memories, just made: an imported memory may
+    // map its own module's image, but this module's segments go into it.
+    let imported = info.num_imported_memories as usize;
+    let mut imaged: Vec<bool> = memories
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| i >= imported && store.memories[m].has_image())
+        .collect();
+    if imaged.contains(&true) && !segments_fit(store, handle, &imaged)? {
+        for (&m, imaged) in memories.iter().zip(&mut imaged) {
+            if *imaged {
+                store.memories[m]
+                    .clear_image()
+                    .map_err(|e| Error::msg(format!("failed to reset memory: {e}")))?;
+                *imaged = false;
+            }
+        }
+    }
     for (ei, segment) in info.elements.iter() {
         let values: Vec<usize> = {
             let data = &store.instances[handle];
@@ -519,6 +577,9 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
     }
     for (di, segment) in info.data.iter() {
         match &segment.mode {
+            SegmentMode::Active { target, .. } if imaged[target.index()] => {
+                store.instances[handle].dropped_data[di.index()] = true;
+            }
             SegmentMode::Active { target, offset } => {
                 let memory64 = info.memories[*target].memory64;
                 let offset = eval_offset(offset, memory64, store, handle)?;

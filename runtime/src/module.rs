@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use cljit_compiler::indices::{EntityIndex, TypeIndex};
 use cljit_compiler::link::LinkedModule;
@@ -14,6 +15,7 @@ use crate::code_memory::{CodeMemory, Text};
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
+use crate::memory::image::MemoryImage;
 use crate::traps::registry::CodeKind;
 
 /// The type of an importable or exportable entity.
@@ -82,6 +84,18 @@ pub(crate) struct ModuleInner {
     /// signature id: its `VmFuncRef` but for the vmctx, looked up once so
     /// that instantiating copies them.
     func_entries: Box<[FuncEntry]>,
+    /// Whether to give memories images (`Config::memory_init_cow`).
+    memory_init_cow: bool,
+    /// Instances that copy their segments before images are built
+    /// (`Config::memory_image_threshold`).
+    memory_image_threshold: usize,
+    /// Data a memory needs for an image (`Config::memory_image_min_bytes`).
+    memory_image_min_bytes: usize,
+    /// Instances made so far.
+    instantiations: AtomicUsize,
+    /// The copy-on-write image of each defined memory that has one, built
+    /// once the threshold is reached.
+    memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
     _code: CodeMemory,
 }
 
@@ -271,6 +285,11 @@ impl Module {
             wasm_to_array,
             type_ids,
             func_entries,
+            memory_init_cow: engine.config().memory_init_cow,
+            memory_image_threshold: engine.config().memory_image_threshold,
+            memory_image_min_bytes: engine.config().memory_image_min_bytes,
+            instantiations: AtomicUsize::new(0),
+            memory_images: OnceLock::new(),
             _code: code,
         })))
     }
@@ -335,7 +354,40 @@ impl Module {
         self.0.wasm_to_array.get(&ty).copied()
     }
 
+    /// The images a new instance's defined memories start from, in order
+    /// (`None` where a memory copies its segments). The first instances,
+    /// up to `Config::memory_image_threshold`, get none: building an image
+    /// writes the data once more, which a one-shot `cljit run` would only
+    /// pay for.
+    pub(crate) fn memory_images_for_instance(&self) -> &[Option<Arc<MemoryImage>>] {
+        let inner = &self.0;
+        if !inner.memory_init_cow
+            || inner.instantiations.fetch_add(1, Ordering::Relaxed) < inner.memory_image_threshold
+        {
+            return &[];
+        }
+        inner
+            .memory_images
+            .get_or_init(|| memory_images(&inner.info, inner.memory_image_min_bytes))
+    }
+
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.0.type_ids
     }
+}
+
+/// The image of each defined memory of `info`, where one can be made. A
+/// memory whose image fails to build (no `memfd`, for one) copies its
+/// segments instead: images only make instantiation cheaper.
+fn memory_images(info: &ModuleInfo, min_bytes: usize) -> Box<[Option<Arc<MemoryImage>>]> {
+    info.memories
+        .iter()
+        .skip(info.num_imported_memories as usize)
+        .map(|(index, ty)| {
+            MemoryImage::build(info, index, ty, min_bytes)
+                .ok()
+                .flatten()
+                .map(Arc::new)
+        })
+        .collect()
 }

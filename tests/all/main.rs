@@ -10,6 +10,7 @@ mod exceptions;
 mod host;
 mod limits;
 mod memory;
+mod memory_images;
 mod parallel;
 mod simd;
 mod traps;

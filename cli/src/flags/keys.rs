@@ -160,7 +160,7 @@ pub const OPTIMIZE: &[Key] = &[
     key("pooling-max-memories-per-module", Integer, No, "pooling allocator: memories per module"),
     key("pooling-total-gc-heaps", Integer, No, "pooling allocator: most GC heaps"),
     key("pooling-pagemap-scan", Text, No, "pooling allocator: reset memory with PAGEMAP_SCAN"),
-    key("memory-init-cow", Bool, Only(false), "initialise memories from copy-on-write images"),
+    key("memory-init-cow", Bool, Yes, "initialise memories from copy-on-write images"),
     key("memory-guaranteed-dense-image-size", Bytes, No, "size below which memory images are dense"),
     key("signals-based-traps", Bool, Only(true), "turn hardware faults into traps with signal handlers"),
     key("dynamic-memory-guard-size", Bytes, Yes, "deprecated name of memory-guard-size"),

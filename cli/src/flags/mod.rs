@@ -73,6 +73,8 @@ pub struct Options {
     pub cache_config: Option<PathBuf>,
     /// `-C parallel-compilation`.
     pub parallel_compilation: Option<bool>,
+    /// `-O memory-init-cow`.
+    pub memory_init_cow: Option<bool>,
     /// `-W fuel`.
     pub fuel: Option<u64>,
     /// `-W epoch-interruption`.
@@ -372,6 +374,9 @@ impl Options {
                 };
                 self.cache_config = Some(PathBuf::from(path));
             }
+            (Group::Optimize, "memory-init-cow") => {
+                self.memory_init_cow = Some(boolean(&value));
+            }
             (Group::Codegen, "parallel-compilation") => {
                 self.parallel_compilation = Some(boolean(&value));
             }
@@ -471,6 +476,9 @@ impl Options {
         }
         if let Some(enable) = self.debug_verifier {
             config.cranelift_debug_verifier(enable);
+        }
+        if let Some(enable) = self.memory_init_cow {
+            config.memory_init_cow(enable);
         }
         if let Some(enable) = self.parallel_compilation {
             config.parallel_compilation(enable);

@@ -231,3 +231,14 @@ fn help_is_found_before_the_module_only() {
     assert_eq!(help_request(&args("run app.wasm -W help")), vec![]);
     assert_eq!(help_request(&args("run -W fuel=1 app.wasm")), vec![]);
 }
+
+#[test]
+fn memory_init_cow_is_switchable() {
+    for (value, expected) in [("y", Some(true)), ("n", Some(false))] {
+        let parsed = options('O', &[&format!("memory-init-cow={value}")])
+            .parse()
+            .unwrap();
+        assert_eq!(parsed.memory_init_cow, expected);
+    }
+    assert_eq!(options('O', &[]).parse().unwrap().memory_init_cow, None);
+}

@@ -5,10 +5,15 @@
 //!
 //! Invariant: bytes `[0, accessible)` are readable and writable; bytes
 //! `[accessible, len)` are `PROT_NONE`, so any access there faults. Compiled
-//! code that elides bounds checks relies on exactly this.
+//! code that elides bounds checks relies on exactly this. A mapping may
+//! carry a memory image (see `image.rs`) mapped copy-on-write over part of
+//! its accessible bytes; the image's range always lies within them.
 
 use std::io;
 use std::ptr::NonNull;
+use std::sync::Arc;
+
+use super::image::MemoryImage;
 
 /// A reserved region of address space.
 #[derive(Debug)]
@@ -16,6 +21,8 @@ pub struct Mmap {
     ptr: NonNull<u8>,
     len: usize,
     accessible: usize,
+    /// The image mapped over `[image.offset(), image.end())`, if any.
+    image: Option<Arc<MemoryImage>>,
 }
 
 // SAFETY: the mapping is owned memory; its users synchronise through the
@@ -42,6 +49,7 @@ impl Mmap {
             ptr: NonNull::dangling(),
             len: 0,
             accessible: 0,
+            image: None,
         }
     }
 
@@ -73,6 +81,7 @@ impl Mmap {
             ptr: NonNull::new(ptr.cast()).expect("mmap never returns null on success"),
             len,
             accessible: 0,
+            image: None,
         })
     }
 
@@ -123,6 +132,11 @@ impl Mmap {
         if bytes >= self.accessible {
             return Ok(());
         }
+        // An image reaching past the new end would show through when the
+        // bytes become accessible again, where zeros belong.
+        if self.image.as_ref().is_some_and(|i| i.end() > bytes) {
+            self.remove_image()?;
+        }
         // SAFETY: [bytes, accessible) lies inside our reservation; making
         // it inaccessible affects no other object, and nothing refers into
         // it (the memory that used it is gone).
@@ -138,20 +152,111 @@ impl Mmap {
         Ok(())
     }
 
-    /// Zeroes the accessible bytes: the first `keep_resident` of them with
-    /// stores (their pages stay in memory, so the next user takes no page
-    /// faults there and no other CPU's TLB is flushed), the rest by giving
-    /// their pages back to the kernel (`MADV_DONTNEED`: a private anonymous
-    /// mapping reads as zeros after it, and only pages touched since cost
-    /// anything). Giving pages back is Linux only: other systems do not
-    /// promise zeros, so there this fails unless stores cover everything.
+    /// The image mapped over part of the accessible bytes, if any.
+    pub fn image(&self) -> Option<&Arc<MemoryImage>> {
+        self.image.as_ref()
+    }
+
+    /// Maps `image` copy-on-write over its range, replacing the bytes there
+    /// (and any other image). Mapping the image this mapping already
+    /// carries does nothing: callers reset it first (see [`Mmap::zero`]).
+    ///
+    /// # Errors
+    ///
+    /// If the range is not within the accessible bytes, or `mmap` fails;
+    /// the range then reads as before or as zeros, never as anything else.
+    pub fn map_image(&mut self, image: &Arc<MemoryImage>) -> io::Result<()> {
+        if self.image.as_ref().is_some_and(|i| Arc::ptr_eq(i, image)) {
+            return Ok(());
+        }
+        self.remove_image()?;
+        if image.end() > self.accessible {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a memory image beyond the accessible bytes",
+            ));
+        }
+        // SAFETY: [offset, end) lies inside the accessible part of our
+        // reservation (checked above); MAP_FIXED replaces exactly those
+        // pages of our own mapping with a private, read-write mapping of
+        // the sealed image file, which no one can change.
+        let ptr = unsafe {
+            libc::mmap(
+                self.ptr.as_ptr().add(image.offset()).cast(),
+                image.len(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                image.raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        self.image = Some(Arc::clone(image));
+        Ok(())
+    }
+
+    /// Replaces the image's pages, if any, with zeros: a fresh anonymous
+    /// mapping, accessible as far as the rest is.
+    ///
+    /// # Errors
+    ///
+    /// If `mmap` or `mprotect` fails; the mapping must then not be reused.
+    pub fn remove_image(&mut self) -> io::Result<()> {
+        let Some(image) = self.image.take() else {
+            return Ok(());
+        };
+        // SAFETY: [offset, end) lies inside our reservation; MAP_FIXED
+        // replaces exactly those pages of our own mapping with inaccessible
+        // anonymous ones.
+        let ptr = unsafe {
+            libc::mmap(
+                self.ptr.as_ptr().add(image.offset()).cast(),
+                image.len(),
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let readable_end = image.end().min(self.accessible);
+        if readable_end > image.offset() {
+            // SAFETY: [offset, readable_end) lies inside the accessible part
+            // of our reservation, which the invariant keeps read-write.
+            unsafe {
+                region::protect(
+                    self.ptr.as_ptr().add(image.offset()),
+                    readable_end - image.offset(),
+                    region::Protection::READ_WRITE,
+                )
+            }
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Resets the accessible bytes: zeros, except over an image's range,
+    /// which reads as the image again. The first `keep_resident` bytes
+    /// (stopping where an image starts) are zeroed with stores (their
+    /// pages stay in memory, so the next user takes no page faults there
+    /// and no other CPU's TLB is flushed), the rest by giving their pages
+    /// back to the kernel (`MADV_DONTNEED`: a private anonymous mapping
+    /// reads as zeros after it, a private mapping of the image as the
+    /// image, and only pages touched since cost anything). Giving pages
+    /// back is Linux only: other systems do not promise that, so there
+    /// this fails unless stores cover everything.
     ///
     /// # Errors
     ///
     /// If `madvise` fails, or is needed on another system; the contents
     /// are then unknown and the mapping must not be reused.
     pub fn zero(&mut self, keep_resident: usize) -> io::Result<()> {
-        let stored = keep_resident.min(self.accessible);
+        let below_image = self.image.as_ref().map_or(usize::MAX, |i| i.offset());
+        let stored = keep_resident.min(self.accessible).min(below_image);
         // SAFETY: [0, accessible) is read-write and owned by us; nothing
         // else refers into it any more.
         unsafe { std::ptr::write_bytes(self.ptr.as_ptr(), 0, stored) };
@@ -175,9 +280,10 @@ impl Mmap {
         if start >= self.accessible {
             return Ok(());
         }
-        // SAFETY: [start, accessible) is our own private anonymous mapping
-        // and nothing refers into it any more; DONTNEED discards its pages,
-        // which read as zeros afterwards.
+        // SAFETY: [start, accessible) is our own private mapping (anonymous,
+        // or the sealed image file over the image's range) and nothing
+        // refers into it any more; DONTNEED discards its private pages,
+        // which read as zeros, or as the image, afterwards.
         let rc = unsafe {
             libc::madvise(
                 self.ptr.as_ptr().add(start).cast(),

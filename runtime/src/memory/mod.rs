@@ -11,6 +11,7 @@
 //! compiled with (`Tunables::memory_never_moves`): code for a memory that
 //! never moves loads its base once; code for one that may move reloads it.
 
+pub mod image;
 pub mod mmap;
 pub mod pool;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use cljit_compiler::abi::Tunables;
 use cljit_compiler::types::MemoryType;
 
+use self::image::MemoryImage;
 use self::mmap::Mmap;
 use self::pool::MemoryPool;
 use crate::vm::vmcontext::VmMemoryDefinition;
@@ -52,16 +54,18 @@ fn to_usize(bytes: u64) -> Option<usize> {
 impl LinearMemory {
     /// Creates a memory of type `ty` laid out as `tunables` promised the
     /// code, its reservation from `pool` (which takes it back when the
-    /// memory goes).
+    /// memory goes). It reads as zeros, except over `image`'s range, which
+    /// reads as the image (mapped copy-on-write).
     ///
     /// # Errors
     ///
-    /// When the address space cannot be reserved or the initial pages
-    /// cannot be committed.
+    /// When the address space cannot be reserved, the initial pages
+    /// cannot be committed, or the image cannot be mapped.
     pub fn new(
         ty: MemoryType,
         tunables: &Tunables,
         pool: &Arc<MemoryPool>,
+        image: Option<&Arc<MemoryImage>>,
     ) -> std::io::Result<LinearMemory> {
         let oom = || std::io::Error::new(std::io::ErrorKind::OutOfMemory, "memory too large");
         let max_bytes = ty.max_bytes();
@@ -77,7 +81,7 @@ impl LinearMemory {
             .and_then(|r| r.checked_add(guard_bytes))
             .ok_or_else(oom)?;
         let initial = to_usize(initial).ok_or_else(oom)?;
-        let mmap = pool.reserve(total, initial)?;
+        let mmap = pool.reserve(total, initial, image)?;
         let definition = Box::new(VmMemoryDefinition {
             base: mmap.as_ptr(),
             current_length: initial,
@@ -91,6 +95,21 @@ impl LinearMemory {
             definition,
             pool: Arc::clone(pool),
         })
+    }
+
+    /// Whether the memory was made with an image it still maps.
+    pub fn has_image(&self) -> bool {
+        self.mmap.image().is_some()
+    }
+
+    /// Turns the image's bytes back into zeros: for an instantiation that
+    /// must apply its data segments one by one after all.
+    ///
+    /// # Errors
+    ///
+    /// If the pages cannot be replaced.
+    pub fn clear_image(&mut self) -> std::io::Result<()> {
+        self.mmap.remove_image()
     }
 
     /// The memory's type, with its current size as the minimum.
@@ -187,7 +206,8 @@ mod tests {
     #[test]
     fn static_memory_grows_in_place_up_to_its_maximum() {
         let pool = Arc::new(MemoryPool::new(0, 0));
-        let mut m = LinearMemory::new(ty(1, Some(3)), &Tunables::default(), &pool).expect("memory");
+        let mut m =
+            LinearMemory::new(ty(1, Some(3)), &Tunables::default(), &pool, None).expect("memory");
         let base = m.base();
         assert_eq!(m.grow(1), Some(1));
         assert_eq!(m.grow(1), Some(2));
@@ -205,7 +225,7 @@ mod tests {
             ..Tunables::default()
         };
         let pool = Arc::new(MemoryPool::new(4, 1 << 16));
-        let mut m = LinearMemory::new(ty(1, None), &tunables, &pool).expect("memory");
+        let mut m = LinearMemory::new(ty(1, None), &tunables, &pool, None).expect("memory");
         m.data_mut()[10] = 42;
         assert_eq!(m.grow(3), Some(1));
         assert_eq!(m.byte_size(), 4 * 65536);
