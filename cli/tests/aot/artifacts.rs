@@ -288,3 +288,49 @@ fn compile_errors_are_clean() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_running_artifact_survives_its_file_being_replaced_deleted_or_rewritten() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let scratch = TempDir::new("aot-replace");
+    let app = scratch.path().join("app.cwasm");
+    let other = scratch.path().join("other.cwasm");
+    for how in ["renamed over", "deleted", "rewritten in place"] {
+        compile(&wat("ready_echo"), &app, &[]);
+        compile(&wat("reactor"), &other, &[]);
+        let mut child = cljit()
+            .env("CLJIT_TIMINGS", "1")
+            .arg("run")
+            .arg(&app)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n", "{how}");
+        match how {
+            "renamed over" => std::fs::rename(&other, &app).unwrap(),
+            "deleted" => std::fs::remove_file(&app).unwrap(),
+            _ => {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&app)
+                    .unwrap();
+                file.write_all(&vec![0xcc; 1 << 16]).unwrap();
+            }
+        }
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"still running\n").unwrap();
+        drop(stdin);
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(rest, "still running\n", "{how}");
+        assert_eq!(o.status.code(), Some(0), "{how}: {}", stderr(&o));
+        assert_eq!(crate::load_kind(&o), "artifact");
+    }
+}
