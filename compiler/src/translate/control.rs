@@ -107,6 +107,11 @@ impl FuncTranslator<'_, '_> {
 
     /// Pushes the frame of a construct with `num_params` inputs (already on
     /// the operand stack, unless unreachable) and `num_results` outputs.
+    ///
+    /// In unreachable code the stack is polymorphic: a construct may take
+    /// more inputs than the enclosing one has pushed. Its base then stops at
+    /// the enclosing frame's, so that its `end` never truncates values the
+    /// enclosing frames still own (and later, reachable, code uses).
     pub(crate) fn push_frame(
         &mut self,
         kind: FrameKind,
@@ -114,12 +119,13 @@ impl FuncTranslator<'_, '_> {
         num_params: usize,
         num_results: usize,
     ) {
+        let floor = self.control.last().map_or(0, |f| f.original_stack_size);
         self.control.push(ControlFrame {
             kind,
             destination,
             num_params,
             num_results,
-            original_stack_size: self.stack.len().saturating_sub(num_params),
+            original_stack_size: self.stack.len().saturating_sub(num_params).max(floor),
             exit_is_branched_to: false,
         });
     }
