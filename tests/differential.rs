@@ -273,6 +273,9 @@ fn trap_wasmi(e: &wasmi::Error) -> TrapClass {
     }
 }
 
+/// cljit's most elements of a table (`MAX_TABLE_ELEMENTS` of its runtime).
+const TABLE_LIMIT: usize = 10_000_000;
+
 /// Runs `wasm` in wasmi; `Err` if wasmi cannot take the module.
 fn run_wasmi(wasm: &[u8]) -> Result<Run, String> {
     let mut config = wasmi::Config::default();
@@ -284,8 +287,15 @@ fn run_wasmi(wasm: &[u8]) -> Result<Run, String> {
         .wasm_extended_const(true);
     let engine = wasmi::Engine::new(&config);
     let module = wasmi::Module::new(&engine, wasm).map_err(|e| format!("wasmi refused: {e}"))?;
-    let mut store = wasmi::Store::new(&engine, ());
-    let linker = wasmi::Linker::<()>::new(&engine);
+    // Growth may fail for any reason the engine has (the spec lets
+    // `table.grow` and `memory.grow` return -1), so wasmi gets cljit's
+    // table limit: a table grows to at most 10,000,000 elements in both.
+    let limits = wasmi::StoreLimitsBuilder::new()
+        .table_elements(TABLE_LIMIT)
+        .build();
+    let mut store = wasmi::Store::new(&engine, limits);
+    store.limiter(|limits| limits);
+    let linker = wasmi::Linker::<wasmi::StoreLimits>::new(&engine);
     let instance = match linker.instantiate_and_start(&mut store, &module) {
         Ok(i) => i,
         Err(e) if e.as_trap_code().is_some() => {
@@ -497,3 +507,4 @@ fn compare_file() {
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
+
