@@ -507,4 +507,3 @@ fn compare_file() {
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
-

@@ -35,7 +35,7 @@ use crate::target::CodeTarget;
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"CLJITAOT";
 /// The layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// This cljit's version.
 pub const CLJIT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A fingerprint of the compiler build (sources, pinned dependencies, rustc,
@@ -91,6 +91,11 @@ impl Settings {
                 "epoch-interruption",
                 text(&a.epoch_interruption),
                 text(&b.epoch_interruption),
+            ),
+            (
+                "spectre-guard",
+                text(&a.spectre_guard),
+                text(&b.spectre_guard),
             ),
             (
                 "wasm features",

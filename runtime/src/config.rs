@@ -126,6 +126,16 @@ impl Config {
         self
     }
 
+    /// Whether explicit bounds checks also guard against speculation
+    /// (default on): an out-of-bounds address becomes null by a conditional
+    /// move, so a CPU predicting past the check cannot reach outside the
+    /// memory (Spectre v1). Accesses that guard pages cover have no check
+    /// and need none.
+    pub fn spectre_guard(&mut self, enable: bool) -> &mut Config {
+        self.tunables.spectre_guard = enable;
+        self
+    }
+
     /// Lowers relaxed SIMD operators to deterministic forms that give the
     /// same results on every machine, instead of the fastest instruction of
     /// the host (see the table in the compiler's `translate/simd/relaxed.rs`).

@@ -5,7 +5,8 @@
 //!
 //! Options for the compiler go at the top of the file as
 //! `;;! memory-reservation = N`, `;;! memory-guard-size = N`,
-//! `;;! consume-fuel = 1` and `;;! epoch-interruption = 1`.
+//! `;;! consume-fuel = 1`, `;;! epoch-interruption = 1` and
+//! `;;! spectre-guard = 0`.
 
 use std::path::Path;
 
@@ -27,6 +28,7 @@ fn tunables(source: &str) -> Tunables {
             "memory-guard-size" => t.memory_guard_size = value,
             "consume-fuel" => t.consume_fuel = value != 0,
             "epoch-interruption" => t.epoch_interruption = value != 0,
+            "spectre-guard" => t.spectre_guard = value != 0,
             other => panic!("unknown option `{other}`"),
         }
     }

@@ -24,10 +24,14 @@
 ;; @0020                               v9 = icmp ugt v8, v6
 ;; @0020                               trapnz v9, heap_oob
 ;; @0020                               v11 = load.i64 notrap aligned v5
+;; @0020                               v15 = iconst.i64 0
 ;; @0020                               v12 = iadd v11, v4
-;; @0020                               v13 = load.i32 little v12+16
+;; @0020                               v13 = iconst.i64 16
+;; @0020                               v14 = iadd v12, v13  ; v13 = 16
+;; @0020                               v16 = select_spectre_guard v9, v15, v14  ; v15 = 0
+;; @0020                               v17 = load.i32 little v16
 ;; @0023                               jump block1
 ;;
 ;;                                 block1:
-;; @0023                               return v13
+;; @0023                               return v17
 ;; }

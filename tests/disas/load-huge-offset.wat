@@ -20,13 +20,15 @@
 ;; @0020                               v8 = iadd v4, v7  ; v7 = 0x9000_0004
 ;; @0020                               v9 = icmp ugt v8, v6
 ;; @0020                               trapnz v9, heap_oob
+;; @0020                               v15 = iconst.i64 0
 ;; @0020                               v11 = load.i64 notrap aligned readonly can_move v5
 ;; @0020                               v12 = iadd v11, v4
 ;; @0020                               v13 = iconst.i64 0x9000_0000
 ;; @0020                               v14 = iadd v12, v13  ; v13 = 0x9000_0000
-;; @0020                               v15 = load.i32 little v14
+;; @0020                               v16 = select_spectre_guard v9, v15, v14  ; v15 = 0
+;; @0020                               v17 = load.i32 little v16
 ;; @0027                               jump block1
 ;;
 ;;                                 block1:
-;; @0027                               return v15
+;; @0027                               return v17
 ;; }

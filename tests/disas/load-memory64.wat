@@ -21,12 +21,14 @@
 ;; @0020                               v8 = icmp ugt v7, v5
 ;; @0020                               trapnz v8, heap_oob
 ;; @0020                               v10 = load.i64 notrap aligned v4
+;; @0020                               v14 = iconst.i64 0
 ;; @0020                               v11 = iadd v10, v2
 ;; @0020                               v12 = iconst.i64 0x0001_0000_0000
 ;; @0020                               v13 = iadd v11, v12  ; v12 = 0x0001_0000_0000
-;; @0020                               v14 = load.i32 little v13
+;; @0020                               v15 = select_spectre_guard v8, v14, v13  ; v14 = 0
+;; @0020                               v16 = load.i32 little v15
 ;; @0027                               jump block1
 ;;
 ;;                                 block1:
-;; @0027                               return v14
+;; @0027                               return v16
 ;; }

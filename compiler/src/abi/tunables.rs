@@ -45,6 +45,10 @@ pub struct Tunables {
     /// Check for an interrupt (an epoch deadline) at every function entry
     /// and loop header, with one load from the store's interrupt page.
     pub epoch_interruption: bool,
+    /// After an explicit bounds check, also replace an out-of-bounds
+    /// address with null by a conditional move, so that a CPU speculating
+    /// past the trap cannot read or write beyond the memory (Spectre v1).
+    pub spectre_guard: bool,
 }
 
 impl Default for Tunables {
@@ -57,6 +61,7 @@ impl Default for Tunables {
             relaxed_simd_deterministic: false,
             consume_fuel: false,
             epoch_interruption: false,
+            spectre_guard: true,
         }
     }
 }

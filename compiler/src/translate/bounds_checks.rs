@@ -18,6 +18,14 @@
 //!   addition traps on unsigned overflow, since such an access is out of
 //!   bounds whatever the memory's length.
 //!
+//! A checked access is also guarded against speculation (unless
+//! `Tunables::spectre_guard` is off): the trap is a branch a CPU may
+//! predict not taken, so the address it goes on with is replaced by null
+//! with `select_spectre_guard` (a conditional move, which is not
+//! predicted) when out of bounds, the offset folded in first. A mispredicted
+//! access then touches the unmapped page 0 region, never another guest's or
+//! the host's memory.
+//!
 //! Why not wrap on 32 bits: the effective address of wasm is the infinite
 //! precision sum index + offset (spec: memory instructions, "let ea be i +
 //! memarg.offset"), so an access at index 0xffff_fff0 with offset 0x20 is out
@@ -52,6 +60,7 @@ impl FuncTranslator<'_, '_> {
         let ty = self.info.memories[memory];
         let ptr = self.pointer_type;
         let index = self.index_to_pointer(index);
+        let mut checked = None;
         if !self
             .tunables
             .access_needs_no_check(&ty, offset, u64::from(access_bytes))
@@ -63,11 +72,12 @@ impl FuncTranslator<'_, '_> {
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
             self.trapnz(oob, Trap::MemoryOutOfBounds);
+            checked = Some(oob);
         }
         debug_assert_eq!(self.builder.func.dfg.value_type(index), ptr);
         let base = self.memory_base(memory);
         let mut address = self.builder.ins().iadd(base, index);
-        let offset = match i32::try_from(offset) {
+        let mut offset = match i32::try_from(offset) {
             Ok(imm) => imm,
             Err(_) => {
                 // Offsets of 64-bit memories may exceed `i64::MAX`; the
@@ -77,6 +87,14 @@ impl FuncTranslator<'_, '_> {
                 0
             }
         };
+        if let Some(oob) = checked.filter(|_| self.tunables.spectre_guard) {
+            if offset != 0 {
+                address = self.builder.ins().iadd_imm_u(address, i64::from(offset));
+                offset = 0;
+            }
+            let null = self.builder.ins().iconst(ptr, 0);
+            address = self.builder.ins().select_spectre_guard(oob, null, address);
+        }
         NativeAddress { address, offset }
     }
 
