@@ -17,7 +17,10 @@
 //! - `long_run` (ignored; run it with `cargo test --release --test
 //!   differential -- --ignored --nocapture`) runs `CLJIT_DIFF_CASES` seeds
 //!   (default 1,000,000) from `CLJIT_DIFF_SEED` (default 0) and reports
-//!   counts and time.
+//!   counts and time, with progress every 10,000 seeds. With
+//!   `CLJIT_DIFF_VERBOSE` set it names every seed and keeps the module
+//!   under test in `target/differential/current.wasm`, for a run an engine
+//!   aborts.
 //!
 //! A module whose wasmi results change when freed heap memory holds other
 //! bytes is skipped and counted (`reference_unstable`): wasmi 2.0 reads
@@ -383,7 +386,10 @@ fn check(seed: u64, tally: &mut Tally) -> Result<(), String> {
         return Ok(());
     };
     if std::env::var_os("CLJIT_DIFF_VERBOSE").is_some() {
-        std::fs::write("/tmp/current.wasm", &wasm).unwrap();
+        // The module under test, for a run that an engine aborts.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/differential");
+        std::fs::create_dir_all(&dir).ok();
+        std::fs::write(dir.join("current.wasm"), &wasm).ok();
     }
     let reference = match run_wasmi(&wasm) {
         Ok(run) => run,
@@ -456,6 +462,11 @@ fn batch_here(first: u64, count: u64) -> Tally {
     for seed in first..first + count {
         if verbose {
             eprintln!("seed {seed}");
+        } else if seed > first && (seed - first).is_multiple_of(10_000) {
+            // Progress, so that a run an engine aborts (wasmi 2.0 panics
+            // in a non-unwinding function on some modules) says how far
+            // it came.
+            eprintln!("differential: at seed {seed}: {tally:?}");
         }
         if let Err(e) = check(seed, &mut tally) {
             panic!("{e}\n(after {tally:?})");
