@@ -5,11 +5,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use cljit_compiler::indices::{EntityIndex, TypeIndex};
+use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
 use cljit_compiler::link::LinkedModule;
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
-use cranelift_entity::PrimaryMap;
+use cranelift_entity::EntityRef as _;
 
 use crate::code_memory::{CodeMemory, Text};
 use crate::engine::{Engine, wasm_binary};
@@ -241,10 +241,6 @@ impl Module {
         if crate::perfmap::enabled(engine.config().perfmap) {
             crate::perfmap::record(&info, base, &starts);
         }
-        let mut functions = PrimaryMap::with_capacity(num_defined);
-        for i in 0..num_defined {
-            functions.push(address(i));
-        }
         let trampoline = |slot: &usize| address(num_defined + slot);
         let array_to_wasm: HashMap<TypeIndex, usize> = linked
             .array_to_wasm
@@ -264,9 +260,10 @@ impl Module {
             type_ids.push(id);
         }
         let type_ids = type_ids.into_boxed_slice();
-        let func_entries = functions
-            .iter()
-            .map(|(def, &wasm_call)| {
+        let func_entries = (0..num_defined)
+            .map(|i| {
+                let def = DefinedFuncIndex::new(i);
+                let wasm_call = address(i);
                 let ty = info.functions[info.func_index(def)];
                 let array_call = *array_to_wasm
                     .get(&ty)

@@ -82,11 +82,7 @@ impl MemoryPool {
         initial: usize,
         image: Option<&Arc<MemoryImage>>,
     ) -> io::Result<()> {
-        let same = match (mmap.image(), image) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (carried, _) => carried.is_none(),
-        };
-        if !same {
+        if !carries(mmap, image) {
             mmap.remove_image()?;
         }
         mmap.shrink_accessible(initial)?;
@@ -100,14 +96,9 @@ impl MemoryPool {
     fn take(&self, len: usize, image: Option<&Arc<MemoryImage>>) -> Option<Mmap> {
         let len = round_up_to_pages(len.max(1))?;
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let carries = |m: &Mmap| match (m.image(), image) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
         let at = idle
             .iter()
-            .rposition(|m| m.len() == len && carries(m))
+            .rposition(|m| m.len() == len && carries(m, image))
             .or_else(|| idle.iter().rposition(|m| m.len() == len))?;
         Some(idle.swap_remove(at))
     }
@@ -135,6 +126,15 @@ impl MemoryPool {
     #[cfg(test)]
     fn idle(&self) -> usize {
         self.idle.lock().unwrap().len()
+    }
+}
+
+/// Whether `mmap` carries exactly `image` (or no image when `None`).
+fn carries(mmap: &Mmap, image: Option<&Arc<MemoryImage>>) -> bool {
+    match (mmap.image(), image) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
