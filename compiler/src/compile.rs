@@ -97,9 +97,20 @@ pub struct CompiledModule {
     pub target: CodeTarget,
 }
 
+/// A module's trampolines (code), then, by type, the host-to-wasm ones of
+/// its defined functions and the wasm-to-host ones of its imports (indices
+/// into the code).
+pub(crate) type Trampolines = (
+    Vec<CompiledFunction>,
+    BTreeMap<TypeIndex, usize>,
+    BTreeMap<TypeIndex, usize>,
+);
+
 /// A configured compiler for one target.
 pub struct Compiler {
     isa: OwnedTargetIsa,
+    /// The machine asked for, kept to build the fast tier's ISA.
+    target: Target,
     tunables: Tunables,
     features: WasmFeatures,
     /// The ISA's triple and features, worked out once.
@@ -135,7 +146,36 @@ impl Compiler {
         tunables: Tunables,
         features: WasmFeatures,
     ) -> CompileResult<Compiler> {
+        Compiler::with_regalloc(target, tunables, features, "backtracking")
+    }
+
+    /// The compiler of lazy compilation's first tier: the same target,
+    /// settings and calling conventions, but no optimisation and
+    /// Cranelift's single-pass register allocator, which compile several
+    /// times faster into slower code.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::new`].
+    pub fn fast_tier(&self) -> CompileResult<Compiler> {
+        let tunables = Tunables {
+            opt_level: OptLevel::None,
+            ..self.tunables
+        };
+        let mut fast =
+            Compiler::with_regalloc(&self.target, tunables, self.features, "single_pass")?;
+        fast.parallel = self.parallel;
+        Ok(fast)
+    }
+
+    fn with_regalloc(
+        target: &Target,
+        tunables: Tunables,
+        features: WasmFeatures,
+        regalloc: &str,
+    ) -> CompileResult<Compiler> {
         let mut b = settings::builder();
+        flag(&mut b, "regalloc_algorithm", regalloc)?;
         let opt = match tunables.opt_level {
             OptLevel::None => "none",
             OptLevel::Speed => "speed",
@@ -169,6 +209,7 @@ impl Compiler {
         let code_target = CodeTarget::of_isa(&*isa);
         Ok(Compiler {
             isa,
+            target: target.clone(),
             tunables,
             features,
             code_target,
@@ -180,6 +221,11 @@ impl Compiler {
     /// or on the calling thread only. The code is the same either way.
     pub fn set_parallel(&mut self, parallel: bool) {
         self.parallel = parallel;
+    }
+
+    /// Whether functions compile on all cores.
+    pub fn is_parallel(&self) -> bool {
+        self.parallel
     }
 
     /// The target ISA.
@@ -214,6 +260,29 @@ impl Compiler {
         let offsets = VmOffsets::new(self.isa.pointer_bytes(), info.vm_counts());
         let functions = self.compile_functions(&info, &offsets, parsed.bodies)?;
 
+        let (trampolines, array_to_wasm, wasm_to_array) =
+            self.compile_trampolines(&info, &offsets)?;
+
+        Ok(CompiledModule {
+            info,
+            offsets,
+            tunables: self.tunables,
+            functions,
+            trampolines,
+            array_to_wasm,
+            wasm_to_array,
+            target: self.code_target.clone(),
+        })
+    }
+
+    /// Compiles the trampolines of `info`'s functions: host-to-wasm for
+    /// each type of a defined function, wasm-to-host for each type of an
+    /// imported one, each distinct signature once.
+    pub(crate) fn compile_trampolines(
+        &self,
+        info: &ModuleInfo,
+        offsets: &VmOffsets,
+    ) -> CompileResult<Trampolines> {
         let mut trampolines = Vec::new();
         let mut by_type: HashMap<(bool, &FuncType), usize> = HashMap::new();
         let mut array_to_wasm = BTreeMap::new();
@@ -236,7 +305,7 @@ impl Compiler {
                 None => {
                     clear_context(&mut ctx);
                     if imported {
-                        build_wasm_to_array(&*self.isa, &offsets, ty, &mut ctx.func, &mut fctx);
+                        build_wasm_to_array(&*self.isa, offsets, ty, &mut ctx.func, &mut fctx);
                     } else {
                         build_array_to_wasm(&*self.isa, ty, &mut ctx.func, &mut fctx);
                     }
@@ -248,16 +317,7 @@ impl Compiler {
             map.insert(ty_index, slot);
         }
 
-        Ok(CompiledModule {
-            info,
-            offsets,
-            tunables: self.tunables,
-            functions,
-            trampolines,
-            array_to_wasm,
-            wasm_to_array,
-            target: self.code_target.clone(),
-        })
+        Ok((trampolines, array_to_wasm, wasm_to_array))
     }
 
     /// Validates a binary module against this compiler's features without
@@ -467,7 +527,11 @@ impl Compiler {
     }
 
     /// Runs Cranelift on `ctx.func` and collects the code and its metadata.
-    fn emit(&self, ctx: &mut Context, func_index: u32) -> CompileResult<CompiledFunction> {
+    pub(crate) fn emit(
+        &self,
+        ctx: &mut Context,
+        func_index: u32,
+    ) -> CompileResult<CompiledFunction> {
         let codegen_error = |message: String| CompileError::Codegen {
             func_index,
             message,

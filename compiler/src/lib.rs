@@ -24,6 +24,7 @@ mod compile;
 mod error;
 mod features;
 pub mod indices;
+mod lazy;
 pub mod link;
 mod module_info;
 mod target;
@@ -37,6 +38,7 @@ pub use compile::{
 };
 pub use error::{CompileError, CompileResult};
 pub use features::{FEATURE_NAMES, default_features, feature_name, supported_features};
+pub use lazy::LazyBodies;
 pub use module_info::{
     DataSegment, ElementItems, ElementSegment, Export, Import, ModuleInfo, SegmentMode,
 };

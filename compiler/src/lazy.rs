@@ -1,0 +1,225 @@
+//! Lazy compilation's compiler side: a module is parsed and validated whole
+//! up front (an invalid module is refused before anything of it runs), its
+//! trampolines are compiled at once, and its functions are kept as bodies
+//! to compile one at a time when the runtime first calls them.
+
+use std::ops::Range;
+
+use cranelift_codegen::Context;
+use cranelift_entity::PrimaryMap;
+use cranelift_frontend::FunctionBuilderContext;
+use wasmparser::{
+    BinaryReader, FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources,
+    WasmFeatures,
+};
+
+use crate::abi::VmOffsets;
+use crate::compile::{CompiledFunction, CompiledModule, Compiler};
+use crate::error::{CompileError, CompileResult};
+use crate::features::explain_invalid;
+use crate::indices::DefinedFuncIndex;
+use crate::module_info::{ModuleInfo, parse};
+use crate::translate::{TranslateEnv, translate_function};
+
+/// One function body kept for later: where it lies in the module's bytes
+/// and the validator that knows its types.
+struct LazyBody {
+    range: Range<usize>,
+    validator: FuncToValidate<ValidatorResources>,
+}
+
+impl LazyBody {
+    /// A validator for this body (its resources are shared, not copied).
+    fn validator(&self) -> FuncToValidate<ValidatorResources> {
+        FuncToValidate {
+            resources: self.validator.resources.clone(),
+            index: self.validator.index,
+            ty: self.validator.ty,
+            features: self.validator.features,
+        }
+    }
+}
+
+/// A validated module's function bodies, each compiled on request by
+/// [`Compiler::compile_lazy_function`].
+pub struct LazyBodies {
+    wasm: Box<[u8]>,
+    bodies: PrimaryMap<DefinedFuncIndex, LazyBody>,
+    features: WasmFeatures,
+    /// Every function may throw: working out which cannot needs every body,
+    /// which is what lazy compilation avoids reading.
+    may_throw: Vec<bool>,
+}
+
+impl std::fmt::Debug for LazyBodies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyBodies")
+            .field("functions", &self.bodies.len())
+            .field("bytes", &self.wasm.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LazyBodies {
+    /// Number of defined functions.
+    pub fn len(&self) -> usize {
+        self.bodies.len()
+    }
+
+    /// Whether the module defines no function.
+    pub fn is_empty(&self) -> bool {
+        self.bodies.is_empty()
+    }
+
+    /// Bytes of function bodies in all.
+    pub fn code_bytes(&self) -> usize {
+        self.bodies.values().map(|b| b.range.len()).sum()
+    }
+
+    fn body(&self, def: DefinedFuncIndex) -> FunctionBody<'_> {
+        let range = self.bodies[def].range.clone();
+        FunctionBody::new(BinaryReader::new_features(
+            &self.wasm[range.clone()],
+            range.start as u64,
+            self.features,
+        ))
+    }
+}
+
+impl Compiler {
+    /// Parses and validates `wasm` whole (every function body included,
+    /// on all cores), compiles its trampolines, and keeps its bodies:
+    /// a [`CompiledModule`] with no functions, and the bodies to compile
+    /// them from.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::compile`] for invalid modules.
+    pub fn compile_lazy(&self, wasm: &[u8]) -> CompileResult<(CompiledModule, LazyBodies)> {
+        self.lazy_module(wasm)
+            .map_err(|e| explain_invalid(wasm, self.features(), e))
+    }
+
+    fn lazy_module(&self, wasm: &[u8]) -> CompileResult<(CompiledModule, LazyBodies)> {
+        let parsed = parse(wasm, self.features())?;
+        let info = parsed.info;
+        let features = crate::features::validation_features(self.features());
+        let mut bodies = PrimaryMap::with_capacity(parsed.bodies.len());
+        for input in parsed.bodies {
+            let range = input.body.range();
+            bodies.push(LazyBody {
+                range: usize::try_from(range.start).expect("in the module")
+                    ..usize::try_from(range.end).expect("in the module"),
+                validator: input.validator,
+            });
+        }
+        let lazy = LazyBodies {
+            wasm: wasm.into(),
+            may_throw: vec![true; info.functions.len()],
+            bodies,
+            features,
+        };
+        self.validate_bodies(&lazy)?;
+        let offsets = VmOffsets::new(self.isa().pointer_bytes(), info.vm_counts());
+        let (trampolines, array_to_wasm, wasm_to_array) =
+            self.compile_trampolines(&info, &offsets)?;
+        let module = CompiledModule {
+            info,
+            offsets,
+            tunables: *self.tunables(),
+            functions: PrimaryMap::new(),
+            trampolines,
+            array_to_wasm,
+            wasm_to_array,
+            target: self.code_target().clone(),
+        };
+        Ok((module, lazy))
+    }
+
+    /// Validates every body, on all cores for a large module; reports the
+    /// first invalid one by index.
+    fn validate_bodies(&self, lazy: &LazyBodies) -> CompileResult<()> {
+        let count = lazy.len();
+        let threads = if self.is_parallel() && lazy.code_bytes() > 256 * 1024 {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(count.max(1))
+        } else {
+            1
+        };
+        let validate = |part: usize| -> CompileResult<()> {
+            let mut allocs = FuncValidatorAllocations::default();
+            for (def, body) in lazy.bodies.iter().skip(part).step_by(threads) {
+                let mut validator = body.validator().into_validator(allocs);
+                validator.validate(&lazy.body(def))?;
+                allocs = validator.into_allocations();
+            }
+            Ok(())
+        };
+        if threads <= 1 {
+            return validate(0);
+        }
+        let results: Vec<CompileResult<()>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (1..threads).map(|p| s.spawn(move || validate(p))).collect();
+            let mut results = vec![validate(0)];
+            results.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("validation does not panic")),
+            );
+            results
+        });
+        // The error of the lowest-offset invalid body, as eager
+        // validation would report it first.
+        results
+            .into_iter()
+            .filter_map(Result::err)
+            .min_by_key(error_offset)
+            .map_or(Ok(()), Err)
+    }
+
+    /// Compiles one defined function of a module set up by
+    /// [`Compiler::compile_lazy`]: its code calls other defined functions
+    /// through relocations the runtime resolves.
+    ///
+    /// # Errors
+    ///
+    /// Code generation failures (the body was validated already).
+    pub fn compile_lazy_function(
+        &self,
+        info: &ModuleInfo,
+        offsets: &VmOffsets,
+        lazy: &LazyBodies,
+        def: DefinedFuncIndex,
+    ) -> CompileResult<CompiledFunction> {
+        let env = TranslateEnv {
+            info,
+            may_throw: &lazy.may_throw,
+            offsets,
+            tunables: self.tunables(),
+            isa: &**self.isa(),
+        };
+        let index = info.func_index(def);
+        let mut validator = lazy.bodies[def]
+            .validator()
+            .into_validator(FuncValidatorAllocations::default());
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        translate_function(
+            &env,
+            index,
+            &mut validator,
+            &lazy.body(def),
+            &mut ctx.func,
+            &mut fctx,
+        )?;
+        self.emit(&mut ctx, index.as_u32())
+    }
+}
+
+fn error_offset(e: &CompileError) -> u64 {
+    match e {
+        CompileError::Invalid { offset, .. } => *offset,
+        _ => u64::MAX,
+    }
+}
