@@ -7,7 +7,8 @@
 //! defaults) and our own regression scripts
 //! (`tests/misc_testsuite`), each run once per configuration: guard pages
 //! (no bounds checks in code), explicit bounds checks, through artifacts,
-//! and with fuel and interrupt checks compiled in; the explicit and
+//! lazily compiled (with guard pages and with explicit checks), and with
+//! fuel and interrupt checks compiled in; the explicit and
 //! artifact runs start memories from copy-on-write images of their data. The relaxed-SIMD
 //! scripts run once more with the deterministic lowering.
 //!
@@ -234,6 +235,28 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: true,
+    },
+    // Every function compiled lazily by the fast tier, reached through its
+    // stub on first call, with guard pages and with explicit checks.
+    Mode {
+        name: "lazy",
+        config: || {
+            let mut c = Config::new();
+            c.lazy_compilation(true);
+            c
+        },
+        artifact: false,
+    },
+    Mode {
+        name: "lazy-explicit",
+        config: || {
+            let mut c = Config::new();
+            c.lazy_compilation(true)
+                .memory_reservation(0)
+                .memory_guard_size(0);
+            c
+        },
+        artifact: false,
     },
     // Fuel and interrupt checks in every function and loop (with
     // unlimited fuel and no deadline): the instrumentation must not change

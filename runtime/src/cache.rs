@@ -326,6 +326,19 @@ impl Cache {
         reason: String,
     ) -> Result<(Module, CacheOutcome)> {
         let compiler = engine.compiler();
+        if engine.compiles_lazily(crate::module::code_section_bytes(wasm)) {
+            // Lazy code is not what an entry holds: the entry is left to
+            // an eager compile (`cljit run` starts one in the background).
+            let module = Module::from_binary(engine, wasm)?;
+            self.count("misses");
+            return Ok((
+                module,
+                CacheOutcome::Miss {
+                    reason,
+                    stored: false,
+                },
+            ));
+        }
         let linked = engine.compile_linked(wasm)?;
         let stored = match key {
             Ok(key) => {

@@ -142,6 +142,7 @@ impl CodeMemory {
         ranges.sort_by_key(|f| f.start);
         let registration = registry::register(Arc::new(CodeInfo {
             module,
+            lazy: None,
             functions: ranges,
         }));
         Ok((

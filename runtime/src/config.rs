@@ -18,6 +18,8 @@ pub struct Config {
     pub(crate) memory_init_cow: bool,
     pub(crate) memory_image_threshold: usize,
     pub(crate) memory_image_min_bytes: usize,
+    pub(crate) lazy_compilation: bool,
+    pub(crate) lazy_min_code_bytes: usize,
 }
 
 impl Default for Config {
@@ -34,6 +36,8 @@ impl Default for Config {
             memory_init_cow: true,
             memory_image_threshold: 1,
             memory_image_min_bytes: 1 << 20,
+            lazy_compilation: false,
+            lazy_min_code_bytes: 0,
         }
     }
 }
@@ -230,6 +234,24 @@ impl Config {
     /// not run them.
     pub fn target(&mut self, triple: &str) -> &mut Config {
         self.target = cljit_compiler::Target::Triple(triple.to_string());
+        self
+    }
+
+    /// Compiles each function of a module the first time it is called,
+    /// with a fast unoptimised tier, instead of all of them with full
+    /// optimisation before anything runs (off by default; `cljit run`
+    /// turns it on). The module is still validated whole first. Modules
+    /// loaded from artifacts or the cache are compiled already.
+    pub fn lazy_compilation(&mut self, enable: bool) -> &mut Config {
+        self.lazy_compilation = enable;
+        self
+    }
+
+    /// With lazy compilation on, modules whose function bodies add up to
+    /// fewer bytes compile eagerly: compiling them whole costs little
+    /// (default 0: every module is lazy).
+    pub fn lazy_min_code_bytes(&mut self, bytes: usize) -> &mut Config {
+        self.lazy_min_code_bytes = bytes;
         self
     }
 

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::FuncType;
@@ -36,6 +36,8 @@ pub struct Engine(Arc<EngineInner>);
 struct EngineInner {
     config: Config,
     compiler: Compiler,
+    /// Lazy compilation's fast tier, built when first needed.
+    fast_compiler: OnceLock<std::result::Result<Compiler, String>>,
     signatures: SignatureRegistry,
     /// Wasm-to-host trampolines compiled on demand, by signature id, for
     /// host functions that reach wasm without being imported by a module
@@ -101,6 +103,7 @@ impl Engine {
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),
             compiler,
+            fast_compiler: OnceLock::new(),
             signatures: SignatureRegistry::default(),
             host_trampolines: Mutex::new(HashMap::new()),
             epochs: Epochs::new(),
@@ -156,6 +159,22 @@ impl Engine {
     /// The compiler.
     pub(crate) fn compiler(&self) -> &Compiler {
         &self.0.compiler
+    }
+
+    /// Lazy compilation's fast tier (see `Compiler::fast_tier`).
+    pub(crate) fn fast_compiler(&self) -> Result<&Compiler> {
+        self.0
+            .fast_compiler
+            .get_or_init(|| self.0.compiler.fast_tier().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::msg(e.clone()))
+    }
+
+    /// Whether modules of `code_bytes` bytes of function bodies compile
+    /// lazily under this engine's configuration.
+    pub(crate) fn compiles_lazily(&self, code_bytes: usize) -> bool {
+        let config = &self.0.config;
+        config.lazy_compilation && code_bytes >= config.lazy_min_code_bytes
     }
 
     /// The engine-wide signature registry.

@@ -32,6 +32,7 @@ mod func;
 pub mod guest;
 mod instance;
 mod instantiate;
+mod lazy;
 mod libcalls;
 mod limits;
 mod linker;

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use cljit_compiler::LazyBodies;
 use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
-use cljit_compiler::link::LinkedModule;
+use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::EntityRef as _;
@@ -15,6 +16,7 @@ use crate::code_memory::{CodeMemory, Text};
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
+use crate::lazy::LazyCode;
 use crate::memory::image::MemoryImage;
 use crate::traps::registry::CodeKind;
 
@@ -96,6 +98,9 @@ pub(crate) struct ModuleInner {
     /// The copy-on-write image of each defined memory that has one, built
     /// once the threshold is reached.
     memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
+    /// The functions' stubs and lazily compiled code, for a lazy module.
+    /// Declared before `_code`, the trampolines: dropped first.
+    lazy: Option<LazyCode>,
     _code: CodeMemory,
 }
 
@@ -124,7 +129,34 @@ impl Module {
     ///
     /// Invalid or unsupported modules.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        if engine.compiles_lazily(code_section_bytes(binary)) {
+            let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
+            let mut linked = link(compiled)?;
+            let text = std::mem::take(&mut linked.text);
+            return Module::load(engine, linked, &text, Some(bodies));
+        }
         Module::from_compiled(engine, engine.compile_linked(binary)?)
+    }
+
+    /// Whether the module's functions are compiled lazily, each when first
+    /// called (see [`Config::lazy_compilation`](crate::Config::lazy_compilation)).
+    pub fn is_lazy(&self) -> bool {
+        self.0.lazy.is_some()
+    }
+
+    /// How many of this module's functions have been compiled lazily so
+    /// far (0 for a module compiled whole).
+    pub fn lazily_compiled(&self) -> usize {
+        self.0.lazy.as_ref().map_or(0, LazyCode::compiled)
+    }
+
+    /// The time lazy compilation has taken so far, summed over the threads
+    /// that compiled.
+    pub fn lazy_compile_time(&self) -> std::time::Duration {
+        self.0
+            .lazy
+            .as_ref()
+            .map_or_else(Default::default, LazyCode::compile_time)
     }
 
     /// Checks that `bytes` (binary or text) is a valid module for `engine`,
@@ -206,9 +238,22 @@ impl Module {
         linked: LinkedModule,
         text: &[u8],
     ) -> Result<Module> {
+        Module::load(engine, linked, text, None)
+    }
+
+    /// Loads a linked module whose machine code is `text`: all its
+    /// functions, or, with `lazy`, its trampolines, its functions to be
+    /// compiled from `lazy` when first called.
+    fn load(
+        engine: &Engine,
+        linked: LinkedModule,
+        text: &[u8],
+        lazy: Option<LazyBodies>,
+    ) -> Result<Module> {
         engine.compiler().check_compatible(&linked.target)?;
         let info = Arc::new(linked.info);
-        let num_defined = linked.functions.len();
+        let num_linked = linked.functions.len();
+        let num_defined = info.functions.len() - info.num_imported_funcs as usize;
         let starts: Vec<(CodeKind, u32, u32)> = linked
             .functions
             .iter()
@@ -241,7 +286,7 @@ impl Module {
         if crate::perfmap::enabled(engine.config().perfmap) {
             crate::perfmap::record(&info, base, &starts);
         }
-        let trampoline = |slot: &usize| address(num_defined + slot);
+        let trampoline = |slot: &usize| address(num_linked + slot);
         let array_to_wasm: HashMap<TypeIndex, usize> = linked
             .array_to_wasm
             .iter()
@@ -260,10 +305,23 @@ impl Module {
             type_ids.push(id);
         }
         let type_ids = type_ids.into_boxed_slice();
+        let lazy = match lazy {
+            Some(bodies) => Some(LazyCode::new(
+                engine,
+                Arc::clone(&info),
+                linked.offsets,
+                bodies,
+            )?),
+            None if num_linked == num_defined => None,
+            None => return Err(Error::msg("a linked module lacks functions")),
+        };
         let func_entries = (0..num_defined)
             .map(|i| {
                 let def = DefinedFuncIndex::new(i);
-                let wasm_call = address(i);
+                let wasm_call = match &lazy {
+                    Some(lazy) => lazy.stub(def),
+                    None => address(i),
+                };
                 let ty = info.functions[info.func_index(def)];
                 let array_call = *array_to_wasm
                     .get(&ty)
@@ -287,6 +345,7 @@ impl Module {
             memory_image_min_bytes: engine.config().memory_image_min_bytes,
             instantiations: AtomicUsize::new(0),
             memory_images: OnceLock::new(),
+            lazy,
             _code: code,
         })))
     }
@@ -387,4 +446,35 @@ fn memory_images(info: &ModuleInfo, min_bytes: usize) -> Box<[Option<Arc<MemoryI
                 .map(Arc::new)
         })
         .collect()
+}
+
+/// Bytes in the code section of `binary` (0 if it has none or cannot be
+/// read: the module is then compiled eagerly, and validation reports what
+/// is wrong).
+pub(crate) fn code_section_bytes(binary: &[u8]) -> usize {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut value = 0usize;
+        for shift in (0..35).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    let mut at = 8;
+    while at < binary.len() {
+        let id = binary[at];
+        at += 1;
+        let Some(size) = leb(binary, &mut at) else {
+            return 0;
+        };
+        if id == 10 {
+            return size;
+        }
+        at = at.saturating_add(size);
+    }
+    0
 }

@@ -8,6 +8,7 @@ mod disas;
 mod errors;
 mod exceptions;
 mod host;
+mod lazy;
 mod limits;
 mod memory;
 mod memory_images;

@@ -330,3 +330,176 @@ unsafe extern "C" {
     /// The `throw` builtin (see above): never returns.
     pub fn cljit_throw(vmctx: *mut u8, exn: *mut u8);
 }
+
+// Lazy compilation's entry. A not-yet-compiled function's slow stub (see
+// `lazy_slow_stub`) jumps here with the function's defined index in `eax`
+// and the module's lazy state in `r10`, every argument of the wasm call
+// still in place (`rdi`, `rsi`, `rdx`, `rcx`, `r8`, `r9`, `xmm0`-`xmm7`
+// and the caller's stack; the `tail` convention passes nothing in `rax`,
+// `r10` or `r11`). It saves all of them, has `cljit_lazy_compile` compile
+// the function, restores them and jumps to the code, so the callee runs as
+// if called directly. Its frame record links the caller's frame, so a
+// backtrace taken during compilation walks on into wasm. If compilation
+// fails, `cljit_lazy_failed` records the error and returns the entry's
+// `JmpBuf`, and the call unwinds like a trap.
+//
+// Stack: entered with `rsp` 8 mod 16 (the caller's return address); the
+// frame pointer push, nine register pushes and 264 bytes bring it to 0
+// mod 16 at the inner calls.
+std::arch::global_asm!(
+    ".text",
+    ".globl cljit_lazy_entry",
+    ".type cljit_lazy_entry,@function",
+    ".p2align 4",
+    "cljit_lazy_entry:",
+    "    push rbp",
+    "    mov rbp, rsp",
+    "    push rax",
+    "    push rcx",
+    "    push rdx",
+    "    push rsi",
+    "    push rdi",
+    "    push r8",
+    "    push r9",
+    "    push r10",
+    "    push r11",
+    "    sub rsp, 264",
+    "    movdqu [rsp], xmm0",
+    "    movdqu [rsp + 16], xmm1",
+    "    movdqu [rsp + 32], xmm2",
+    "    movdqu [rsp + 48], xmm3",
+    "    movdqu [rsp + 64], xmm4",
+    "    movdqu [rsp + 80], xmm5",
+    "    movdqu [rsp + 96], xmm6",
+    "    movdqu [rsp + 112], xmm7",
+    "    mov rdi, r10",
+    "    mov esi, eax",
+    "    call {compile}",
+    "    test rax, rax",
+    "    jz 3f",
+    "    mov r11, rax",
+    "    movdqu xmm0, [rsp]",
+    "    movdqu xmm1, [rsp + 16]",
+    "    movdqu xmm2, [rsp + 32]",
+    "    movdqu xmm3, [rsp + 48]",
+    "    movdqu xmm4, [rsp + 64]",
+    "    movdqu xmm5, [rsp + 80]",
+    "    movdqu xmm6, [rsp + 96]",
+    "    movdqu xmm7, [rsp + 112]",
+    "    add rsp, 264",
+    "    add rsp, 8",
+    "    pop r10",
+    "    pop r9",
+    "    pop r8",
+    "    pop rdi",
+    "    pop rsi",
+    "    pop rdx",
+    "    pop rcx",
+    "    pop rax",
+    "    pop rbp",
+    "    jmp r11",
+    "3:",
+    "    call {failed}",
+    "    mov rdi, rax",
+    "    jmp {unwind}",
+    ".size cljit_lazy_entry, . - cljit_lazy_entry",
+    compile = sym crate::lazy::cljit_lazy_compile,
+    failed = sym crate::lazy::cljit_lazy_failed,
+    unwind = sym cljit_unwind,
+);
+
+unsafe extern "C" {
+    fn cljit_lazy_entry();
+}
+
+/// The address of lazy compilation's entry (see above).
+pub fn lazy_entry() -> usize {
+    cljit_lazy_entry as *const () as usize
+}
+
+/// Bytes of a function's stub: what calls to the function and its
+/// `funcref`s point at, an indirect jump through its slot.
+pub const LAZY_STUB_BYTES: usize = 8;
+/// Bytes of a function's slow stub, where its slot points until it is
+/// compiled.
+pub const LAZY_SLOW_STUB_BYTES: usize = 16;
+/// Bytes of a module's shared tail of the slow stubs.
+pub const LAZY_COMMON_BYTES: usize = 16;
+
+fn rel32(from_end: usize, to: usize) -> [u8; 4] {
+    let delta = (to as i64) - (from_end as i64);
+    i32::try_from(delta)
+        .expect("stubs, slots and code lie in one region under 2 GiB")
+        .to_le_bytes()
+}
+
+/// A stub at `at`: `jmp [slot]`.
+pub fn lazy_stub(at: usize, slot: usize) -> [u8; LAZY_STUB_BYTES] {
+    let mut code = [0xcc; LAZY_STUB_BYTES];
+    code[..2].copy_from_slice(&[0xff, 0x25]);
+    code[2..6].copy_from_slice(&rel32(at + 6, slot));
+    code
+}
+
+/// A slow stub at `at` for defined function `index`: `mov eax, index`,
+/// then a jump to the module's common tail at `common`.
+pub fn lazy_slow_stub(at: usize, index: u32, common: usize) -> [u8; LAZY_SLOW_STUB_BYTES] {
+    let mut code = [0xcc; LAZY_SLOW_STUB_BYTES];
+    code[0] = 0xb8;
+    code[1..5].copy_from_slice(&index.to_le_bytes());
+    code[5] = 0xe9;
+    code[6..10].copy_from_slice(&rel32(at + 10, common));
+    code
+}
+
+/// The common tail at `at`: `mov r10, [state]`, then `jmp [entry]`, where
+/// the words at `state` and `entry` hold the module's lazy state and
+/// [`lazy_entry`].
+pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BYTES] {
+    let mut code = [0xcc; LAZY_COMMON_BYTES];
+    code[..3].copy_from_slice(&[0x4c, 0x8b, 0x15]);
+    code[3..7].copy_from_slice(&rel32(at + 7, state));
+    code[7..9].copy_from_slice(&[0xff, 0x25]);
+    code[9..13].copy_from_slice(&rel32(at + 13, entry));
+    code
+}
+
+/// Patches a relocation of kind `kind` at `at` (in code being written) to
+/// refer to `target` plus `addend`, as Cranelift defines each kind. Returns
+/// false for a kind this architecture does not produce, or a PC-relative
+/// distance beyond 2 GiB.
+///
+/// # Safety
+///
+/// `at` must be writable and hold the relocation's bytes (4 for a
+/// PC-relative one, 8 for an absolute address).
+pub unsafe fn patch_relocation(
+    kind: cljit_compiler::cranelift_codegen::binemit::Reloc,
+    at: *mut u8,
+    target: usize,
+    addend: i64,
+) -> bool {
+    use cljit_compiler::cranelift_codegen::binemit::Reloc;
+    match kind {
+        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
+            let delta = (target as i64).wrapping_add(addend) - at as i64;
+            let Ok(delta) = i32::try_from(delta) else {
+                return false;
+            };
+            // SAFETY: `at` holds 4 writable bytes (this function's
+            // contract); the write is unaligned-safe.
+            unsafe { at.cast::<i32>().write_unaligned(delta) };
+            true
+        }
+        Reloc::Abs8 => {
+            // SAFETY: `at` holds 8 writable bytes (this function's
+            // contract); the write is unaligned-safe.
+            unsafe {
+                at.cast::<i64>()
+                    .write_unaligned((target as i64).wrapping_add(addend))
+            };
+            true
+        }
+        _ => false,
+    }
+}

@@ -10,7 +10,7 @@
 //! freed memory.
 
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cljit_compiler::ModuleInfo;
 use cljit_compiler::abi::{AddressMap, HandlerTable, Trap, TrapTable};
@@ -49,11 +49,65 @@ pub struct CodeInfo {
     pub module: Option<Arc<ModuleInfo>>,
     /// Functions, sorted by `start`, not overlapping.
     pub functions: Vec<FunctionRange>,
+    /// Functions added while the code runs (lazy compilation), in a region
+    /// registered whole.
+    pub lazy: Option<LazyRanges>,
+}
+
+/// The functions of a region that grows while it runs: appended in address
+/// order, each published with one atomic store, so readers (the signal
+/// handler among them) take no lock.
+#[derive(Debug)]
+pub struct LazyRanges {
+    region: (usize, usize),
+    entries: Box<[OnceLock<FunctionRange>]>,
+    len: AtomicUsize,
+    append: Mutex<()>,
+}
+
+impl LazyRanges {
+    /// Room for `capacity` functions in the region `[start, end)`.
+    pub fn new(start: usize, end: usize, capacity: usize) -> LazyRanges {
+        LazyRanges {
+            region: (start, end),
+            entries: (0..capacity).map(|_| OnceLock::new()).collect(),
+            len: AtomicUsize::new(0),
+            append: Mutex::new(()),
+        }
+    }
+
+    /// Publishes `range`, which must start after every range published so
+    /// far. Fails when full or out of order.
+    pub fn push(&self, range: FunctionRange) -> Result<(), &'static str> {
+        let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        let len = self.len.load(Ordering::Acquire);
+        if range.start < self.region.0 || range.end > self.region.1 {
+            return Err("code outside its region");
+        }
+        let last = len.checked_sub(1).and_then(|i| self.entries[i].get());
+        if last.is_some_and(|f| f.start >= range.start) {
+            return Err("code placed out of order");
+        }
+        let slot = self.entries.get(len).ok_or("no room left for code")?;
+        slot.set(range).map_err(|_| "a slot written twice")?;
+        self.len.store(len + 1, Ordering::Release);
+        Ok(())
+    }
+
+    fn function_at(&self, pc: usize) -> Option<&FunctionRange> {
+        let entries = &self.entries[..self.len.load(Ordering::Acquire)];
+        let i = entries.partition_point(|e| e.get().is_some_and(|f| f.start <= pc));
+        let f = entries.get(i.checked_sub(1)?)?.get()?;
+        (pc < f.end).then_some(f)
+    }
 }
 
 impl CodeInfo {
     /// The function containing `pc`.
     pub fn function_at(&self, pc: usize) -> Option<&FunctionRange> {
+        if let Some(lazy) = &self.lazy {
+            return lazy.function_at(pc);
+        }
         let i = match self.functions.binary_search_by_key(&pc, |f| f.start) {
             Ok(i) => i,
             Err(0) => return None,
@@ -63,8 +117,12 @@ impl CodeInfo {
         (pc < f.end).then_some(f)
     }
 
-    /// The lowest start and highest end of the functions.
+    /// The lowest start and highest end of the functions (of the whole
+    /// region, for lazily compiled code).
     pub fn bounds(&self) -> Option<(usize, usize)> {
+        if let Some(lazy) = &self.lazy {
+            return Some(lazy.region);
+        }
         let start = self.functions.first()?.start;
         let end = self.functions.iter().map(|f| f.end).max()?;
         Some((start, end))
@@ -173,6 +231,7 @@ mod tests {
         traps.push(4, Trap::UnreachableCodeReached);
         Arc::new(CodeInfo {
             module: None,
+            lazy: None,
             functions: vec![FunctionRange {
                 start,
                 end: start + len,
@@ -182,6 +241,46 @@ mod tests {
                 handlers: HandlerTable::default(),
             }],
         })
+    }
+
+    fn range(start: usize, len: usize) -> FunctionRange {
+        FunctionRange {
+            start,
+            end: start + len,
+            kind: CodeKind::Wasm(FuncIndex::from_u32(0)),
+            traps: TrapTable::default(),
+            address_map: AddressMap::default(),
+            handlers: HandlerTable::default(),
+        }
+    }
+
+    #[test]
+    fn lazy_ranges_grow_in_order() {
+        let lazy = LazyRanges::new(0x1000, 0x9000, 2);
+        let code = CodeInfo {
+            module: None,
+            functions: Vec::new(),
+            lazy: Some(lazy),
+        };
+        let lazy = code.lazy.as_ref().expect("set");
+        assert!(code.function_at(0x1000).is_none());
+        lazy.push(range(0x2000, 0x10)).expect("room");
+        assert_eq!(code.function_at(0x2008).map(|f| f.start), Some(0x2000));
+        assert!(code.function_at(0x2010).is_none());
+        assert!(code.function_at(0x1fff).is_none());
+        assert_eq!(
+            lazy.push(range(0x1800, 0x10)),
+            Err("code placed out of order")
+        );
+        assert_eq!(
+            lazy.push(range(0x9000, 0x10)),
+            Err("code outside its region")
+        );
+        lazy.push(range(0x3000, 0x10)).expect("room");
+        assert_eq!(code.function_at(0x3000).map(|f| f.start), Some(0x3000));
+        assert_eq!(code.function_at(0x2000).map(|f| f.start), Some(0x2000));
+        assert_eq!(lazy.push(range(0x4000, 0x10)), Err("no room left for code"));
+        assert_eq!(code.bounds(), Some((0x1000, 0x9000)));
     }
 
     #[test]

@@ -1,0 +1,213 @@
+//! Lazy compilation: functions compile on first call, from any thread, and
+//! behave as eagerly compiled ones do (results, traps, backtraces).
+
+use std::sync::{Arc, Barrier};
+
+use cljit::{Config, Engine, Instance, Module, Store, Trap};
+
+fn lazy_engine() -> Engine {
+    let mut config = Config::new();
+    config.lazy_compilation(true);
+    Engine::new(&config).expect("valid configuration")
+}
+
+/// A chain of `n` functions, each calling the previous: `f{i}()` is `i + 1`
+/// computed through every function below it.
+fn chain(n: usize) -> Vec<u8> {
+    let mut wat = String::from("(module\n");
+    for i in 0..n {
+        let body = if i == 0 {
+            "(i32.const 1)".to_string()
+        } else {
+            format!("(i32.add (call $f{}) (i32.const 1))", i - 1)
+        };
+        wat.push_str(&format!(
+            "(func $f{i} (export \"f{i}\") (result i32) {body})\n"
+        ));
+    }
+    wat.push(')');
+    wat::parse_str(&wat).unwrap()
+}
+
+#[test]
+fn functions_compile_when_first_called() {
+    let engine = lazy_engine();
+    let module = Module::new(&engine, chain(50)).unwrap();
+    assert!(module.is_lazy());
+    assert_eq!(module.lazily_compiled(), 0, "nothing runs at load");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    assert_eq!(module.lazily_compiled(), 0, "nor at instantiation");
+    let f9 = instance.get_typed_func::<(), i32>(&store, "f9").unwrap();
+    assert_eq!(f9.call(&mut store, ()).unwrap(), 10);
+    assert_eq!(module.lazily_compiled(), 10, "f0 to f9, each once");
+    assert_eq!(f9.call(&mut store, ()).unwrap(), 10);
+    let f49 = instance.get_typed_func::<(), i32>(&store, "f49").unwrap();
+    assert_eq!(f49.call(&mut store, ()).unwrap(), 50);
+    assert_eq!(module.lazily_compiled(), 50);
+    // A second instance shares the compiled code.
+    let other = Instance::new(&mut store, &module, &[]).unwrap();
+    let f49 = other.get_typed_func::<(), i32>(&store, "f49").unwrap();
+    assert_eq!(f49.call(&mut store, ()).unwrap(), 50);
+    assert_eq!(module.lazily_compiled(), 50);
+}
+
+#[test]
+fn small_modules_stay_eager_below_the_threshold() {
+    let mut config = Config::new();
+    config.lazy_compilation(true).lazy_min_code_bytes(1 << 20);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, chain(3)).unwrap();
+    assert!(!module.is_lazy());
+    let engine = lazy_engine();
+    assert!(Module::new(&engine, chain(3)).unwrap().is_lazy());
+    assert!(
+        !Module::new(&crate::engine(false), chain(3))
+            .unwrap()
+            .is_lazy()
+    );
+}
+
+#[test]
+fn invalid_bodies_are_refused_before_anything_runs() {
+    let engine = lazy_engine();
+    // The second function's body is invalid: eager validation finds it
+    // although nothing would ever call it.
+    let binary = wat::parse_str(
+        r#"(module
+             (func (export "ok") (result i32) (i32.const 1))
+             (func (result i32) (i64.const 1)))"#,
+    );
+    let binary = match binary {
+        Ok(b) => b,
+        Err(e) => panic!("the text parses: {e}"),
+    };
+    let err = Module::new(&engine, binary).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+}
+
+#[test]
+fn indirect_calls_tables_and_arguments_reach_lazy_code() {
+    let engine = lazy_engine();
+    // Many arguments of every class (some on the stack), through a table,
+    // `call_ref` and a return_call: the stub must hand all of them on.
+    let wat = r#"(module
+      (type $t (func (param i32 i64 f32 f64 v128 i32 i64 f32 f64 i32 i64 f64 f64 f64 f64 f64 f64 f64) (result f64)))
+      (table funcref (elem $sum $via))
+      (func $sum (type $t)
+        (f64.add
+          (f64.add
+            (f64.add (f64.convert_i32_s (local.get 0)) (f64.convert_i64_s (local.get 1)))
+            (f64.add (f64.promote_f32 (local.get 2)) (local.get 3)))
+          (f64.add
+            (f64.add
+              (f64.add (f64.convert_i32_s (i32x4.extract_lane 3 (local.get 4)))
+                       (f64.convert_i32_s (local.get 5)))
+              (f64.add (f64.convert_i64_s (local.get 6)) (f64.promote_f32 (local.get 7))))
+            (f64.add
+              (f64.add (local.get 8) (f64.convert_i32_s (local.get 9)))
+              (f64.add (f64.convert_i64_s (local.get 10))
+                (f64.add (local.get 11)
+                  (f64.add (local.get 12)
+                    (f64.add (local.get 13)
+                      (f64.add (local.get 14)
+                        (f64.add (local.get 15) (f64.add (local.get 16) (local.get 17))))))))))))
+      (func $via (type $t)
+        (return_call $sum (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)
+          (local.get 5) (local.get 6) (local.get 7) (local.get 8) (local.get 9) (local.get 10)
+          (local.get 11) (local.get 12) (local.get 13) (local.get 14) (local.get 15) (local.get 16)
+          (local.get 17)))
+      (func (export "go") (param i32) (result f64)
+        (call_indirect (type $t)
+          (i32.const 1) (i64.const 2) (f32.const 3) (f64.const 4) (v128.const i32x4 0 0 0 5)
+          (i32.const 6) (i64.const 7) (f32.const 8) (f64.const 9) (i32.const 10) (i64.const 11)
+          (f64.const 12) (f64.const 13) (f64.const 14) (f64.const 15) (f64.const 16) (f64.const 17)
+          (f64.const 18)
+          (local.get 0)))
+      (func (export "by_ref") (result f64)
+        (call_ref $t
+          (i32.const 1) (i64.const 2) (f32.const 3) (f64.const 4) (v128.const i32x4 0 0 0 5)
+          (i32.const 6) (i64.const 7) (f32.const 8) (f64.const 9) (i32.const 10) (i64.const 11)
+          (f64.const 12) (f64.const 13) (f64.const 14) (f64.const 15) (f64.const 16) (f64.const 17)
+          (f64.const 18)
+          (ref.func $via)))
+      (elem declare func $via))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let go = instance.get_typed_func::<i32, f64>(&store, "go").unwrap();
+    assert_eq!(go.call(&mut store, 1).unwrap(), 171.0, "through $via");
+    assert_eq!(go.call(&mut store, 0).unwrap(), 171.0, "straight to $sum");
+    let by_ref = instance
+        .get_typed_func::<(), f64>(&store, "by_ref")
+        .unwrap();
+    assert_eq!(by_ref.call(&mut store, ()).unwrap(), 171.0);
+}
+
+#[test]
+fn traps_in_lazy_code_have_backtraces() {
+    let engine = lazy_engine();
+    let wat = r#"(module
+      (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+      (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+      (func (export "outer") (param i32) (result i32) (call $middle (local.get 0))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let outer = instance
+        .get_typed_func::<i32, i32>(&store, "outer")
+        .unwrap();
+    assert_eq!(outer.call(&mut store, 1).unwrap(), 1);
+    let err = outer.call(&mut store, 0).unwrap_err();
+    assert_eq!(err.as_trap(), Some(Trap::IntegerDivisionByZero), "{err}");
+    let frames = err.backtrace().expect("a trap has a backtrace").frames();
+    let indices: Vec<u32> = frames.iter().map(|f| f.func_index).collect();
+    assert_eq!(indices, [0, 1, 2], "{err}");
+    assert!(frames.iter().all(|f| f.wasm_offset.is_some()), "{err}");
+}
+
+#[test]
+fn many_threads_call_the_same_uncompiled_function() {
+    let engine = lazy_engine();
+    let module = Module::new(&engine, chain(200)).unwrap();
+    let threads = 16;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (engine, module, barrier) = (engine.clone(), module.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let mut store = Store::new(&engine, ());
+                let instance = Instance::new(&mut store, &module, &[]).unwrap();
+                let name = if t % 2 == 0 { "f199" } else { "f150" };
+                let f = instance.get_typed_func::<(), i32>(&store, name).unwrap();
+                barrier.wait();
+                f.call(&mut store, ()).unwrap()
+            })
+        })
+        .collect();
+    for (t, handle) in handles.into_iter().enumerate() {
+        let expected = if t % 2 == 0 { 200 } else { 151 };
+        assert_eq!(handle.join().unwrap(), expected);
+    }
+    assert_eq!(module.lazily_compiled(), 200, "each function placed once");
+}
+
+#[test]
+fn lazy_compilation_on_a_small_thread_stack() {
+    // A thread with little stack left still compiles: the compile moves to
+    // a thread of its own.
+    let engine = lazy_engine();
+    let module = Module::new(&engine, chain(20)).unwrap();
+    let result = std::thread::Builder::new()
+        .stack_size(600 * 1024)
+        .spawn(move || {
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let f = instance.get_typed_func::<(), i32>(&store, "f19").unwrap();
+            f.call(&mut store, ()).unwrap()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(result, 20);
+}
