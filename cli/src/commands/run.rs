@@ -172,11 +172,35 @@ impl RunCommand {
         }
         let mut config = options.config()?;
         config.profile_perfmap(self.profile.as_deref() == Some("perfmap"));
+        let filling = std::env::var_os(CACHE_FILL_ENV).is_some();
+        match options.lazy {
+            _ if filling => {
+                config.lazy_compilation(false);
+            }
+            None => {
+                config.lazy_compilation(true);
+                if options.lazy_min_code_size.is_none() {
+                    config.lazy_min_code_bytes(DEFAULT_LAZY_MIN_CODE_BYTES);
+                }
+            }
+            Some(_) => {}
+        }
         let engine = Engine::new(&config)?;
         let cache = self.cache(&options)?;
         let (module, how) = load_module(&engine, &module_path, cache.as_ref())?;
         timings.mark("compile");
         timings.load = how;
+        if module.is_lazy() {
+            timings.lazy = Some(module.clone());
+        }
+        if filling {
+            // The entries are written; this process only compiled them.
+            for (_, path) in &self.preload {
+                load_module(&engine, path, cache.as_ref())?;
+            }
+            return Ok(());
+        }
+        let mut fill_cache = how == "miss" && module.is_lazy();
         let host = Host {
             wasi: self.wasi(&options, &module_path, args)?,
             limits: options.store_limits()?.unwrap_or_default(),
@@ -188,7 +212,8 @@ impl RunCommand {
             cljit::wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
         }
         for (name, path) in &self.preload {
-            let (module, _) = load_module(&engine, path, cache.as_ref())?;
+            let (module, how) = load_module(&engine, path, cache.as_ref())?;
+            fill_cache |= how == "miss" && module.is_lazy();
             let instance = linker
                 .instantiate(&mut store, &module)
                 .with_context(|| format!("failed to instantiate `{}`", path.display()))?;
@@ -201,6 +226,9 @@ impl RunCommand {
         }
         if options.unknown_imports_default {
             linker.define_unknown_imports_as_default_values(&module)?;
+        }
+        if fill_cache {
+            spawn_cache_fill();
         }
         let instance = linker
             .instantiate(&mut store, &module)
@@ -303,6 +331,48 @@ fn apply_limits(store: &mut Store<Host>, engine: &Engine, options: &Options) -> 
     Ok(())
 }
 
+/// Modules whose code section is smaller compile eagerly under `run`'s
+/// default lazy compilation: whole, they compile in a few tens of
+/// milliseconds on two cores, and then go to the cache.
+const DEFAULT_LAZY_MIN_CODE_BYTES: usize = 256 * 1024;
+
+/// Set in the environment of the process `spawn_cache_fill` starts.
+const CACHE_FILL_ENV: &str = "CLJIT_CACHE_FILL";
+
+/// Starts this command again, detached and at the lowest priority, to
+/// compile the lazily loaded modules whole into the cache (`run` with
+/// [`CACHE_FILL_ENV`] set compiles, stores and exits), so the next run of
+/// the same module is a cache hit. This process does not wait for it: it
+/// may exit first, and the compile goes on.
+fn spawn_cache_fill() {
+    use std::os::unix::process::CommandExt as _;
+    use std::process::{Command, Stdio};
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut command = Command::new(exe);
+    command
+        .args(std::env::args_os().skip(1))
+        .env(CACHE_FILL_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: between fork and exec the child only calls `setsid` and
+    // `nice`, both async-signal-safe, and touches no memory of the parent.
+    #[allow(unsafe_code, reason = "detaching the child before exec")]
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            libc::nice(19);
+            Ok(())
+        });
+    }
+    if let Ok(mut child) = command.spawn() {
+        // Reaped if this process outlives it; never waited for at exit.
+        std::thread::spawn(move || child.wait());
+    }
+}
+
 /// Loads the module at `path`: an artifact (recognised by its magic) as
 /// it is, a wasm module from the cache when there is one, else compiled.
 /// Returns how: `artifact`, `hit`, `miss` or `off`.
@@ -351,6 +421,8 @@ struct Timings {
     last: Instant,
     phases: Vec<(&'static str, u128)>,
     load: &'static str,
+    /// The module, when it compiles lazily: its count and time are shown.
+    lazy: Option<Module>,
 }
 
 impl Timings {
@@ -360,6 +432,7 @@ impl Timings {
             last: Instant::now(),
             phases: Vec::new(),
             load: "off",
+            lazy: None,
         }
     }
 
@@ -383,9 +456,16 @@ impl Drop for Timings {
             .iter()
             .map(|(name, us)| format!("{name}_us={us}"))
             .collect();
+        let lazy = self.lazy.as_ref().map_or_else(String::new, |m| {
+            format!(
+                " lazy_functions={} lazy_compile_us={}",
+                m.lazily_compiled(),
+                m.lazy_compile_time().as_micros()
+            )
+        });
         let _ = writeln!(
             std::io::stderr(),
-            "cljit-timings: {} load={}",
+            "cljit-timings: {} load={}{lazy}",
             line.join(" "),
             self.load
         );

@@ -75,6 +75,10 @@ pub struct Options {
     pub parallel_compilation: Option<bool>,
     /// `-O memory-init-cow`.
     pub memory_init_cow: Option<bool>,
+    /// `-O lazy` (cljit's own).
+    pub lazy: Option<bool>,
+    /// `-O lazy-min-code-size` (cljit's own).
+    pub lazy_min_code_size: Option<u64>,
     /// `-W fuel`.
     pub fuel: Option<u64>,
     /// `-W epoch-interruption`.
@@ -377,6 +381,10 @@ impl Options {
             (Group::Optimize, "memory-init-cow") => {
                 self.memory_init_cow = Some(boolean(&value));
             }
+            (Group::Optimize, "lazy") => self.lazy = Some(boolean(&value)),
+            (Group::Optimize, "lazy-min-code-size") => {
+                self.lazy_min_code_size = Some(int(&value));
+            }
             (Group::Codegen, "parallel-compilation") => {
                 self.parallel_compilation = Some(boolean(&value));
             }
@@ -479,6 +487,12 @@ impl Options {
         }
         if let Some(enable) = self.memory_init_cow {
             config.memory_init_cow(enable);
+        }
+        if let Some(enable) = self.lazy {
+            config.lazy_compilation(enable);
+        }
+        if let Some(bytes) = self.lazy_min_code_size {
+            config.lazy_min_code_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
         if let Some(enable) = self.parallel_compilation {
             config.parallel_compilation(enable);

@@ -330,3 +330,50 @@ fn cache_dir_follows_flags_and_environment() {
     // `cljit cache dir` creates nothing.
     assert!(!p.join("c").exists() && !p.join("xdg").exists());
 }
+
+#[test]
+fn a_lazy_run_fills_the_cache_in_the_background() {
+    let dir = TempDir::new("cache-lazy");
+    let cache = dir.path().join("cache");
+    let module = numbered_module(dir.path(), 7);
+    let lazy = [
+        "-O",
+        "lazy=y,lazy-min-code-size=0",
+        module.to_str().unwrap(),
+    ];
+    let o = run_cached(&cache, &lazy);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "7\n", "the program ran once, here");
+    assert_eq!(load_kind(&o), "miss");
+    assert!(
+        stderr(&o).contains("lazy_functions=1 "),
+        "only `_start` compiled: {}",
+        stderr(&o)
+    );
+    // The detached compile writes the entry; this process did not wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while entries(&cache).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background compile never wrote the entry"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = run_cached(&cache, &lazy);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "7\n");
+    assert_eq!(load_kind(&o), "hit", "{}", stderr(&o));
+    assert!(!stderr(&o).contains("lazy_functions"), "{}", stderr(&o));
+
+    // Eager runs (`-O lazy=n`) and small modules under the default
+    // threshold store the entry themselves.
+    let other = numbered_module(dir.path(), 8);
+    let o = run_cached(&cache, &["-O", "lazy=n", other.to_str().unwrap()]);
+    assert_eq!(load_kind(&o), "miss");
+    assert_eq!(entries(&cache).len(), 2, "stored before the run ended");
+    let third = numbered_module(dir.path(), 9);
+    let o = run_cached(&cache, &[third.to_str().unwrap()]);
+    assert_eq!(load_kind(&o), "miss");
+    assert!(!stderr(&o).contains("lazy_functions"), "{}", stderr(&o));
+    assert_eq!(entries(&cache).len(), 3);
+}
