@@ -223,3 +223,17 @@ fn error_offset(e: &CompileError) -> u64 {
         _ => u64::MAX,
     }
 }
+
+/// Bytes in the code section of `wasm`: the size of what lazy compilation
+/// would defer (0 without one, or if the module does not parse up to it;
+/// compiling it then reports what is wrong).
+pub fn code_section_bytes(wasm: &[u8]) -> usize {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload {
+            Ok(wasmparser::Payload::CodeSectionStart { size, .. }) => return size as usize,
+            Ok(_) => {}
+            Err(_) => return 0,
+        }
+    }
+    0
+}

@@ -326,7 +326,7 @@ impl Cache {
         reason: String,
     ) -> Result<(Module, CacheOutcome)> {
         let compiler = engine.compiler();
-        if engine.compiles_lazily(crate::module::code_section_bytes(wasm)) {
+        if engine.compiles_lazily(cljit_compiler::code_section_bytes(wasm)) {
             // Lazy code is not what an entry holds: the entry is left to
             // an eager compile (`cljit run` starts one in the background).
             let module = Module::from_binary(engine, wasm)?;

@@ -129,7 +129,7 @@ impl Module {
     ///
     /// Invalid or unsupported modules.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        if engine.compiles_lazily(code_section_bytes(binary)) {
+        if engine.compiles_lazily(cljit_compiler::code_section_bytes(binary)) {
             let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
             let mut linked = link(compiled)?;
             let text = std::mem::take(&mut linked.text);
@@ -446,35 +446,4 @@ fn memory_images(info: &ModuleInfo, min_bytes: usize) -> Box<[Option<Arc<MemoryI
                 .map(Arc::new)
         })
         .collect()
-}
-
-/// Bytes in the code section of `binary` (0 if it has none or cannot be
-/// read: the module is then compiled eagerly, and validation reports what
-/// is wrong).
-pub(crate) fn code_section_bytes(binary: &[u8]) -> usize {
-    fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
-        let mut value = 0usize;
-        for shift in (0..35).step_by(7) {
-            let byte = *bytes.get(*at)?;
-            *at += 1;
-            value |= usize::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-    let mut at = 8;
-    while at < binary.len() {
-        let id = binary[at];
-        at += 1;
-        let Some(size) = leb(binary, &mut at) else {
-            return 0;
-        };
-        if id == 10 {
-            return size;
-        }
-        at = at.saturating_add(size);
-    }
-    0
 }
