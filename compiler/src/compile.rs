@@ -376,6 +376,7 @@ impl Compiler {
             offsets: &offsets,
             tunables: &self.tunables,
             isa: &*self.isa,
+            hotness: None,
         };
         let mut ctx = Context::new();
         let mut fctx = FunctionBuilderContext::new();
@@ -442,6 +443,7 @@ impl Compiler {
             offsets,
             tunables: &self.tunables,
             isa: &*self.isa,
+            hotness: None,
         };
         let count = bodies.len();
         let code_bytes: usize = bodies.iter().map(|b| b.body.as_bytes().len()).sum();

@@ -21,6 +21,21 @@ use crate::indices::DefinedFuncIndex;
 use crate::module_info::{ModuleInfo, parse};
 use crate::translate::{TranslateEnv, translate_function};
 
+/// What fast-tier code needs to count itself hot (see
+/// `translate/limits.rs`): addresses in the compiling process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HotnessCounter {
+    /// Address of the function's `i32` counter, counted down.
+    pub counter: u64,
+    /// Address of the hook, an `extern "C" fn(u64, u32)` in the platform's
+    /// convention, called when a count brings the counter to zero.
+    pub hook: u64,
+    /// The hook's first argument.
+    pub context: u64,
+    /// The hook's second argument.
+    pub index: u32,
+}
+
 /// One function body kept for later: where it lies in the module's bytes
 /// and the validator that knows its types.
 struct LazyBody {
@@ -180,7 +195,8 @@ impl Compiler {
 
     /// Compiles one defined function of a module set up by
     /// [`Compiler::compile_lazy`]: its code calls other defined functions
-    /// through relocations the runtime resolves.
+    /// through relocations the runtime resolves. With `hotness`, the code
+    /// counts its entries and loop iterations for tier-up.
     ///
     /// # Errors
     ///
@@ -191,6 +207,7 @@ impl Compiler {
         offsets: &VmOffsets,
         lazy: &LazyBodies,
         def: DefinedFuncIndex,
+        hotness: Option<HotnessCounter>,
     ) -> CompileResult<CompiledFunction> {
         let env = TranslateEnv {
             info,
@@ -198,6 +215,7 @@ impl Compiler {
             offsets,
             tunables: self.tunables(),
             isa: &**self.isa(),
+            hotness,
         };
         let index = info.func_index(def);
         let mut validator = lazy.bodies[def]

@@ -38,7 +38,7 @@ pub use compile::{
 };
 pub use error::{CompileError, CompileResult};
 pub use features::{FEATURE_NAMES, default_features, feature_name, supported_features};
-pub use lazy::{LazyBodies, code_section_bytes};
+pub use lazy::{HotnessCounter, LazyBodies, code_section_bytes};
 pub use module_info::{
     DataSegment, ElementItems, ElementSegment, Export, Import, ModuleInfo, SegmentMode,
 };

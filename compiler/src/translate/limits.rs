@@ -36,6 +36,13 @@
 //!   return: fuel += N ; store fuel ; return
 //! ```
 //!
+//! **Tier-up counting.** Fast-tier code compiled in-process (lazy
+//! compilation) counts its loop iterations down on its function's counter,
+//! whose address it embeds, and calls the runtime's hook, also by embedded
+//! address, when a count brings it to zero. (Calls are counted by a prefix
+//! the runtime puts before the function, outside its frame.) The addresses are this
+//! process's: such code is never stored in an artifact.
+//!
 //! **Interrupts.** A function that neither loops nor calls runs a bounded
 //! number of instructions and its callers check, so its entry check is
 //! removed once translation shows it needs none.
@@ -245,6 +252,47 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn limits_at_loop_header(&mut self) {
         self.fuel_check();
         self.interrupt_check();
+        self.count_hotness();
+    }
+
+    /// In fast-tier code, at a loop header: calls the tier-up hook if this
+    /// count brings the function's counter to zero (it holds 1), then
+    /// counts it down by one (below zero it never calls again). Threads
+    /// racing on the counter may lose counts, which only delays tier-up.
+    /// The counter is read twice and its address made twice, so that no
+    /// value lives across the hook's blocks: fast-tier frames give every
+    /// cross-block value a stack slot.
+    fn count_hotness(&mut self) {
+        let Some(hot) = self.hotness else {
+            return;
+        };
+        let flags = MemFlagsData::trusted();
+        let counter = self.builder.ins().iconst(types::I64, hot.counter as i64);
+        let count = self.builder.ins().load(types::I32, flags, counter, 0);
+        let reached = self.builder.ins().icmp_imm_s(IntCC::Equal, count, 1);
+        let hook = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(hook);
+        self.builder.ins().brif(reached, hook, &[], next, &[]);
+        self.builder.seal_block(hook);
+        self.builder.switch_to_block(hook);
+        let mut signature = ir::Signature::new(self.isa.default_call_conv());
+        signature.params.push(ir::AbiParam::new(types::I64));
+        signature.params.push(ir::AbiParam::new(types::I32));
+        let signature = self.builder.import_signature(signature);
+        let callee = self.builder.ins().iconst(types::I64, hot.hook as i64);
+        let context = self.builder.ins().iconst(types::I64, hot.context as i64);
+        let index = self.builder.ins().iconst(types::I32, i64::from(hot.index));
+        self.builder
+            .ins()
+            .call_indirect(signature, callee, &[context, index]);
+        self.builder.ins().jump(next, &[]);
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
+        let counter = self.builder.ins().iconst(types::I64, hot.counter as i64);
+        let count = self.builder.ins().load(types::I32, flags, counter, 0);
+        let count = self.builder.ins().iadd_imm_s(count, -1);
+        self.builder.ins().store(flags, count, counter, 0);
     }
 
     /// Accounts for an operator about to be translated in reachable code.

@@ -84,6 +84,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) legacy: Vec<legacy_exceptions::LegacyTry>,
     /// For every function, whether a call to it may throw.
     pub(crate) may_throw: &'a [bool],
+    /// Counting for tier-up (see `limits.rs`).
+    pub(crate) hotness: Option<crate::lazy::HotnessCounter>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -146,6 +148,8 @@ pub(crate) struct TranslateEnv<'a> {
     pub(crate) offsets: &'a VmOffsets,
     pub(crate) tunables: &'a Tunables,
     pub(crate) isa: &'a dyn TargetIsa,
+    /// Counting for tier-up, in fast-tier code compiled in-process.
+    pub(crate) hotness: Option<crate::lazy::HotnessCounter>,
 }
 
 /// Validates and translates one function body into `func`.
@@ -229,6 +233,7 @@ pub(crate) fn translate_function(
         handlers: Vec::new(),
         legacy: Vec::new(),
         may_throw: env.may_throw,
+        hotness: env.hotness,
     };
     translator.limits_at_function_entry();
 
