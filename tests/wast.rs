@@ -7,7 +7,8 @@
 //! defaults) and our own regression scripts
 //! (`tests/misc_testsuite`), each run once per configuration: guard pages
 //! (no bounds checks in code), explicit bounds checks, through artifacts,
-//! lazily compiled (with guard pages and with explicit checks), and with
+//! lazily compiled and with tier-up forced at every function's first call
+//! (each with guard pages and with explicit checks), and with
 //! fuel and interrupt checks compiled in; the explicit and
 //! artifact runs start memories from copy-on-write images of their data. The relaxed-SIMD
 //! scripts run once more with the deterministic lowering.
@@ -252,6 +253,33 @@ const MODES: &[Mode] = &[
         config: || {
             let mut c = Config::new();
             c.lazy_compilation(true)
+                .memory_reservation(0)
+                .memory_guard_size(0);
+            c
+        },
+        artifact: false,
+    },
+    // Lazily compiled, and every function recompiled by the optimising
+    // compiler at its first call (the call itself runs on in the fast
+    // code; later calls reach the optimised code).
+    Mode {
+        name: "tier-up",
+        config: || {
+            let mut c = Config::new();
+            c.lazy_compilation(true)
+                .lazy_tier_up_threshold(1)
+                .lazy_tier_up_sync(true);
+            c
+        },
+        artifact: false,
+    },
+    Mode {
+        name: "tier-up-explicit",
+        config: || {
+            let mut c = Config::new();
+            c.lazy_compilation(true)
+                .lazy_tier_up_threshold(1)
+                .lazy_tier_up_sync(true)
                 .memory_reservation(0)
                 .memory_guard_size(0);
             c

@@ -3,6 +3,9 @@
 use cljit_compiler::abi::{OptLevel, Tunables};
 use cljit_compiler::{FEATURE_NAMES, Target, WasmFeatures, default_features};
 
+/// Calls plus loop iterations that make a lazily compiled function hot.
+const DEFAULT_TIER_UP_THRESHOLD: u32 = 10_000;
+
 /// Engine settings: wasm features, memory layout, stack budget, code
 /// generation.
 #[derive(Debug, Clone)]
@@ -20,6 +23,8 @@ pub struct Config {
     pub(crate) memory_image_min_bytes: usize,
     pub(crate) lazy_compilation: bool,
     pub(crate) lazy_min_code_bytes: usize,
+    pub(crate) lazy_tier_up_threshold: u32,
+    pub(crate) lazy_tier_up_sync: bool,
 }
 
 impl Default for Config {
@@ -38,6 +43,8 @@ impl Default for Config {
             memory_image_min_bytes: 1 << 20,
             lazy_compilation: false,
             lazy_min_code_bytes: 0,
+            lazy_tier_up_threshold: DEFAULT_TIER_UP_THRESHOLD,
+            lazy_tier_up_sync: false,
         }
     }
 }
@@ -252,6 +259,23 @@ impl Config {
     /// (default 0: every module is lazy).
     pub fn lazy_min_code_bytes(&mut self, bytes: usize) -> &mut Config {
         self.lazy_min_code_bytes = bytes;
+        self
+    }
+
+    /// Under lazy compilation, how many calls plus loop iterations make a
+    /// function hot: it is then recompiled with full optimisation (in the
+    /// background) and its callers switch to the new code. 0 turns tier-up
+    /// off. Default 10,000.
+    pub fn lazy_tier_up_threshold(&mut self, count: u32) -> &mut Config {
+        self.lazy_tier_up_threshold = count;
+        self
+    }
+
+    /// Recompiles a hot function on the thread that found it hot, before it
+    /// goes on, instead of in the background (off by default; for tests, so
+    /// that the optimised code is in place at a known point).
+    pub fn lazy_tier_up_sync(&mut self, sync: bool) -> &mut Config {
+        self.lazy_tier_up_sync = sync;
         self
     }
 

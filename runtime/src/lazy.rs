@@ -11,10 +11,19 @@
 //! address in the slot (one atomic store, so every later call goes
 //! straight there) and jumps to it as if it had been called directly.
 //!
+//! Tier-up: fast-tier code counts its calls in a prefix before the function
+//! (a `sub` on its counter; at zero it enters `cljit_tier_entry`) and its
+//! loop iterations at loop headers. A function found hot is recompiled by
+//! the optimising compiler (by the background thread, or at once with
+//! `Config::lazy_tier_up_sync`) and its slot switched to the new code, so
+//! every later call, from any caller, runs it; calls already running finish
+//! in the fast code, which is kept.
+//!
 //! The region, reserved once per module:
 //!
 //! ```text
-//! slots (one word per function, then the state and entry words) | RW
+//! slots (one word per function, then the state and two entry words),
+//!   tier-up counters (one i32 per function)                     | RW
 //! stubs | slow stubs | common tail                               | RX
 //! compiled functions, each on pages of its own                   | RX
 //! ```
@@ -33,13 +42,13 @@
 //! the error, as a trap would.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use cljit_compiler::abi::VmOffsets;
 use cljit_compiler::indices::DefinedFuncIndex;
-use cljit_compiler::{CompiledFunction, LazyBodies, ModuleInfo, RelocTarget};
+use cljit_compiler::{CompiledFunction, HotnessCounter, LazyBodies, ModuleInfo, RelocTarget};
 
 use crate::arch;
 use crate::engine::Engine;
@@ -87,6 +96,12 @@ pub(crate) struct LazyState {
     prefetch: Arc<Prefetch>,
     /// Whether a background thread compiles `prefetch`'s functions.
     background: bool,
+    /// Counts from which fast code calls for tier-up (0: never).
+    tier_up_threshold: u32,
+    /// Whether the thread that finds a function hot compiles it at once.
+    tier_up_sync: bool,
+    /// Functions recompiled by the optimising compiler so far.
+    tiered: AtomicUsize,
     /// Where the code's metadata is published for traps and backtraces.
     info_in_registry: Arc<CodeInfo>,
     /// Functions compiled so far.
@@ -129,7 +144,8 @@ impl LazyCode {
     ) -> Result<LazyCode> {
         let count = bodies.len();
         let word = size_of::<usize>();
-        let slots_bytes = round_up((count + 2) * word, page());
+        // Slots, the state, the two entries, then the tier-up counters.
+        let slots_bytes = round_up((count + 3) * word + count * size_of::<i32>(), page());
         let stubs = slots_bytes;
         let slow_stubs = stubs + count * arch::LAZY_STUB_BYTES;
         let common = slow_stubs + count * arch::LAZY_SLOW_STUB_BYTES;
@@ -170,6 +186,9 @@ impl LazyCode {
             progress: (0..count).map(|_| AtomicU8::new(PENDING)).collect(),
             prefetch: Arc::new(Prefetch::default()),
             background,
+            tier_up_threshold: engine.config().lazy_tier_up_threshold,
+            tier_up_sync: engine.config().lazy_tier_up_sync,
+            tiered: AtomicUsize::new(0),
             info_in_registry: Arc::clone(&info_in_registry),
             compiled: AtomicUsize::new(0),
             compile_nanos: AtomicU64::new(0),
@@ -191,6 +210,11 @@ impl LazyCode {
     /// How many functions have been compiled so far.
     pub(crate) fn compiled(&self) -> usize {
         self.state.compiled.load(Ordering::Relaxed)
+    }
+
+    /// How many functions have been recompiled by the optimising compiler.
+    pub(crate) fn tiered_up(&self) -> usize {
+        self.state.tiered.load(Ordering::Relaxed)
     }
 
     /// Time spent compiling them, summed over threads.
@@ -223,8 +247,20 @@ impl LazyState {
         self.base() + self.slow_stubs + index * arch::LAZY_SLOW_STUB_BYTES
     }
 
+    /// Function `index`'s tier-up counter, counted down by its prefix (on
+    /// calls) and its code (at loop headers).
+    fn counter(&self, index: usize) -> &AtomicI32 {
+        assert!(index < self.count, "a counter of the module");
+        let first = self.base() + (self.count + 3) * size_of::<usize>();
+        // SAFETY: the counters follow the slots in the region's first
+        // pages, readable and writable for its whole life (made so by
+        // `write_stubs` before any is read), 4-aligned (after whole words);
+        // an `AtomicI32` has the layout of an `i32`.
+        unsafe { &*(first as *const AtomicI32).add(index) }
+    }
+
     fn slot(&self, index: usize) -> &AtomicUsize {
-        assert!(index < self.count + 2, "a slot of the module");
+        assert!(index < self.count + 3, "a slot of the module");
         // SAFETY: slots are the region's first words, readable and
         // writable for its whole life (made so by `write_stubs` before any
         // slot is read), and word-aligned (the region is page-aligned); an
@@ -252,6 +288,12 @@ impl LazyState {
             .store(self as *const LazyState as usize, Ordering::Relaxed);
         self.slot(self.count + 1)
             .store(arch::lazy_entry(), Ordering::Relaxed);
+        self.slot(self.count + 2)
+            .store(arch::tier_entry(), Ordering::Relaxed);
+        let initial = threshold_count(self.tier_up_threshold);
+        for i in 0..self.count {
+            self.counter(i).store(initial, Ordering::Relaxed);
+        }
         let stubs_len = self.code - self.stubs;
         protect(self.stubs, stubs_len, region::Protection::READ_WRITE)?;
         let write = |at: usize, bytes: &[u8]| {
@@ -312,14 +354,21 @@ impl LazyState {
     fn compile(self: &Arc<Self>, index: usize, depth: u8) -> Result<usize> {
         let def = DefinedFuncIndex::from_u32(u32::try_from(index).expect("a u32 index"));
         let started = Instant::now();
+        let hotness = (self.tier_up_threshold > 0).then(|| HotnessCounter {
+            counter: self.counter(index) as *const AtomicI32 as u64,
+            hook: cljit_tier_up as *const () as u64,
+            context: Arc::as_ptr(self) as u64,
+            index: index as u32,
+        });
         let compiled = self.engine.fast_compiler()?.compile_lazy_function(
             &self.info,
             &self.offsets,
             &self.bodies,
             def,
+            hotness,
         )?;
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        let address = self.place(&mut next, def, &compiled)?;
+        let address = self.place(&mut next, def, &compiled, hotness.is_some())?;
         self.slot(index).store(address, Ordering::Release);
         self.progress[index].store(DONE, Ordering::Release);
         drop(next);
@@ -342,41 +391,109 @@ impl LazyState {
             }
             RelocTarget::LibCall(_) => None,
         });
-        if self.prefetch.push(callees, depth) {
-            let state = Arc::downgrade(self);
-            let prefetch = Arc::clone(&self.prefetch);
-            let spawned = std::thread::Builder::new()
-                .name("cljit-prefetch".into())
-                .stack_size(8 << 20)
-                .spawn(move || prefetch_thread(&state, &prefetch));
-            if spawned.is_err() {
-                self.prefetch.stop();
+        self.prefetch.push(callees, depth);
+        self.start_background();
+    }
+
+    /// Starts the background thread, the first time only.
+    fn start_background(self: &Arc<Self>) {
+        if !self.prefetch.claim_start() {
+            return;
+        }
+        let state = Arc::downgrade(self);
+        let prefetch = Arc::clone(&self.prefetch);
+        let spawned = std::thread::Builder::new()
+            .name("cljit-background".into())
+            .stack_size(8 << 20)
+            .spawn(move || background_thread(&state, &prefetch));
+        if spawned.is_err() {
+            self.prefetch.stop();
+        }
+    }
+
+    /// Recompiles defined function `index`, found hot in the fast tier,
+    /// with the optimising compiler, and switches its slot to the new code
+    /// (one atomic store: calls already running stay in the old code,
+    /// which is kept).
+    fn tier_up(self: &Arc<Self>, index: usize) -> Result<()> {
+        let progress = &self.progress[index];
+        if progress
+            .compare_exchange(DONE, TIERING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Ok(());
+        }
+        let def = DefinedFuncIndex::from_u32(u32::try_from(index).expect("a u32 index"));
+        let started = Instant::now();
+        let outcome = self
+            .engine
+            .compiler()
+            .compile_lazy_function(&self.info, &self.offsets, &self.bodies, def, None)
+            .map_err(Error::from)
+            .and_then(|compiled| {
+                let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+                self.place(&mut next, def, &compiled, false)
+            });
+        match outcome {
+            Ok(address) => {
+                self.slot(index).store(address, Ordering::Release);
+                progress.store(TIERED, Ordering::Release);
+                self.tiered.fetch_add(1, Ordering::Relaxed);
+                let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(error) => {
+                progress.store(DONE, Ordering::Release);
+                Err(error)
             }
         }
     }
 
-    /// Writes `f` on fresh pages at `*next`, patches its relocations, makes
-    /// it executable and publishes its metadata. Returns its address.
+    /// Writes `f` on fresh pages at `*next` (after a counting prefix with
+    /// `counting`), patches its relocations, makes it executable and
+    /// publishes its metadata. Returns the address calls go to: the
+    /// prefix's, or the function's.
     fn place(
         &self,
         next: &mut usize,
         def: DefinedFuncIndex,
         f: &CompiledFunction,
+        counting: bool,
     ) -> Result<usize> {
-        let len = round_up(f.body.len().max(1), page());
+        let prefix = if counting {
+            arch::LAZY_TIER_PREFIX_BYTES
+        } else {
+            0
+        };
+        let len = round_up(prefix + f.body.len().max(1), page());
         if *next + len > self.region.0.len() {
             return Err(Error::msg(
                 "lazy compilation: the module's code region is full",
             ));
         }
-        let start = self.base() + *next;
-        // SAFETY: [start, start + len) lies in the region's code area past
+        let entry = self.base() + *next;
+        let start = entry + prefix;
+        // SAFETY: [entry, entry + len) lies in the region's code area past
         // every page handed out so far (`next` only grows), so no code runs
         // there and nothing else refers to it.
-        unsafe { region::protect(start as *const u8, len, region::Protection::READ_WRITE) }
+        unsafe { region::protect(entry as *const u8, len, region::Protection::READ_WRITE) }
             .map_err(|e| io("protecting code", e))?;
+        if counting {
+            let index = def.as_u32();
+            let code = arch::lazy_tier_prefix(
+                entry,
+                self.counter(index as usize) as *const AtomicI32 as usize,
+                index,
+                self.slot(self.count) as *const AtomicUsize as usize,
+                self.slot(self.count + 2) as *const AtomicUsize as usize,
+            );
+            // SAFETY: the pages were just made writable and hold the
+            // prefix's bytes before the function's.
+            unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), entry as *mut u8, code.len()) };
+        }
         // SAFETY: the pages were just made writable and hold `len` >=
-        // `f.body.len()` bytes.
+        // `prefix + f.body.len()` bytes from `entry`.
         unsafe { std::ptr::copy_nonoverlapping(f.body.as_ptr(), start as *mut u8, f.body.len()) };
         for r in &f.relocations {
             let target = match r.target {
@@ -389,7 +506,7 @@ impl LazyState {
                 RelocTarget::LibCall(lc) => libcall_address(lc)?,
             };
             let at = start + r.offset as usize;
-            if at + 8 > start + len {
+            if at + 8 > entry + len {
                 return Err(Error::msg("lazy compilation: a relocation past the code"));
             }
             // SAFETY: `at` is inside the writable pages with at least 8
@@ -403,7 +520,7 @@ impl LazyState {
         }
         // SAFETY: as above; the code is complete, and from now on nothing
         // writes these pages.
-        unsafe { region::protect(start as *const u8, len, region::Protection::READ_EXECUTE) }
+        unsafe { region::protect(entry as *const u8, len, region::Protection::READ_EXECUTE) }
             .map_err(|e| io("protecting code", e))?;
         *next += len;
         let index = self.info.func_index(def);
@@ -425,7 +542,7 @@ impl LazyState {
             let len = u32::try_from(f.body.len()).unwrap_or(u32::MAX);
             crate::perfmap::record(&self.info, start, &[(CodeKind::Wasm(index), 0, len)]);
         }
-        Ok(start)
+        Ok(entry)
     }
 }
 
@@ -450,6 +567,16 @@ const PENDING: u8 = 0;
 const COMPILING: u8 = 1;
 /// A compiled function: its slot holds its code.
 const DONE: u8 = 2;
+/// A compiled function being recompiled by the optimising compiler.
+const TIERING: u8 = 3;
+/// A function whose slot holds optimised code.
+const TIERED: u8 = 4;
+
+/// The initial value of a tier-up counter: the `threshold`th count brings
+/// it to zero and calls the hook.
+fn threshold_count(threshold: u32) -> i32 {
+    i32::try_from(threshold).unwrap_or(i32::MAX)
+}
 
 /// How many calls away from a called function prefetching reaches. Deeper
 /// helps: CPython's `-c pass` starts in 1.62 s at depth 1 (callees only),
@@ -468,33 +595,50 @@ struct Prefetch {
 
 #[derive(Default)]
 struct PrefetchQueue {
+    /// Hot functions to recompile with the optimising compiler: first.
+    hot: VecDeque<u32>,
     functions: VecDeque<(u32, u8)>,
     started: bool,
     stopped: bool,
 }
 
 impl Prefetch {
-    /// Queues `functions` (at `depth`); returns true if the thread must be
-    /// started now.
-    fn push(&self, functions: impl Iterator<Item = u32>, depth: u8) -> bool {
+    /// Queues `functions` (at `depth`) for the fast tier.
+    fn push(&self, functions: impl Iterator<Item = u32>, depth: u8) {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if queue.stopped {
-            return false;
+        if !queue.stopped {
+            queue.functions.extend(functions.map(|f| (f, depth)));
+            self.ready.notify_one();
         }
-        queue.functions.extend(functions.map(|f| (f, depth)));
-        self.ready.notify_one();
-        !std::mem::replace(&mut queue.started, true)
     }
 
-    /// The next function to compile; `None` once the module is gone.
-    fn pop(&self) -> Option<(u32, u8)> {
+    /// Queues a hot function for the optimising compiler.
+    fn push_hot(&self, function: u32) {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if !queue.stopped {
+            queue.hot.push_back(function);
+            self.ready.notify_one();
+        }
+    }
+
+    /// True for the one caller that must start the thread.
+    fn claim_start(&self) -> bool {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        !queue.stopped && !std::mem::replace(&mut queue.started, true)
+    }
+
+    /// The next work: hot functions first; `None` once the module is gone.
+    fn pop(&self) -> Option<Work> {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if queue.stopped {
                 return None;
             }
-            if let Some(next) = queue.functions.pop_front() {
-                return Some(next);
+            if let Some(hot) = queue.hot.pop_front() {
+                return Some(Work::TierUp(hot));
+            }
+            if let Some((function, depth)) = queue.functions.pop_front() {
+                return Some(Work::Compile(function, depth));
             }
             queue = self.ready.wait(queue).unwrap_or_else(|e| e.into_inner());
         }
@@ -505,21 +649,33 @@ impl Prefetch {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         queue.stopped = true;
         queue.functions.clear();
+        queue.hot.clear();
         self.ready.notify_all();
     }
+}
+
+/// What the background thread does next.
+enum Work {
+    /// Compile a function (this many calls from a called one) in the fast
+    /// tier.
+    Compile(u32, u8),
+    /// Recompile a hot function with the optimising compiler.
+    TierUp(u32),
 }
 
 /// A module's background thread: compiles queued functions until the module
 /// is dropped. It holds the module's state only while compiling, so it
 /// never keeps a dropped module alive for long.
-fn prefetch_thread(state: &Weak<LazyState>, prefetch: &Prefetch) {
-    while let Some((index, depth)) = prefetch.pop() {
+fn background_thread(state: &Weak<LazyState>, prefetch: &Prefetch) {
+    while let Some(work) = prefetch.pop() {
         let Some(state) = state.upgrade() else {
             return;
         };
-        // A failure is left for the call that needs the function to report.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            state.code_of(index as usize, depth)
+        // A failure is left for the call that needs the function to report
+        // (or, for tier-up, leaves the fast code in place).
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match work {
+            Work::Compile(index, depth) => state.code_of(index as usize, depth).map(drop),
+            Work::TierUp(index) => state.tier_up(index as usize),
         }));
     }
 }
@@ -540,32 +696,8 @@ pub(crate) unsafe extern "C" fn cljit_lazy_compile(state: *const LazyState, inde
     // SAFETY: the stubs hold the address of the shared state of the module
     // whose code is running, which the module keeps alive as long as that
     // code; the count taken here keeps it for this call too.
-    let state = unsafe {
-        Arc::increment_strong_count(state);
-        Arc::from_raw(state)
-    };
-    let compile = || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            state.code_of(index as usize, 0)
-        }))
-    };
-    let low = crate::sys::signals::thread_stack_low();
-    let here = stack_pointer();
-    let short = low.is_some_and(|low| here.saturating_sub(low) < COMPILE_STACK);
-    let outcome = if short {
-        std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("cljit-lazy".into())
-                .stack_size(8 << 20)
-                .spawn_scoped(s, compile)
-                .map_err(|e| Box::new(e.to_string()) as Box<dyn std::any::Any + Send>)
-                .and_then(|h| h.join())
-                .and_then(|r| r)
-        })
-    } else {
-        compile()
-    };
-    match outcome {
+    let state = unsafe { counted(state) };
+    match with_compile_stack(|| state.code_of(index as usize, 0)) {
         Ok(Ok(address)) => address,
         Ok(Err(error)) => {
             crate::traps::record_host_error(error);
@@ -576,6 +708,67 @@ pub(crate) unsafe extern "C" fn cljit_lazy_compile(state: *const LazyState, inde
             0
         }
     }
+}
+
+/// The tier-up hook, entered through `cljit_tier_entry` from a fast-tier
+/// function's prefix whose call count reached zero (and called by its loop
+/// headers' counting): queues the function for the optimising compiler, or
+/// compiles it now with synchronous tier-up or no second core. Returns
+/// where the call goes on: the optimised code if it is ready, else the
+/// fast code's prefix (which counts on below zero, never calling again).
+/// A failure leaves the fast code in place: tier-up only makes code faster.
+///
+/// # Safety
+///
+/// `state` must be the state of the live module whose fast-tier code calls
+/// this (the address the code embeds).
+pub(crate) unsafe extern "C" fn cljit_tier_up(state: *const LazyState, index: u32) -> usize {
+    // SAFETY: the code calling this belongs to the module owning `state`,
+    // which keeps the state alive while its code can run; the count taken
+    // here keeps it for this call too.
+    let state = unsafe { counted(state) };
+    if state.tier_up_sync || !state.background {
+        let _ = with_compile_stack(|| state.tier_up(index as usize));
+    } else {
+        state.prefetch.push_hot(index);
+        state.start_background();
+    }
+    state.slot(index as usize).load(Ordering::Acquire)
+}
+
+/// A counted handle to the state at `state`.
+///
+/// # Safety
+///
+/// `state` must come from `Arc::as_ptr` of a `LazyState` still alive.
+unsafe fn counted(state: *const LazyState) -> Arc<LazyState> {
+    // SAFETY: per this function's contract the allocation is alive, so
+    // adding a count and taking it back as an `Arc` is sound.
+    unsafe {
+        Arc::increment_strong_count(state);
+        Arc::from_raw(state)
+    }
+}
+
+/// Runs a compilation, on this thread if it has [`COMPILE_STACK`] bytes of
+/// native stack left, else on a thread of its own; a panic is returned,
+/// not unwound (this runs under `extern "C"` frames).
+fn with_compile_stack<R: Send>(compile: impl FnOnce() -> R + Send) -> std::thread::Result<R> {
+    let compile = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile));
+    let low = crate::sys::signals::thread_stack_low();
+    let short = low.is_some_and(|low| stack_pointer().saturating_sub(low) < COMPILE_STACK);
+    if !short {
+        return compile();
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("cljit-lazy".into())
+            .stack_size(8 << 20)
+            .spawn_scoped(s, compile)
+            .map_err(|e| Box::new(e.to_string()) as Box<dyn std::any::Any + Send>)
+            .and_then(|h| h.join())
+            .and_then(|r| r)
+    })
 }
 
 /// Called by `cljit_lazy_entry` after a failed compilation: the jump buffer

@@ -150,6 +150,12 @@ impl Module {
         self.0.lazy.as_ref().map_or(0, LazyCode::compiled)
     }
 
+    /// How many lazily compiled functions have been found hot and
+    /// recompiled with full optimisation so far.
+    pub fn tiered_up(&self) -> usize {
+        self.0.lazy.as_ref().map_or(0, LazyCode::tiered_up)
+    }
+
     /// The time lazy compilation has taken so far, summed over the threads
     /// that compiled.
     pub fn lazy_compile_time(&self) -> std::time::Duration {

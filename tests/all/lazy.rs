@@ -211,3 +211,82 @@ fn lazy_compilation_on_a_small_thread_stack() {
         .unwrap();
     assert_eq!(result, 20);
 }
+
+fn tier_up_engine(threshold: u32) -> Engine {
+    let mut config = Config::new();
+    config
+        .lazy_compilation(true)
+        .lazy_tier_up_threshold(threshold)
+        .lazy_tier_up_sync(true);
+    Engine::new(&config).expect("valid configuration")
+}
+
+#[test]
+fn hot_functions_tier_up_and_trap_the_same_in_both_tiers() {
+    let engine = tier_up_engine(100);
+    // $work loops `n` times and divides by zero at iteration `at`: found
+    // hot mid-loop (at the 100th count), so the first call traps in the
+    // fast code still running, the second in the optimised code.
+    let wat = r#"(module
+      (func $work (param $n i32) (param $at i32) (result i32)
+        (local $i i32) (local $sum i32)
+        (loop $l
+          (local.set $sum
+            (i32.add (local.get $sum)
+              (i32.div_s (i32.const 1000) (i32.sub (local.get $i) (local.get $at)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $sum))
+      (func $cold (result i32) (i32.const 7))
+      (func (export "outer") (param i32 i32) (result i32)
+        (i32.add (call $cold) (call $work (local.get 0) (local.get 1)))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let outer = instance
+        .get_typed_func::<(i32, i32), i32>(&store, "outer")
+        .unwrap();
+    for _ in 0..2 {
+        let err = outer.call(&mut store, (1000, 500)).unwrap_err();
+        assert_eq!(err.as_trap(), Some(Trap::IntegerDivisionByZero), "{err}");
+        let frames = err.backtrace().expect("a backtrace").frames();
+        let indices: Vec<u32> = frames.iter().map(|f| f.func_index).collect();
+        assert_eq!(indices, [0, 2], "{err}");
+        assert!(frames.iter().all(|f| f.wasm_offset.is_some()), "{err}");
+        assert_eq!(module.tiered_up(), 1, "only $work is hot");
+    }
+    // The optimised code computes what the fast code did: the same sums
+    // (i - at is never zero when at >= n).
+    let expected: i32 = (0..300).map(|i: i32| 1000 / (i - 400)).sum();
+    assert_ne!(expected, 0);
+    assert_eq!(outer.call(&mut store, (300, 400)).unwrap(), 7 + expected);
+    let fresh = Module::new(&crate::engine(false), wat).unwrap();
+    let mut store = Store::new(fresh.engine(), ());
+    let eager = Instance::new(&mut store, &fresh, &[]).unwrap();
+    let eager = eager
+        .get_typed_func::<(i32, i32), i32>(&store, "outer")
+        .unwrap();
+    assert_eq!(eager.call(&mut store, (300, 400)).unwrap(), 7 + expected);
+}
+
+#[test]
+fn tier_up_in_the_background_switches_callers() {
+    let mut config = Config::new();
+    config.lazy_compilation(true).lazy_tier_up_threshold(50);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, chain(5)).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f4 = instance.get_typed_func::<(), i32>(&store, "f4").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // Keep calling while the background thread recompiles: every result
+    // is right whichever tier answers.
+    while module.tiered_up() < 5 {
+        assert_eq!(f4.call(&mut store, ()).unwrap(), 5);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tier-up never happened"
+        );
+    }
+    assert_eq!(f4.call(&mut store, ()).unwrap(), 5);
+}

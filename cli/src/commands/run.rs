@@ -458,8 +458,9 @@ impl Drop for Timings {
             .collect();
         let lazy = self.lazy.as_ref().map_or_else(String::new, |m| {
             format!(
-                " lazy_functions={} lazy_compile_us={}",
+                " lazy_functions={} tiered_up={} lazy_compile_us={}",
                 m.lazily_compiled(),
+                m.tiered_up(),
                 m.lazy_compile_time().as_micros()
             )
         });

@@ -163,6 +163,7 @@ pub const OPTIMIZE: &[Key] = &[
     key("memory-init-cow", Bool, Yes, "initialise memories from copy-on-write images"),
     key("lazy", Bool, Yes, "cljit: compile each function when first called (`run`'s default)"),
     key("lazy-min-code-size", Bytes, Yes, "cljit: smaller code sections compile eagerly (default 256 KiB)"),
+    key("lazy-tier-up", Integer, Yes, "cljit: calls plus loop iterations before optimising a lazy function (0: never)"),
     key("memory-guaranteed-dense-image-size", Bytes, No, "size below which memory images are dense"),
     key("signals-based-traps", Bool, Only(true), "turn hardware faults into traps with signal handlers"),
     key("dynamic-memory-guard-size", Bytes, Yes, "deprecated name of memory-guard-size"),

@@ -79,6 +79,8 @@ pub struct Options {
     pub lazy: Option<bool>,
     /// `-O lazy-min-code-size` (cljit's own).
     pub lazy_min_code_size: Option<u64>,
+    /// `-O lazy-tier-up` (cljit's own).
+    pub lazy_tier_up: Option<u64>,
     /// `-W fuel`.
     pub fuel: Option<u64>,
     /// `-W epoch-interruption`.
@@ -385,6 +387,7 @@ impl Options {
             (Group::Optimize, "lazy-min-code-size") => {
                 self.lazy_min_code_size = Some(int(&value));
             }
+            (Group::Optimize, "lazy-tier-up") => self.lazy_tier_up = Some(int(&value)),
             (Group::Codegen, "parallel-compilation") => {
                 self.parallel_compilation = Some(boolean(&value));
             }
@@ -493,6 +496,9 @@ impl Options {
         }
         if let Some(bytes) = self.lazy_min_code_size {
             config.lazy_min_code_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+        if let Some(count) = self.lazy_tier_up {
+            config.lazy_tier_up_threshold(u32::try_from(count).unwrap_or(u32::MAX));
         }
         if let Some(enable) = self.parallel_compilation {
             config.parallel_compilation(enable);

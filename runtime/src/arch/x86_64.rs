@@ -331,90 +331,142 @@ unsafe extern "C" {
     pub fn cljit_throw(vmctx: *mut u8, exn: *mut u8);
 }
 
-// Lazy compilation's entry. A not-yet-compiled function's slow stub (see
-// `lazy_slow_stub`) jumps here with the function's defined index in `eax`
-// and the module's lazy state in `r10`, every argument of the wasm call
-// still in place (`rdi`, `rsi`, `rdx`, `rcx`, `r8`, `r9`, `xmm0`-`xmm7`
-// and the caller's stack; the `tail` convention passes nothing in `rax`,
-// `r10` or `r11`). It saves all of them, has `cljit_lazy_compile` compile
-// the function, restores them and jumps to the code, so the callee runs as
-// if called directly. Its frame record links the caller's frame, so a
-// backtrace taken during compilation walks on into wasm. If compilation
-// fails, `cljit_lazy_failed` records the error and returns the entry's
-// `JmpBuf`, and the call unwinds like a trap.
+// Lazy compilation's entries. A not-yet-compiled function's slow stub (see
+// `lazy_slow_stub`) jumps to `cljit_lazy_entry`, and a fast-tier
+// function's counting prefix (see `lazy_tier_prefix`) to
+// `cljit_tier_entry`, with the function's defined index in `eax` and the
+// module's lazy state in `r10`, every argument of the wasm call still in
+// place (`rdi`, `rsi`, `rdx`, `rcx`, `r8`, `r9`, `xmm0`-`xmm7` and the
+// caller's stack; the `tail` convention passes nothing in `rax`, `r10` or
+// `r11`). The entry saves all of them, calls the Rust function (which
+// compiles the function, or has it recompiled) for the address to go on
+// at, restores them and jumps there, so the callee runs as if called
+// directly. Its frame record links the caller's frame, so a backtrace
+// taken meanwhile walks on into wasm. If the Rust function returns 0 (a
+// failed compile), `cljit_lazy_failed` records the error and returns the
+// entry's `JmpBuf`, and the call unwinds like a trap.
 //
 // Stack: entered with `rsp` 8 mod 16 (the caller's return address); the
 // frame pointer push, nine register pushes and 264 bytes bring it to 0
 // mod 16 at the inner calls.
-std::arch::global_asm!(
-    ".text",
-    ".globl cljit_lazy_entry",
-    ".type cljit_lazy_entry,@function",
-    ".p2align 4",
-    "cljit_lazy_entry:",
-    "    push rbp",
-    "    mov rbp, rsp",
-    "    push rax",
-    "    push rcx",
-    "    push rdx",
-    "    push rsi",
-    "    push rdi",
-    "    push r8",
-    "    push r9",
-    "    push r10",
-    "    push r11",
-    "    sub rsp, 264",
-    "    movdqu [rsp], xmm0",
-    "    movdqu [rsp + 16], xmm1",
-    "    movdqu [rsp + 32], xmm2",
-    "    movdqu [rsp + 48], xmm3",
-    "    movdqu [rsp + 64], xmm4",
-    "    movdqu [rsp + 80], xmm5",
-    "    movdqu [rsp + 96], xmm6",
-    "    movdqu [rsp + 112], xmm7",
-    "    mov rdi, r10",
-    "    mov esi, eax",
-    "    call {compile}",
-    "    test rax, rax",
-    "    jz 3f",
-    "    mov r11, rax",
-    "    movdqu xmm0, [rsp]",
-    "    movdqu xmm1, [rsp + 16]",
-    "    movdqu xmm2, [rsp + 32]",
-    "    movdqu xmm3, [rsp + 48]",
-    "    movdqu xmm4, [rsp + 64]",
-    "    movdqu xmm5, [rsp + 80]",
-    "    movdqu xmm6, [rsp + 96]",
-    "    movdqu xmm7, [rsp + 112]",
-    "    add rsp, 264",
-    "    add rsp, 8",
-    "    pop r10",
-    "    pop r9",
-    "    pop r8",
-    "    pop rdi",
-    "    pop rsi",
-    "    pop rdx",
-    "    pop rcx",
-    "    pop rax",
-    "    pop rbp",
-    "    jmp r11",
-    "3:",
-    "    call {failed}",
-    "    mov rdi, rax",
-    "    jmp {unwind}",
-    ".size cljit_lazy_entry, . - cljit_lazy_entry",
-    compile = sym crate::lazy::cljit_lazy_compile,
-    failed = sym crate::lazy::cljit_lazy_failed,
-    unwind = sym cljit_unwind,
-);
+macro_rules! lazy_entry {
+    ($entry:ident => $target:path) => {
+        std::arch::global_asm!(
+            ".text",
+            concat!(".globl ", stringify!($entry)),
+            concat!(".type ", stringify!($entry), ",@function"),
+            ".p2align 4",
+            concat!(stringify!($entry), ":"),
+            "    push rbp",
+            "    mov rbp, rsp",
+            "    push rax",
+            "    push rcx",
+            "    push rdx",
+            "    push rsi",
+            "    push rdi",
+            "    push r8",
+            "    push r9",
+            "    push r10",
+            "    push r11",
+            "    sub rsp, 264",
+            "    movdqu [rsp], xmm0",
+            "    movdqu [rsp + 16], xmm1",
+            "    movdqu [rsp + 32], xmm2",
+            "    movdqu [rsp + 48], xmm3",
+            "    movdqu [rsp + 64], xmm4",
+            "    movdqu [rsp + 80], xmm5",
+            "    movdqu [rsp + 96], xmm6",
+            "    movdqu [rsp + 112], xmm7",
+            "    mov rdi, r10",
+            "    mov esi, eax",
+            "    call {target}",
+            "    test rax, rax",
+            "    jz 3f",
+            "    mov r11, rax",
+            "    movdqu xmm0, [rsp]",
+            "    movdqu xmm1, [rsp + 16]",
+            "    movdqu xmm2, [rsp + 32]",
+            "    movdqu xmm3, [rsp + 48]",
+            "    movdqu xmm4, [rsp + 64]",
+            "    movdqu xmm5, [rsp + 80]",
+            "    movdqu xmm6, [rsp + 96]",
+            "    movdqu xmm7, [rsp + 112]",
+            "    add rsp, 264",
+            "    add rsp, 8",
+            "    pop r10",
+            "    pop r9",
+            "    pop r8",
+            "    pop rdi",
+            "    pop rsi",
+            "    pop rdx",
+            "    pop rcx",
+            "    pop rax",
+            "    pop rbp",
+            "    jmp r11",
+            "3:",
+            "    call {failed}",
+            "    mov rdi, rax",
+            "    jmp {unwind}",
+            concat!(".size ", stringify!($entry), ", . - ", stringify!($entry)),
+            target = sym $target,
+            failed = sym crate::lazy::cljit_lazy_failed,
+            unwind = sym cljit_unwind,
+        );
+    };
+}
+
+lazy_entry!(cljit_lazy_entry => crate::lazy::cljit_lazy_compile);
+lazy_entry!(cljit_tier_entry => crate::lazy::cljit_tier_up);
 
 unsafe extern "C" {
     fn cljit_lazy_entry();
+    fn cljit_tier_entry();
 }
 
 /// The address of lazy compilation's entry (see above).
 pub fn lazy_entry() -> usize {
     cljit_lazy_entry as *const () as usize
+}
+
+/// The address of the tier-up entry (see above).
+pub fn tier_entry() -> usize {
+    cljit_tier_entry as *const () as usize
+}
+
+/// Bytes before a fast-tier function that counts its calls (see
+/// [`lazy_tier_prefix`]); a multiple of every function alignment.
+pub const LAZY_TIER_PREFIX_BYTES: usize = 64;
+
+/// The counting prefix at `at` of a fast-tier function (defined index
+/// `index`) starting right after it: `sub dword [counter], 1`, and when that
+/// reaches zero, the function's index in `eax`, the module's state (the
+/// word at `state`) in `r10` and a jump through the word at `entry` (the
+/// tier-up entry); else a jump to the function. It uses no register the
+/// call passes arguments in, and no stack.
+pub fn lazy_tier_prefix(
+    at: usize,
+    counter: usize,
+    index: u32,
+    state: usize,
+    entry: usize,
+) -> [u8; LAZY_TIER_PREFIX_BYTES] {
+    let mut code = [0xcc; LAZY_TIER_PREFIX_BYTES];
+    // sub dword [rip + counter], 1
+    code[..2].copy_from_slice(&[0x83, 0x2d]);
+    code[2..6].copy_from_slice(&rel32(at + 7, counter));
+    code[6] = 0x01;
+    // jz hook (at 16)
+    code[7..9].copy_from_slice(&[0x74, (16 - 9) as u8]);
+    // jmp function (at 64)
+    code[9..11].copy_from_slice(&[0xeb, (LAZY_TIER_PREFIX_BYTES - 11) as u8]);
+    // hook: mov eax, index; mov r10, [rip + state]; jmp [rip + entry]
+    code[16] = 0xb8;
+    code[17..21].copy_from_slice(&index.to_le_bytes());
+    code[21..24].copy_from_slice(&[0x4c, 0x8b, 0x15]);
+    code[24..28].copy_from_slice(&rel32(at + 28, state));
+    code[28..30].copy_from_slice(&[0xff, 0x25]);
+    code[30..34].copy_from_slice(&rel32(at + 34, entry));
+    code
 }
 
 /// Bytes of a function's stub: what calls to the function and its
