@@ -6,13 +6,16 @@
 //!
 //! ```text
 //! magic "CLJITAOT" (8) | format version u32 | header length u32 | signature (32)
-//! header (postcard ArtifactHeader)
-//! payload: metadata length u64 | metadata (postcard LinkedModule) | text
+//! header (postcard ArtifactHeader) | zeros up to a multiple of TEXT_ALIGN
+//! payload: metadata length u64 | metadata (postcard LinkedModule)
+//!          | zeros up to a multiple of TEXT_ALIGN | text
 //! ```
 //!
-//! The text (the machine code, linked) is stored as it is, so loading
-//! borrows it from the artifact's bytes and copies it once, into executable
-//! memory.
+//! The text (the machine code, linked) is stored as it is, at an offset in
+//! the file that is a multiple of [`TEXT_ALIGN`] (the largest page size of
+//! the supported targets): loading borrows it from the artifact's bytes,
+//! and the runtime maps it from a file straight into executable memory
+//! where it can, else copies it there once.
 //!
 //! The header names the cljit version and build, the target triple and CPU
 //! features the code uses, the settings it was compiled with, a BLAKE3 hash
@@ -35,7 +38,11 @@ use crate::target::CodeTarget;
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"CLJITAOT";
 /// The layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
+/// The alignment of the payload and of the text, from the artifact's first
+/// byte: 64 KiB, the largest page size of the targets cljit supports, so
+/// the text can be mapped from the file as it lies.
+pub const TEXT_ALIGN: usize = 64 << 10;
 /// This cljit's version.
 pub const CLJIT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A fingerprint of the compiler build (sources, pinned dependencies, rustc,
@@ -246,7 +253,11 @@ fn split(artifact: &[u8]) -> Result<(&[u8], &[u8]), ArtifactError> {
     if header_len > rest.len() {
         return Err(damaged("truncated within its header"));
     }
-    Ok(rest.split_at(header_len))
+    let header = &rest[..header_len];
+    let payload = artifact
+        .get((PREFIX + header_len).next_multiple_of(TEXT_ALIGN)..)
+        .unwrap_or_default();
+    Ok((header, payload))
 }
 
 /// Reads an artifact's header, checking the magic and the format version
@@ -329,7 +340,10 @@ fn decode_payload(payload: &[u8]) -> Result<(LinkedModule, &[u8]), ArtifactError
         .ok()
         .filter(|&l| l <= rest.len())
         .ok_or_else(|| damaged("the metadata length exceeds the payload"))?;
-    let (meta, text) = rest.split_at(len);
+    let meta = &rest[..len];
+    let text = payload
+        .get((8 + len).next_multiple_of(TEXT_ALIGN)..)
+        .unwrap_or_default();
     let module: LinkedModule =
         postcard::from_bytes(meta).map_err(|e| damaged(format!("metadata: {e}")))?;
     validate(&module, text)?;
@@ -437,9 +451,11 @@ impl Compiler {
     /// `source_hash`, as an unsigned artifact.
     pub fn serialize(&self, module: &LinkedModule, source_hash: &Digest) -> Vec<u8> {
         let meta = postcard::to_allocvec(module).expect("plain data serializes");
-        let mut payload = Vec::with_capacity(8 + meta.len() + module.text.len());
+        let text_at = (8 + meta.len()).next_multiple_of(TEXT_ALIGN);
+        let mut payload = Vec::with_capacity(text_at + module.text.len());
         payload.extend_from_slice(&(meta.len() as u64).to_le_bytes());
         payload.extend_from_slice(&meta);
+        payload.resize(text_at, 0);
         payload.extend_from_slice(&module.text);
         let header = ArtifactHeader {
             cljit_version: CLJIT_VERSION.to_string(),
@@ -451,7 +467,8 @@ impl Compiler {
             payload_hash: hash(&payload),
         };
         let header = postcard::to_allocvec(&header).expect("plain data serializes");
-        let mut out = Vec::with_capacity(PREFIX + header.len() + payload.len());
+        let payload_at = (PREFIX + header.len()).next_multiple_of(TEXT_ALIGN);
+        let mut out = Vec::with_capacity(payload_at + payload.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         out.extend_from_slice(
@@ -461,6 +478,7 @@ impl Compiler {
         );
         out.extend_from_slice(&[0; 32]);
         out.extend_from_slice(&header);
+        out.resize(payload_at, 0);
         out.extend_from_slice(&payload);
         out
     }
@@ -559,6 +577,9 @@ mod tests {
         let bytes = artifact(&c);
         let (header, module, text) = c.deserialize(&bytes).unwrap();
         assert_eq!(text.len() as u64, module.text_len);
+        let text_at = text.as_ptr() as usize - bytes.as_ptr() as usize;
+        assert_eq!(text_at % TEXT_ALIGN, 0, "the text can be mapped");
+        assert_eq!(&bytes[bytes.len() - text.len()..], text);
         assert_eq!(header.source_hash, source_hash(&wasm()));
         assert_eq!(header.build_id, BUILD_ID);
         assert_eq!(module.target, *c.code_target());
@@ -586,7 +607,7 @@ mod tests {
                 expected: FORMAT_VERSION
             }
         );
-        for cut in [10, PREFIX + 2, bytes.len() - 1] {
+        for cut in [10, PREFIX + 2, TEXT_ALIGN + 4, bytes.len() - 1] {
             assert!(
                 matches!(c.deserialize(&bytes[..cut]), Err(ArtifactError::Damaged(_))),
                 "cut at {cut}"

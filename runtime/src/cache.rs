@@ -390,7 +390,11 @@ impl Cache {
         if header.source_hash != *source {
             return Err("the entry was compiled from other wasm".into());
         }
-        let module = Module::from_linked(engine, linked, text).map_err(|e| e.to_string())?;
+        // The text is mapped from the entry, not copied: entries are only
+        // ever replaced by renames, and this descriptor keeps this one.
+        let offset = text.as_ptr() as usize - bytes.as_ptr() as usize;
+        let module = Module::from_linked(engine, linked, text, Some((&file, offset as u64)))
+            .map_err(|e| e.to_string())?;
         // Refresh the entry for least-recently-used eviction.
         let _ = file.set_modified(SystemTime::now());
         Ok(module)

@@ -8,6 +8,7 @@
 //! library routines, whose addresses only this process knows) and makes it
 //! executable. No absolute address of the runtime is baked into code.
 
+use std::fs::File;
 use std::sync::{Arc, Mutex};
 
 use cljit_compiler::cranelift_codegen::ir::Signature;
@@ -25,11 +26,17 @@ pub(crate) struct Text<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) relocations: &'a [Relocation],
     pub(crate) alignment: u32,
+    /// The file holding `bytes` and their offset in it, when the file is
+    /// never rewritten in place (a cache entry): the text is then mapped
+    /// from it, not copied.
+    pub(crate) file: Option<(&'a File, u64)>,
 }
 
 /// Loaded code, freed (and unregistered) on drop.
 pub(crate) struct CodeMemory {
     jit: Mutex<Option<JITModule>>,
+    /// Text mapped from a file instead: its address and length.
+    mapped: Option<(usize, usize)>,
     registration: Option<usize>,
 }
 
@@ -78,10 +85,22 @@ impl CodeMemory {
             return Ok((
                 CodeMemory {
                     jit: Mutex::new(None),
+                    mapped: None,
                     registration: None,
                 },
                 0,
             ));
+        }
+        if let Some((file, offset)) = text.file
+            && let Some(base) = map_text(&text, file, offset)
+        {
+            let registration = register(base, functions, module);
+            let code = CodeMemory {
+                jit: Mutex::new(None),
+                mapped: Some((base, round_up_to_page(text.bytes.len()))),
+                registration,
+            };
+            return Ok((code, base));
         }
         let page = region::page::size();
         let align = text.alignment.max(16) as usize;
@@ -124,30 +143,11 @@ impl CodeMemory {
         jit.finalize_definitions()
             .map_err(|e| jit_error("finalize", e))?;
         let base = jit.get_finalized_function(id) as usize;
-
-        let mut ranges: Vec<FunctionRange> = functions
-            .into_iter()
-            .map(|(kind, f)| {
-                let start = base + f.start as usize;
-                FunctionRange {
-                    start,
-                    end: start + (f.len as usize).max(1),
-                    kind,
-                    traps: f.traps,
-                    address_map: f.address_map,
-                    handlers: f.handlers,
-                }
-            })
-            .collect();
-        ranges.sort_by_key(|f| f.start);
-        let registration = registry::register(Arc::new(CodeInfo {
-            module,
-            lazy: None,
-            functions: ranges,
-        }));
+        let registration = register(base, functions, module);
         Ok((
             CodeMemory {
                 jit: Mutex::new(Some(jit)),
+                mapped: None,
                 registration,
             },
             base,
@@ -155,10 +155,118 @@ impl CodeMemory {
     }
 }
 
+/// Registers the functions of a text loaded at `base`.
+fn register(
+    base: usize,
+    functions: Vec<(CodeKind, FunctionLoc)>,
+    module: Option<Arc<ModuleInfo>>,
+) -> Option<usize> {
+    let mut ranges: Vec<FunctionRange> = functions
+        .into_iter()
+        .map(|(kind, f)| {
+            let start = base + f.start as usize;
+            FunctionRange {
+                start,
+                end: start + (f.len as usize).max(1),
+                kind,
+                traps: f.traps,
+                address_map: f.address_map,
+                handlers: f.handlers,
+            }
+        })
+        .collect();
+    ranges.sort_by_key(|f| f.start);
+    registry::register(Arc::new(CodeInfo {
+        module,
+        lazy: None,
+        functions: ranges,
+    }))
+}
+
+fn round_up_to_page(bytes: usize) -> usize {
+    bytes.next_multiple_of(region::page::size())
+}
+
+/// Maps `text` from `file` at `offset` as private pages, patches its
+/// library calls (copying only the pages they are on), and makes it
+/// executable. Returns its address, or `None` when it cannot be mapped
+/// (an offset that is not page-aligned, a relocation of another kind, a
+/// failing `mmap`): the caller copies the text instead.
+fn map_text(text: &Text<'_>, file: &File, offset: u64) -> Option<usize> {
+    let len = round_up_to_page(text.bytes.len());
+    if !offset.is_multiple_of(region::page::size() as u64) {
+        return None;
+    }
+    let offset = libc::off_t::try_from(offset).ok()?;
+    // SAFETY: a private mapping of an open file at an address of the
+    // kernel's choosing; it aliases nothing of ours.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE,
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            offset,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return None;
+    }
+    let base = ptr as usize;
+    let unmap = || {
+        // SAFETY: the mapping made above, not yet handed to anyone.
+        unsafe { libc::munmap(ptr, len) };
+    };
+    for r in text.relocations {
+        let target = match r.target {
+            RelocTarget::LibCall(lc) => libcall_address(lc).ok(),
+            RelocTarget::Function(_) => None,
+        };
+        let at = base + r.offset as usize;
+        // SAFETY: the artifact's validation put every relocation inside
+        // the text, which the writable mapping covers.
+        let patched = target.is_some_and(|target| unsafe {
+            crate::arch::patch_relocation(r.kind, at as *mut u8, target, r.addend)
+        });
+        if !patched {
+            unmap();
+            return None;
+        }
+    }
+    // SAFETY: the mapping made above; nothing runs in it yet.
+    if unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) } != 0 {
+        unmap();
+        return None;
+    }
+    Some(base)
+}
+
+/// The address of a Cranelift library routine (the C library's, by the
+/// name Cranelift gives it).
+pub(crate) fn libcall_address(lc: cljit_compiler::cranelift_codegen::ir::LibCall) -> Result<usize> {
+    let name = (cranelift_module::default_libcall_names())(lc);
+    let missing = || Error::msg(format!("no library routine `{name}` to link code with"));
+    let c_name = std::ffi::CString::new(name.clone()).map_err(|_| missing())?;
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only
+    // searches the loaded objects' symbol tables.
+    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c_name.as_ptr()) };
+    if address.is_null() {
+        return Err(missing());
+    }
+    Ok(address as usize)
+}
+
 impl Drop for CodeMemory {
     fn drop(&mut self) {
         if let Some(key) = self.registration.take() {
             registry::unregister(key);
+        }
+        if let Some((base, len)) = self.mapped.take() {
+            // SAFETY: the code is unregistered, and its owner (a module) is
+            // being dropped, which happens only when no store references
+            // the code any more; the range is the mapping `map_text` made.
+            unsafe { libc::munmap(base as *mut libc::c_void, len) };
         }
         let jit = self.jit.get_mut().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(jit) = jit {

@@ -222,6 +222,7 @@ impl Engine {
                 bytes: &text,
                 relocations: &relocations,
                 alignment,
+                file: None,
             },
             vec![(CodeKind::Trampoline, loc)],
             None,

@@ -503,7 +503,7 @@ impl LazyState {
                     })?;
                     self.stub(callee.as_u32() as usize)
                 }
-                RelocTarget::LibCall(lc) => libcall_address(lc)?,
+                RelocTarget::LibCall(lc) => crate::code_memory::libcall_address(lc)?,
             };
             let at = start + r.offset as usize;
             if at + 8 > entry + len {
@@ -544,21 +544,6 @@ impl LazyState {
         }
         Ok(entry)
     }
-}
-
-/// The address of a Cranelift library routine (the C library's, by the
-/// name Cranelift gives it).
-fn libcall_address(lc: cljit_compiler::cranelift_codegen::ir::LibCall) -> Result<usize> {
-    let name = (cranelift_module::default_libcall_names())(lc);
-    let missing = || Error::msg(format!("lazy compilation: no library routine `{name}`"));
-    let c_name = std::ffi::CString::new(name.clone()).map_err(|_| missing())?;
-    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only
-    // searches the loaded objects' symbol tables.
-    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c_name.as_ptr()) };
-    if address.is_null() {
-        return Err(missing());
-    }
-    Ok(address as usize)
 }
 
 /// A function no thread has started compiling.

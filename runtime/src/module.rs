@@ -133,7 +133,7 @@ impl Module {
             let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
             let mut linked = link(compiled)?;
             let text = std::mem::take(&mut linked.text);
-            return Module::load(engine, linked, &text, Some(bodies));
+            return Module::load(engine, linked, &text, None, Some(bodies));
         }
         Module::from_compiled(engine, engine.compile_linked(binary)?)
     }
@@ -212,7 +212,7 @@ impl Module {
     /// that failed.
     pub unsafe fn deserialize(engine: &Engine, artifact: &[u8]) -> Result<Module> {
         let (_, linked, text) = engine.compiler().deserialize(artifact)?;
-        Module::from_linked(engine, linked, text)
+        Module::from_linked(engine, linked, text, None)
     }
 
     /// Reads and loads an artifact file; see [`Module::deserialize`].
@@ -235,16 +235,19 @@ impl Module {
     /// Loads freshly compiled and linked code, which holds its own text.
     pub(crate) fn from_compiled(engine: &Engine, mut linked: LinkedModule) -> Result<Module> {
         let text = std::mem::take(&mut linked.text);
-        Module::from_linked(engine, linked, &text)
+        Module::from_linked(engine, linked, &text, None)
     }
 
-    /// Loads a linked module whose machine code is `text`.
+    /// Loads a linked module whose machine code is `text`, mapped from
+    /// `file` at the given offset where `file` is never rewritten in place
+    /// (a cache entry), else copied.
     pub(crate) fn from_linked(
         engine: &Engine,
         linked: LinkedModule,
         text: &[u8],
+        file: Option<(&std::fs::File, u64)>,
     ) -> Result<Module> {
-        Module::load(engine, linked, text, None)
+        Module::load(engine, linked, text, file, None)
     }
 
     /// Loads a linked module whose machine code is `text`: all its
@@ -254,6 +257,7 @@ impl Module {
         engine: &Engine,
         linked: LinkedModule,
         text: &[u8],
+        file: Option<(&std::fs::File, u64)>,
         lazy: Option<LazyBodies>,
     ) -> Result<Module> {
         engine.compiler().check_compatible(&linked.target)?;
@@ -284,6 +288,7 @@ impl Module {
                 bytes: text,
                 relocations: &linked.relocations,
                 alignment: linked.text_alignment,
+                file,
             },
             functions,
             Some(Arc::clone(&info)),

@@ -164,7 +164,7 @@ fn damaged_and_foreign_artifacts_are_refused_with_the_reason() {
     version[8] = 9;
     let e = refused(&write("version.cwasm", &version), &[]);
     assert!(
-        e.contains("artifact format version 9, but this cljit reads version 7"),
+        e.contains("artifact format version 9, but this cljit reads version 8"),
         "{e}"
     );
 
