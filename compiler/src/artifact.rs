@@ -287,6 +287,18 @@ fn check_payload(header: &ArtifactHeader, payload: &[u8]) -> Result<(), Artifact
     Ok(())
 }
 
+/// A keyed BLAKE3 hash of `bytes` under `key`: how the cache signs what it
+/// writes besides artifacts.
+pub fn mac(key: &Digest, bytes: &[u8]) -> Digest {
+    *blake3::keyed_hash(key, bytes).as_bytes()
+}
+
+/// Whether `mac` is the keyed hash of `bytes` under `key`, compared in
+/// constant time.
+pub fn verify_mac(key: &Digest, bytes: &[u8], mac: &Digest) -> bool {
+    blake3::keyed_hash(key, bytes) == blake3::Hash::from_bytes(*mac)
+}
+
 /// Signs an artifact in place with `key` (a keyed BLAKE3 hash of its header).
 ///
 /// # Errors

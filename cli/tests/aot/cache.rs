@@ -377,3 +377,43 @@ fn a_lazy_run_fills_the_cache_in_the_background() {
     assert!(!stderr(&o).contains("lazy_functions"), "{}", stderr(&o));
     assert_eq!(entries(&cache).len(), 3);
 }
+
+#[test]
+fn a_remembered_source_hash_is_dropped_when_the_file_changes() {
+    let dir = TempDir::new("cache-sources");
+    let cache = dir.path().join("cache");
+    let binary = |n: u32| wat::parse_file(numbered_module(dir.path(), n)).unwrap();
+    let module = dir.path().join("m.wasm");
+    std::fs::write(&module, binary(7)).unwrap();
+    // Hashes are remembered only for files that have not changed for two
+    // seconds (and only binary modules are hashed from their file).
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let run = |expected: &str, load: &str| {
+        let o = run_cached(&cache, &[module.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), expected);
+        assert_eq!(load_kind(&o), load, "{}", stderr(&o));
+    };
+    run("7\n", "miss");
+    let records = || {
+        std::fs::read_dir(cache.join("sources"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(records(), 1, "the settled file's hash is remembered");
+    run("7\n", "hit");
+    // Rewritten in place, same size, same second: the change time moves,
+    // so the remembered hash no longer applies.
+    let bytes = std::fs::read(&module).unwrap();
+    let other = binary(8);
+    assert_eq!(bytes.len(), other.len());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&module)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &other))
+        .unwrap();
+    run("8\n", "miss");
+    run("8\n", "hit");
+    assert_eq!(cache_command(&cache, &["clear"]), "removed 2 entries\n");
+    assert_eq!(records(), 0, "clear forgets the hashes too");
+}

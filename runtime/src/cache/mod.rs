@@ -41,6 +41,8 @@ use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
 use crate::module::Module;
 
+mod sources;
+
 /// The default size limit of a cache directory: 1 GiB.
 pub const DEFAULT_CACHE_LIMIT: u64 = 1 << 30;
 
@@ -286,8 +288,8 @@ impl Cache {
         let binary = file.read_exact(&mut magic).is_ok() && magic == *b"\0asm";
         if binary {
             file.rewind().map_err(failed)?;
-            let source = artifact::source_hash_reader(file).map_err(failed)?;
             let key = self.key();
+            let source = self.source_hash(file, key.as_ref().ok()).map_err(failed)?;
             match self.lookup(engine, &key, &source) {
                 Ok(module) => return Ok((module, CacheOutcome::Hit)),
                 Err(reason) => {
@@ -300,6 +302,29 @@ impl Cache {
         }
         let bytes = FileBytes::read(path).map_err(failed)?;
         self.load(engine, &bytes)
+    }
+
+    /// The hash of the wasm in `file`: remembered from an earlier run while
+    /// the file is unchanged (see `sources.rs`), else computed, and
+    /// remembered if the file has settled.
+    fn source_hash(&self, mut file: File, key: Option<&Digest>) -> std::io::Result<Digest> {
+        let state = sources::FileState::of(&file)?;
+        let dir = self.dir.join("sources");
+        if let Some(key) = key
+            && let Some(source) = sources::recall(&dir, key, &state)
+        {
+            return Ok(source);
+        }
+        let source = artifact::source_hash_reader(&mut file)?;
+        let unchanged = sources::FileState::of(&file).is_ok_and(|now| now == state);
+        if let Some(key) = key
+            && unchanged
+            && state.settled(SystemTime::now())
+        {
+            let temporary = self.temporary(&dir, "source");
+            sources::remember(&dir, temporary, key, &state, &source);
+        }
+        Ok(source)
     }
 
     /// Looks up the entry for `source`; says why there is none to use.
@@ -506,6 +531,15 @@ impl Cache {
         }
         for name in ["hits", "misses"] {
             let _ = fs::remove_file(self.counter(name));
+        }
+        let _ = fs::remove_dir_all(self.dir.join("sources"));
+        // The CLI's background-compile locks (`fill-*.lock`).
+        for lock in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = lock.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("fill-") && name.ends_with(".lock") {
+                let _ = fs::remove_file(lock.path());
+            }
         }
         Ok(removed)
     }
