@@ -187,6 +187,15 @@ impl RunCommand {
         }
         let engine = Engine::new(&config)?;
         let cache = self.cache(&options)?;
+        // One background compile per module at a time: a filler that finds
+        // another at work leaves it to finish.
+        let _fill_lock = match (filling, &cache) {
+            (true, Some(cache)) => match fill_lock(cache.dir(), &module_path) {
+                Some(lock) => Some(lock),
+                None => return Ok(()),
+            },
+            _ => None,
+        };
         let (module, how) = load_module(&engine, &module_path, cache.as_ref())?;
         timings.mark("compile");
         timings.load = how;
@@ -227,8 +236,12 @@ impl RunCommand {
         if options.unknown_imports_default {
             linker.define_unknown_imports_as_default_values(&module)?;
         }
-        if fill_cache {
-            spawn_cache_fill();
+        if let (true, Some(cache)) = (fill_cache, &cache) {
+            // Only if no filler holds the lock: taken and dropped here,
+            // it is the child's to take.
+            if fill_lock(cache.dir(), &module_path).is_some() {
+                spawn_cache_fill();
+            }
         }
         let instance = linker
             .instantiate(&mut store, &module)
@@ -339,7 +352,7 @@ const DEFAULT_LAZY_MIN_CODE_BYTES: usize = 256 * 1024;
 /// Set in the environment of the process `spawn_cache_fill` starts.
 const CACHE_FILL_ENV: &str = "CLJIT_CACHE_FILL";
 
-/// Starts this command again, detached and at the lowest priority, to
+/// Starts this command again, in the background at the lowest priority, to
 /// compile the lazily loaded modules whole into the cache (`run` with
 /// [`CACHE_FILL_ENV`] set compiles, stores and exits), so the next run of
 /// the same module is a cache hit. This process does not wait for it: it
@@ -357,13 +370,20 @@ fn spawn_cache_fill() {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: between fork and exec the child only calls `setsid` and
-    // `nice`, both async-signal-safe, and touches no memory of the parent.
-    #[allow(unsafe_code, reason = "detaching the child before exec")]
+    // Its own process group, so a Ctrl-C at the terminal stops the run but
+    // not the compile; the same session, so that the scheduler weighs it
+    // against this one (a new session is a new autogroup, which would get
+    // an equal share of the CPU whatever its priority).
+    command.process_group(0);
+    // SAFETY: between fork and exec the child only calls `nice` and
+    // `sched_setscheduler` on itself, both async-signal-safe, and reads
+    // only its own stack.
+    #[allow(unsafe_code, reason = "lowering the child's priority before exec")]
     unsafe {
         command.pre_exec(|| {
-            libc::setsid();
             libc::nice(19);
+            let param = libc::sched_param { sched_priority: 0 };
+            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
             Ok(())
         });
     }
@@ -371,6 +391,28 @@ fn spawn_cache_fill() {
         // Reaped if this process outlives it; never waited for at exit.
         std::thread::spawn(move || child.wait());
     }
+}
+
+/// The lock a background compile of the module at `path` holds in the
+/// cache directory `dir` (named by the file's device and inode), if no
+/// other process holds it. Released when the file is closed (at exit).
+fn fill_lock(dir: &Path, path: &Path) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(path).ok()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let lock = dir.join(format!("fill-{:x}-{:x}.lock", meta.dev(), meta.ino()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock)
+        .ok()?;
+    // SAFETY: flock on a descriptor this function owns; it blocks nothing
+    // (LOCK_NB) and touches no memory.
+    #[allow(unsafe_code, reason = "an advisory file lock")]
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    locked.then_some(file)
 }
 
 /// Loads the module at `path`: an artifact (recognised by its magic) as
