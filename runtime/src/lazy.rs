@@ -209,12 +209,12 @@ impl LazyCode {
 
     /// How many functions have been compiled so far.
     pub(crate) fn compiled(&self) -> usize {
-        self.state.compiled.load(Ordering::Relaxed)
+        self.state.compiled.load(Ordering::Acquire)
     }
 
     /// How many functions have been recompiled by the optimising compiler.
     pub(crate) fn tiered_up(&self) -> usize {
-        self.state.tiered.load(Ordering::Relaxed)
+        self.state.tiered.load(Ordering::Acquire)
     }
 
     /// Time spent compiling them, summed over threads.
@@ -369,10 +369,12 @@ impl LazyState {
         )?;
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let address = self.place(&mut next, def, &compiled, hotness.is_some())?;
+        // Counted before it is published: whoever runs the code sees it
+        // counted.
+        self.compiled.fetch_add(1, Ordering::Release);
         self.slot(index).store(address, Ordering::Release);
         self.progress[index].store(DONE, Ordering::Release);
         drop(next);
-        self.compiled.fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
         if self.background && depth < PREFETCH_DEPTH {
@@ -436,9 +438,9 @@ impl LazyState {
             });
         match outcome {
             Ok(address) => {
+                self.tiered.fetch_add(1, Ordering::Release);
                 self.slot(index).store(address, Ordering::Release);
                 progress.store(TIERED, Ordering::Release);
-                self.tiered.fetch_add(1, Ordering::Relaxed);
                 let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
                 self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
                 Ok(())
