@@ -72,6 +72,8 @@ pub struct CompiledFunction {
     pub address_map: AddressMap,
     /// Exception handlers of its calls inside `try_table`s.
     pub handlers: HandlerTable,
+    /// Bytes of its stack frame below the frame pointer.
+    pub frame_size: u32,
 }
 
 /// A whole compiled module: plain data, ready to be loaded or serialized.
@@ -624,7 +626,12 @@ impl Compiler {
             }
         }
 
+        let frame_size = code
+            .buffer
+            .frame_layout()
+            .map_or(0, |l| l.frame_to_fp_offset);
         Ok(CompiledFunction {
+            frame_size,
             body: code.code_buffer().to_vec(),
             // The target's preferred function alignment (32 bytes on
             // x86-64), not just what the code needs: where a hot loop falls

@@ -100,6 +100,8 @@ pub(crate) struct LazyState {
     tier_up_threshold: u32,
     /// Whether the thread that finds a function hot compiles it at once.
     tier_up_sync: bool,
+    /// Fast-tier frames larger than this are optimised at once.
+    fast_frame_limit: u32,
     /// Functions recompiled by the optimising compiler so far.
     tiered: AtomicUsize,
     /// Where the code's metadata is published for traps and backtraces.
@@ -188,6 +190,7 @@ impl LazyCode {
             background,
             tier_up_threshold: engine.config().lazy_tier_up_threshold,
             tier_up_sync: engine.config().lazy_tier_up_sync,
+            fast_frame_limit: fast_frame_limit(engine.config().max_wasm_stack),
             tiered: AtomicUsize::new(0),
             info_in_registry: Arc::clone(&info_in_registry),
             compiled: AtomicUsize::new(0),
@@ -360,20 +363,41 @@ impl LazyState {
             context: Arc::as_ptr(self) as u64,
             index: index as u32,
         });
-        let compiled = self.engine.fast_compiler()?.compile_lazy_function(
+        let fast = self.engine.fast_compiler()?.compile_lazy_function(
             &self.info,
             &self.offsets,
             &self.bodies,
             def,
             hotness,
         )?;
+        // The fast tier gives every value that crosses a block its own
+        // stack slot: in a huge function, a frame the optimising tier
+        // would make a small fraction of. Such a function is optimised at
+        // once, so recursion through it fits the stack it fits eagerly.
+        let (compiled, optimised) = if fast.frame_size > self.fast_frame_limit {
+            let optimised = self.engine.compiler().compile_lazy_function(
+                &self.info,
+                &self.offsets,
+                &self.bodies,
+                def,
+                None,
+            )?;
+            (optimised, true)
+        } else {
+            (fast, false)
+        };
+        let counting = hotness.is_some() && !optimised;
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        let address = self.place(&mut next, def, &compiled, hotness.is_some())?;
+        let address = self.place(&mut next, def, &compiled, counting)?;
         // Counted before it is published: whoever runs the code sees it
         // counted.
         self.compiled.fetch_add(1, Ordering::Release);
+        if optimised {
+            self.tiered.fetch_add(1, Ordering::Release);
+        }
         self.slot(index).store(address, Ordering::Release);
-        self.progress[index].store(DONE, Ordering::Release);
+        let progress = if optimised { TIERED } else { DONE };
+        self.progress[index].store(progress, Ordering::Release);
         drop(next);
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
@@ -558,6 +582,17 @@ const DONE: u8 = 2;
 const TIERING: u8 = 3;
 /// A function whose slot holds optimised code.
 const TIERED: u8 = 4;
+
+/// The largest fast-tier frame kept for a wasm stack of `max_wasm_stack`
+/// bytes: a 32nd of it, and at least 16 KiB. CPython's interpreter loop
+/// (10.5 KiB in the fast tier) stays fast; Yosys's largest functions (up
+/// to 94 KiB, which overflowed the 512 KiB stack seven calls deep) are
+/// optimised at once.
+fn fast_frame_limit(max_wasm_stack: usize) -> u32 {
+    u32::try_from(max_wasm_stack / 32)
+        .unwrap_or(u32::MAX)
+        .max(16 << 10)
+}
 
 /// The initial value of a tier-up counter: the `threshold`th count brings
 /// it to zero and calls the hook.

@@ -290,3 +290,46 @@ fn tier_up_in_the_background_switches_callers() {
     }
     assert_eq!(f4.call(&mut store, ()).unwrap(), 5);
 }
+
+#[test]
+fn functions_with_huge_fast_frames_are_optimised_at_once() {
+    // 3,000 values live across blocks: the fast tier gives each a stack
+    // slot (a frame far beyond 16 KiB), so the function is optimised on
+    // its first call (tier-up being off, nothing else could), and
+    // recursion through it runs in the optimised code.
+    let n = 3000;
+    let mut wat = String::from("(module (func $big (export \"big\") (param $d i32) (result i64)\n");
+    for i in 0..n {
+        wat.push_str(&format!("(local $l{i} i64)"));
+    }
+    for i in 0..n {
+        wat.push_str(&format!(
+            "(local.set $l{i} (i64.extend_i32_u (i32.add (local.get $d) (i32.const {i}))))"
+        ));
+    }
+    wat.push_str("(if (local.get $d) (then (local.set $l0 (i64.add (local.get $l0) (call $big (i32.sub (local.get $d) (i32.const 1)))))))");
+    wat.push_str("(loop $again (br_if $again (i32.eqz (i32.const 1))))");
+    let mut sum = String::from("(local.get $l0)");
+    for i in 1..n {
+        sum = format!("(i64.add {sum} (local.get $l{i}))");
+    }
+    wat.push_str(&sum);
+    wat.push_str("))");
+    let mut config = Config::new();
+    config.lazy_compilation(true).lazy_tier_up_threshold(0);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, &wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let big = instance.get_typed_func::<i32, i64>(&store, "big").unwrap();
+    let expected = |d: i64| -> i64 { (0..3000).map(|i| d + i).sum() };
+    assert_eq!(big.call(&mut store, 0).unwrap(), expected(0));
+    assert_eq!(module.lazily_compiled(), 1);
+    assert_eq!(
+        module.tiered_up(),
+        1,
+        "optimised at once, tier-up being off"
+    );
+    let total: i64 = (0..=40).map(expected).sum();
+    assert_eq!(big.call(&mut store, 40).unwrap(), total);
+}
