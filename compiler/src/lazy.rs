@@ -13,28 +13,13 @@ use wasmparser::{
     WasmFeatures,
 };
 
-use crate::abi::VmOffsets;
+use crate::abi::{HotnessCounter, VmOffsets};
 use crate::compile::{CompiledFunction, CompiledModule, Compiler};
 use crate::error::{CompileError, CompileResult};
 use crate::features::explain_invalid;
 use crate::indices::DefinedFuncIndex;
 use crate::module_info::{ModuleInfo, parse};
 use crate::translate::{TranslateEnv, translate_function};
-
-/// What fast-tier code needs to count itself hot (see
-/// `translate/limits.rs`): addresses in the compiling process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HotnessCounter {
-    /// Address of the function's `i32` counter, counted down.
-    pub counter: u64,
-    /// Address of the hook, an `extern "C" fn(u64, u32)` in the platform's
-    /// convention, called when a count brings the counter to zero.
-    pub hook: u64,
-    /// The hook's first argument.
-    pub context: u64,
-    /// The hook's second argument.
-    pub index: u32,
-}
 
 /// One function body kept for later: where it lies in the module's bytes
 /// and the validator that knows its types.

@@ -33,12 +33,13 @@ mod trampolines;
 mod translate;
 pub mod types;
 
+pub use abi::HotnessCounter;
 pub use compile::{
     CompiledFunction, CompiledModule, Compiler, RelocTarget, Relocation, compile_for_host,
 };
 pub use error::{CompileError, CompileResult};
 pub use features::{FEATURE_NAMES, default_features, feature_name, supported_features};
-pub use lazy::{HotnessCounter, LazyBodies, code_section_bytes};
+pub use lazy::{LazyBodies, code_section_bytes};
 pub use module_info::{
     DataSegment, ElementItems, ElementSegment, Export, Import, ModuleInfo, SegmentMode,
 };

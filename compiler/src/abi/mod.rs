@@ -9,12 +9,14 @@
 
 pub mod builtins;
 pub mod handlers;
+pub mod hotness;
 pub mod trap;
 pub mod tunables;
 pub mod vmoffsets;
 
 pub use builtins::{Builtin, BuiltinType, GROW_TRAP, HOST_THROWS};
 pub use handlers::{HandlerClause, HandlerSite, HandlerTable};
+pub use hotness::HotnessCounter;
 pub use trap::{AddressMap, Trap, TrapTable};
 pub use tunables::{OptLevel, Tunables};
 pub use vmoffsets::{VmCounts, VmOffsets};

@@ -85,7 +85,7 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     /// For every function, whether a call to it may throw.
     pub(crate) may_throw: &'a [bool],
     /// Counting for tier-up (see `limits.rs`).
-    pub(crate) hotness: Option<crate::lazy::HotnessCounter>,
+    pub(crate) hotness: Option<crate::abi::HotnessCounter>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -149,7 +149,7 @@ pub(crate) struct TranslateEnv<'a> {
     pub(crate) tunables: &'a Tunables,
     pub(crate) isa: &'a dyn TargetIsa,
     /// Counting for tier-up, in fast-tier code compiled in-process.
-    pub(crate) hotness: Option<crate::lazy::HotnessCounter>,
+    pub(crate) hotness: Option<crate::abi::HotnessCounter>,
 }
 
 /// Validates and translates one function body into `func`.
