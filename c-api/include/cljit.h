@@ -60,6 +60,11 @@ WASM_API_EXTERN cljit_error_t* cljit_config_wasm_feature(wasm_config_t*, const c
 WASM_API_EXTERN void cljit_config_consume_fuel(wasm_config_t*, bool);
 /* Compiled code checks epoch deadlines (see cljit_store_set_epoch_deadline). */
 WASM_API_EXTERN void cljit_config_epoch_interruption(wasm_config_t*, bool);
+/* Functions compile when first called, in a fast tier, and hot ones are
+ * recompiled with full optimisation after `tier_up_threshold` calls plus
+ * loop iterations (0: never). Modules are still validated whole. */
+WASM_API_EXTERN void cljit_config_lazy_compilation(wasm_config_t*, bool enable,
+                                                   uint32_t tier_up_threshold);
 /* wasm_module_new goes through the on-disk compile cache in `dir` (NULL:
  * the default directory); compiled modules are kept and reused. */
 WASM_API_EXTERN void cljit_config_cache(wasm_config_t*, const char* dir);

@@ -112,6 +112,20 @@ pub extern "C" fn cljit_config_epoch_interruption(config: &mut wasm_config_t, en
     config.config.epoch_interruption(enable);
 }
 
+/// `cljit_config_lazy_compilation`: functions compile on first call, hot
+/// ones are recompiled after `tier_up_threshold` counts (0: never).
+#[unsafe(no_mangle)]
+pub extern "C" fn cljit_config_lazy_compilation(
+    config: &mut wasm_config_t,
+    enable: bool,
+    tier_up_threshold: u32,
+) {
+    config
+        .config
+        .lazy_compilation(enable)
+        .lazy_tier_up_threshold(tier_up_threshold);
+}
+
 /// `cljit_config_cache`: `wasm_module_new` goes through the compile cache
 /// in `dir` (NULL: the default directory).
 ///

@@ -91,7 +91,7 @@ const PROGRAMS: &[(&str, &[&str])] = &[
             "finalizers",
         ],
     ),
-    ("limits", &["fuel", "epoch", "caps", "config", "cache"]),
+    ("limits", &["fuel", "epoch", "caps", "config", "cache", "lazy"]),
     (
         "wasi",
         &[

@@ -159,5 +159,22 @@ int main(int argc, char** argv) {
     wasm_engine_delete(engine);
   }
   OK("cache");
+
+  /* Lazy compilation with tier-up after two counts: the same results in
+   * the fast tier, across the switch and in the optimised code. */
+  config = wasm_config_new();
+  cljit_config_lazy_compilation(config, true, 2);
+  engine = wasm_engine_new_with_config(config);
+  store = wasm_store_new(engine);
+  spin = compile_wat(store, SPIN);
+  for (int i = 0; i < 5; i++) {
+    int32_t r = -1;
+    CHECK(call_export(store, spin, "grow", 0, &r) == NULL);
+    CHECK_EQ_INT(r, 1);
+  }
+  wasm_module_delete(spin);
+  wasm_store_delete(store);
+  wasm_engine_delete(engine);
+  OK("lazy");
   return 0;
 }
