@@ -19,17 +19,42 @@ use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module as _, ModuleReloc, ModuleRelocTarget};
 
 use crate::error::{Error, Result};
+use crate::file_bytes::FileBytes;
 use crate::traps::registry::{self, CodeInfo, CodeKind, FunctionRange};
 
 /// A text to load: the code, the patches it still needs, its alignment.
 pub(crate) struct Text<'a> {
-    pub(crate) bytes: &'a [u8],
+    pub(crate) source: TextSource<'a>,
     pub(crate) relocations: &'a [Relocation],
     pub(crate) alignment: u32,
-    /// The file holding `bytes` and their offset in it, when the file is
-    /// never rewritten in place (a cache entry): the text is then mapped
-    /// from it, not copied.
-    pub(crate) file: Option<(&'a File, u64)>,
+}
+
+/// Where a text's bytes are, which decides how they become code.
+pub(crate) enum TextSource<'a> {
+    /// Bytes to copy into executable memory.
+    Bytes(&'a [u8]),
+    /// Bytes of a file never rewritten in place (a cache entry), at
+    /// `offset` in it: mapped from the file, or copied if they cannot be.
+    File {
+        bytes: &'a [u8],
+        file: &'a File,
+        offset: u64,
+    },
+    /// `range` of a private buffer the code takes over: made executable
+    /// where it lies, or copied if it cannot be.
+    Owned {
+        buffer: FileBytes,
+        range: std::ops::Range<usize>,
+    },
+}
+
+impl TextSource<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            TextSource::Bytes(bytes) | TextSource::File { bytes, .. } => bytes,
+            TextSource::Owned { buffer, range } => &buffer[range.clone()],
+        }
+    }
 }
 
 /// Loaded code, freed (and unregistered) on drop.
@@ -37,6 +62,8 @@ pub(crate) struct CodeMemory {
     jit: Mutex<Option<JITModule>>,
     /// Text mapped from a file instead: its address and length.
     mapped: Option<(usize, usize)>,
+    /// The buffer whose pages hold the text instead.
+    _buffer: Option<FileBytes>,
     registration: Option<usize>,
 }
 
@@ -81,30 +108,57 @@ impl CodeMemory {
         module: Option<Arc<ModuleInfo>>,
     ) -> Result<(CodeMemory, usize)> {
         check_runs_here(isa)?;
-        if text.bytes.is_empty() {
-            return Ok((
-                CodeMemory {
-                    jit: Mutex::new(None),
-                    mapped: None,
-                    registration: None,
-                },
-                0,
-            ));
+        let code = |jit, mapped, buffer, registration| CodeMemory {
+            jit: Mutex::new(jit),
+            mapped,
+            _buffer: buffer,
+            registration,
+        };
+        if text.source.bytes().is_empty() {
+            return Ok((code(None, None, None, None), 0));
         }
-        if let Some((file, offset)) = text.file
-            && let Some(base) = map_text(&text, file, offset)
-        {
-            let registration = register(base, functions, module);
-            let code = CodeMemory {
-                jit: Mutex::new(None),
-                mapped: Some((base, round_up_to_page(text.bytes.len()))),
-                registration,
-            };
-            return Ok((code, base));
-        }
+        let text = match text.source {
+            TextSource::File {
+                bytes,
+                file,
+                offset,
+            } => {
+                if let Some(base) = map_text(bytes.len(), text.relocations, file, offset) {
+                    let registration = register(base, functions, module);
+                    let mapped = Some((base, round_up_to_page(bytes.len())));
+                    return Ok((code(None, mapped, None, registration), base));
+                }
+                Text {
+                    source: TextSource::Bytes(bytes),
+                    ..text
+                }
+            }
+            TextSource::Owned { buffer, range } => {
+                match adopt_text(buffer, range, text.relocations) {
+                    Ok((buffer, base)) => {
+                        let registration = register(base, functions, module);
+                        return Ok((code(None, None, Some(buffer), registration), base));
+                    }
+                    Err((buffer, range)) => {
+                        // Copied from the buffer below, which then goes.
+                        return CodeMemory::load(
+                            isa,
+                            Text {
+                                source: TextSource::Bytes(&buffer[range]),
+                                ..text
+                            },
+                            functions,
+                            module,
+                        );
+                    }
+                }
+            }
+            TextSource::Bytes(_) => text,
+        };
+        let bytes = text.source.bytes();
         let page = region::page::size();
         let align = text.alignment.max(16) as usize;
-        let size = (text.bytes.len() + align).next_multiple_of(page) + 4 * page;
+        let size = (bytes.len() + align).next_multiple_of(page) + 4 * page;
         let arena =
             ArenaMemoryProvider::new_with_size(size).map_err(|e| jit_error("reserve", e))?;
         let mut builder =
@@ -138,20 +192,13 @@ impl CodeMemory {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        jit.define_function_bytes(id, u64::from(text.alignment), text.bytes, &relocs)
+        jit.define_function_bytes(id, u64::from(text.alignment), bytes, &relocs)
             .map_err(|e| jit_error("define", e))?;
         jit.finalize_definitions()
             .map_err(|e| jit_error("finalize", e))?;
         let base = jit.get_finalized_function(id) as usize;
         let registration = register(base, functions, module);
-        Ok((
-            CodeMemory {
-                jit: Mutex::new(Some(jit)),
-                mapped: None,
-                registration,
-            },
-            base,
-        ))
+        Ok((code(Some(jit), None, None, registration), base))
     }
 }
 
@@ -192,8 +239,8 @@ fn round_up_to_page(bytes: usize) -> usize {
 /// executable. Returns its address, or `None` when it cannot be mapped
 /// (an offset that is not page-aligned, a relocation of another kind, a
 /// failing `mmap`): the caller copies the text instead.
-fn map_text(text: &Text<'_>, file: &File, offset: u64) -> Option<usize> {
-    let len = round_up_to_page(text.bytes.len());
+fn map_text(len: usize, relocations: &[Relocation], file: &File, offset: u64) -> Option<usize> {
+    let len = round_up_to_page(len);
     if !offset.is_multiple_of(region::page::size() as u64) {
         return None;
     }
@@ -218,28 +265,87 @@ fn map_text(text: &Text<'_>, file: &File, offset: u64) -> Option<usize> {
         // SAFETY: the mapping made above, not yet handed to anyone.
         unsafe { libc::munmap(ptr, len) };
     };
-    for r in text.relocations {
+    // SAFETY: the mapping made above is writable, covers the text (whose
+    // validation put every relocation inside it), and nothing else refers
+    // to it.
+    if !unsafe { patch_and_seal(base, len, relocations) } {
+        unmap();
+        return None;
+    }
+    Some(base)
+}
+
+/// Patches the library calls of the text at `base` and makes its `len`
+/// bytes (whole pages) executable and no longer writable. False if a
+/// relocation cannot be patched or the protection not changed.
+///
+/// # Safety
+///
+/// `[base, base + len)` must be writable pages this caller owns, holding
+/// the text the relocations describe, with no reference to them live.
+unsafe fn patch_and_seal(base: usize, len: usize, relocations: &[Relocation]) -> bool {
+    for r in relocations {
         let target = match r.target {
             RelocTarget::LibCall(lc) => libcall_address(lc).ok(),
             RelocTarget::Function(_) => None,
         };
         let at = base + r.offset as usize;
-        // SAFETY: the artifact's validation put every relocation inside
-        // the text, which the writable mapping covers.
+        // SAFETY: the relocation lies inside the text (the artifact's
+        // validation checked it), which the writable pages cover.
         let patched = target.is_some_and(|target| unsafe {
             crate::arch::patch_relocation(r.kind, at as *mut u8, target, r.addend)
         });
         if !patched {
-            unmap();
-            return None;
+            return false;
         }
     }
-    // SAFETY: the mapping made above; nothing runs in it yet.
-    if unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) } != 0 {
-        unmap();
-        return None;
+    // SAFETY: pages this caller owns (this function's contract); nothing
+    // runs in them yet.
+    unsafe {
+        libc::mprotect(
+            base as *mut libc::c_void,
+            len,
+            libc::PROT_READ | libc::PROT_EXEC,
+        ) == 0
     }
-    Some(base)
+}
+
+/// Makes `range` of `buffer`, an artifact read into a private mapping,
+/// executable where it lies: no second copy of the text. Frees the pages
+/// before it (the artifact's header and metadata, decoded already).
+/// Gives the buffer back, with the text's address, or unchanged when the
+/// text cannot be used in place (not a private mapping, not page-aligned,
+/// a relocation that cannot be patched).
+#[allow(
+    clippy::result_large_err,
+    reason = "the buffer is handed back, not an error"
+)]
+fn adopt_text(
+    buffer: FileBytes,
+    range: std::ops::Range<usize>,
+    relocations: &[Relocation],
+) -> std::result::Result<(FileBytes, usize), (FileBytes, std::ops::Range<usize>)> {
+    let page = region::page::size();
+    let Some((ptr, mapped)) = buffer.private_mapping() else {
+        return Err((buffer, range));
+    };
+    let base = ptr.as_ptr() as usize;
+    let start = base + range.start;
+    let len = round_up_to_page(range.len());
+    if !start.is_multiple_of(page) || range.start + len > mapped {
+        return Err((buffer, range));
+    }
+    // SAFETY: the pages belong to `buffer`'s private mapping, which this
+    // function owns and which is writable; no slice of it is live here.
+    if !unsafe { patch_and_seal(start, len, relocations) } {
+        // Some pages may be sealed already; the copy path only reads.
+        return Err((buffer, range));
+    }
+    // SAFETY: [base, start) is the start of the same mapping, whose bytes
+    // (already decoded) nothing reads again; dropping them only frees
+    // memory, and they read as zeros if ever touched.
+    unsafe { libc::madvise(base as *mut libc::c_void, range.start, libc::MADV_DONTNEED) };
+    Ok((buffer, start))
 }
 
 /// The address of a Cranelift library routine (the C library's, by the

@@ -9,7 +9,7 @@ use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::FuncType;
 use cljit_compiler::{Compiler, FEATURE_NAMES, WasmFeatures, supported_features};
 
-use crate::code_memory::{CodeMemory, Text};
+use crate::code_memory::{CodeMemory, Text, TextSource};
 use crate::config::Config;
 use crate::epoch::{Epochs, InterruptPagePool};
 use crate::error::{Error, Result};
@@ -219,10 +219,9 @@ impl Engine {
         let (code, ptr) = CodeMemory::load(
             self.0.compiler.isa(),
             Text {
-                bytes: &text,
+                source: TextSource::Bytes(&text),
                 relocations: &relocations,
                 alignment,
-                file: None,
             },
             vec![(CodeKind::Trampoline, loc)],
             None,

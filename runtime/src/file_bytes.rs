@@ -32,6 +32,9 @@ enum Inner {
         ptr: NonNull<u8>,
         len: usize,
         mapped: usize,
+        /// An anonymous private mapping the bytes were read into (else a
+        /// read-only mapping of the file).
+        anonymous: bool,
     },
 }
 
@@ -83,6 +86,7 @@ impl FileBytes {
                 ptr,
                 len,
                 mapped: len,
+                anonymous: false,
             },
         })
     }
@@ -141,6 +145,7 @@ impl FileBytes {
                 ptr,
                 len: 0,
                 mapped,
+                anonymous: true,
             },
         };
         // SAFETY: the mapping is `mapped` bytes of writable memory we own.
@@ -168,6 +173,23 @@ impl FileBytes {
             *l = len;
         }
         Ok(bytes)
+    }
+}
+
+impl FileBytes {
+    /// For bytes read into an anonymous private mapping of their own: the
+    /// mapping's address and length (page-aligned, at least the bytes'
+    /// length), which the owner may reprotect. `None` otherwise.
+    pub(crate) fn private_mapping(&self) -> Option<(NonNull<u8>, usize)> {
+        match self.inner {
+            Inner::Mapped {
+                ptr,
+                mapped,
+                anonymous: true,
+                ..
+            } => Some((ptr, mapped)),
+            _ => None,
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::EntityRef as _;
 
-use crate::code_memory::{CodeMemory, Text};
+use crate::code_memory::{CodeMemory, Text, TextSource};
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
@@ -133,7 +133,7 @@ impl Module {
             let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
             let mut linked = link(compiled)?;
             let text = std::mem::take(&mut linked.text);
-            return Module::load(engine, linked, &text, None, Some(bodies));
+            return Module::load(engine, linked, TextSource::Bytes(&text), Some(bodies));
         }
         Module::from_compiled(engine, engine.compile_linked(binary)?)
     }
@@ -212,10 +212,13 @@ impl Module {
     /// that failed.
     pub unsafe fn deserialize(engine: &Engine, artifact: &[u8]) -> Result<Module> {
         let (_, linked, text) = engine.compiler().deserialize(artifact)?;
-        Module::from_linked(engine, linked, text, None)
+        Module::load(engine, linked, TextSource::Bytes(text), None)
     }
 
-    /// Reads and loads an artifact file; see [`Module::deserialize`].
+    /// Reads and loads an artifact file; see [`Module::deserialize`]. The
+    /// file is read into memory of this process, whose code pages then run
+    /// where they lie: the file may be renamed over, deleted or rewritten
+    /// in place while the module runs.
     ///
     /// # Safety
     ///
@@ -228,14 +231,22 @@ impl Module {
         let path = path.as_ref();
         let bytes = FileBytes::read(path)
             .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
-        // SAFETY: the caller vouches for the file.
-        unsafe { Module::deserialize(engine, &bytes) }
+        let (linked, range) = {
+            let (_, linked, text) = engine.compiler().deserialize(&bytes)?;
+            let start = text.as_ptr() as usize - bytes.as_ptr() as usize;
+            (linked, start..start + text.len())
+        };
+        let source = TextSource::Owned {
+            buffer: bytes,
+            range,
+        };
+        Module::load(engine, linked, source, None)
     }
 
     /// Loads freshly compiled and linked code, which holds its own text.
     pub(crate) fn from_compiled(engine: &Engine, mut linked: LinkedModule) -> Result<Module> {
         let text = std::mem::take(&mut linked.text);
-        Module::from_linked(engine, linked, &text, None)
+        Module::load(engine, linked, TextSource::Bytes(&text), None)
     }
 
     /// Loads a linked module whose machine code is `text`, mapped from
@@ -247,7 +258,15 @@ impl Module {
         text: &[u8],
         file: Option<(&std::fs::File, u64)>,
     ) -> Result<Module> {
-        Module::load(engine, linked, text, file, None)
+        let source = match file {
+            Some((file, offset)) => TextSource::File {
+                bytes: text,
+                file,
+                offset,
+            },
+            None => TextSource::Bytes(text),
+        };
+        Module::load(engine, linked, source, None)
     }
 
     /// Loads a linked module whose machine code is `text`: all its
@@ -256,8 +275,7 @@ impl Module {
     fn load(
         engine: &Engine,
         linked: LinkedModule,
-        text: &[u8],
-        file: Option<(&std::fs::File, u64)>,
+        text: TextSource<'_>,
         lazy: Option<LazyBodies>,
     ) -> Result<Module> {
         engine.compiler().check_compatible(&linked.target)?;
@@ -285,10 +303,9 @@ impl Module {
         let (code, base) = CodeMemory::load(
             engine.compiler().isa(),
             Text {
-                bytes: text,
+                source: text,
                 relocations: &linked.relocations,
                 alignment: linked.text_alignment,
-                file,
             },
             functions,
             Some(Arc::clone(&info)),

@@ -431,11 +431,10 @@ fn load_module(
         .and_then(|mut f| f.read(&mut magic))
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     if magic[..start] == cljit::ARTIFACT_MAGIC {
-        let bytes = read()?;
         // SAFETY: the user asked to run this artifact, as they would run a
         // native executable; its header and checksum are checked.
         #[allow(unsafe_code, reason = "running an artifact trusts its code")]
-        let module = unsafe { Module::deserialize(engine, &bytes) }
+        let module = unsafe { Module::deserialize_file(engine, path) }
             .with_context(|| format!("failed to load `{}`", path.display()))?;
         return Ok((module, "artifact"));
     }

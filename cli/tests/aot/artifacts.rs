@@ -295,8 +295,23 @@ fn a_running_artifact_survives_its_file_being_replaced_deleted_or_rewritten() {
     let scratch = TempDir::new("aot-replace");
     let app = scratch.path().join("app.cwasm");
     let other = scratch.path().join("other.cwasm");
-    for how in ["renamed over", "deleted", "rewritten in place"] {
-        compile(&wat("ready_echo"), &app, &[]);
+    // The same program with 5 MiB of data: an artifact that large is read
+    // into a mapping of its own, whose code pages then run in place.
+    let large = scratch.path().join("large.wat");
+    let text = std::fs::read_to_string(wat("ready_echo")).unwrap();
+    let data = format!("(data (i32.const 65536) \"{}\")\n", "x".repeat(5 << 20));
+    let text = text
+        .replace(
+            "(memory (export \"memory\") 1)",
+            "(memory (export \"memory\") 100)",
+        )
+        .replacen("(data ", &format!("{data}(data "), 1);
+    std::fs::write(&large, text).unwrap();
+    let cases = ["renamed over", "deleted", "rewritten in place"]
+        .into_iter()
+        .flat_map(|how| [(how, wat("ready_echo")), (how, large.clone())]);
+    for (how, source) in cases {
+        compile(&source, &app, &[]);
         compile(&wat("reactor"), &other, &[]);
         let mut child = cljit()
             .env("CLJIT_TIMINGS", "1")
@@ -311,6 +326,7 @@ fn a_running_artifact_survives_its_file_being_replaced_deleted_or_rewritten() {
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
         assert_eq!(line, "ready\n", "{how}");
+        let case = format!("{how}, {}", source.display());
         match how {
             "renamed over" => std::fs::rename(&other, &app).unwrap(),
             "deleted" => std::fs::remove_file(&app).unwrap(),
@@ -329,8 +345,8 @@ fn a_running_artifact_survives_its_file_being_replaced_deleted_or_rewritten() {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
         let o = child.wait_with_output().unwrap();
-        assert_eq!(rest, "still running\n", "{how}");
-        assert_eq!(o.status.code(), Some(0), "{how}: {}", stderr(&o));
+        assert_eq!(rest, "still running\n", "{case}");
+        assert_eq!(o.status.code(), Some(0), "{case}: {}", stderr(&o));
         assert_eq!(crate::load_kind(&o), "artifact");
     }
 }
