@@ -24,7 +24,9 @@
 //!
 //! A module whose wasmi results change when freed heap memory holds other
 //! bytes is skipped and counted (`reference_unstable`): wasmi 2.0 reads
-//! uninitialised memory on some modules.
+//! uninitialised memory on some modules. Seeds where wasmi alone is wrong
+//! (checked against a third engine by hand) are listed in
+//! `KNOWN_REFERENCE_BUGS` with what differs.
 //!
 //! A mismatch fails with the seed and writes the module to
 //! `target/differential/seed-<seed>.wasm`; once the bug is fixed, the module,
@@ -379,8 +381,18 @@ struct Tally {
     no_module: u64,
     wasmi_refused: u64,
     reference_unstable: u64,
+    known_reference_bug: u64,
     stack_overflow: u64,
 }
+
+/// Seeds on which wasmi 2.0 disagrees with cljit and with a third engine
+/// too, each checked by hand: wasmi's bugs, not ours. Skipped and counted
+/// (`known_reference_bug`).
+const KNOWN_REFERENCE_BUGS: &[(u64, &str)] = &[(
+    677966,
+    "exported global 4 (\"q\\x7f\"): wasmi -1279751408 after the calls; cljit and \
+     V8 (node 20) 0, the same in every cljit mode",
+)];
 
 /// Allocates and frees blocks of many sizes filled with 0xa5, so that
 /// memory the allocator hands back next holds that pattern.
@@ -391,6 +403,10 @@ fn poison_heap() {
 
 /// Checks seed `seed`, returning a description of any mismatch.
 fn check(seed: u64, tally: &mut Tally) -> Result<(), String> {
+    if KNOWN_REFERENCE_BUGS.iter().any(|&(s, _)| s == seed) {
+        tally.known_reference_bug += 1;
+        return Ok(());
+    }
     let Some(wasm) = generate(seed) else {
         tally.no_module += 1;
         return Ok(());
