@@ -91,7 +91,10 @@ const PROGRAMS: &[(&str, &[&str])] = &[
             "finalizers",
         ],
     ),
-    ("limits", &["fuel", "epoch", "caps", "config", "cache", "lazy"]),
+    (
+        "limits",
+        &["fuel", "epoch", "caps", "config", "cache", "lazy"],
+    ),
     (
         "wasi",
         &[
