@@ -130,12 +130,18 @@ impl Module {
     /// Invalid or unsupported modules.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         if engine.compiles_lazily(cljit_compiler::code_section_bytes(binary)) {
-            let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
-            let mut linked = link(compiled)?;
-            let text = std::mem::take(&mut linked.text);
-            return Module::load(engine, linked, TextSource::Bytes(&text), Some(bodies));
+            return Module::from_binary_lazily(engine, binary);
         }
         Module::from_compiled(engine, engine.compile_linked(binary)?)
+    }
+
+    /// Validates a binary module and loads it for lazy compilation: its
+    /// trampolines compiled, its functions compiled when first called.
+    pub(crate) fn from_binary_lazily(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
+        let mut linked = link(compiled)?;
+        let text = std::mem::take(&mut linked.text);
+        Module::load(engine, linked, TextSource::Bytes(&text), Some(bodies))
     }
 
     /// Whether the module's functions are compiled lazily, each when first

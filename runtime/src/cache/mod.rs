@@ -354,7 +354,7 @@ impl Cache {
         if engine.compiles_lazily(cljit_compiler::code_section_bytes(wasm)) {
             // Lazy code is not what an entry holds: the entry is left to
             // an eager compile (`cljit run` starts one in the background).
-            let module = Module::from_binary(engine, wasm)?;
+            let module = Module::from_binary_lazily(engine, wasm)?;
             self.count("misses");
             return Ok((
                 module,

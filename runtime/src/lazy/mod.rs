@@ -99,12 +99,6 @@ pub(crate) struct LazyState {
     prefetch: Arc<Prefetch>,
     /// Whether a background thread compiles `prefetch`'s functions.
     background: bool,
-    /// Counts from which fast code calls for tier-up (0: never).
-    tier_up_threshold: u32,
-    /// Whether the thread that finds a function hot compiles it at once.
-    tier_up_sync: bool,
-    /// Fast-tier frames larger than this are optimised at once.
-    fast_frame_limit: u32,
     /// Functions recompiled by the optimising compiler so far.
     tiered: AtomicUsize,
     /// Where the code's metadata is published for traps and backtraces.
@@ -191,9 +185,6 @@ impl LazyCode {
             progress: (0..count).map(|_| AtomicU8::new(PENDING)).collect(),
             prefetch: Arc::new(Prefetch::default()),
             background,
-            tier_up_threshold: engine.config().lazy_tier_up_threshold,
-            tier_up_sync: engine.config().lazy_tier_up_sync,
-            fast_frame_limit: fast_frame_limit(engine.config().max_wasm_stack),
             tiered: AtomicUsize::new(0),
             info_in_registry: Arc::clone(&info_in_registry),
             compiled: AtomicUsize::new(0),
@@ -296,7 +287,7 @@ impl LazyState {
             .store(arch::lazy_entry(), Ordering::Relaxed);
         self.slot(self.count + 2)
             .store(arch::tier_entry(), Ordering::Relaxed);
-        let initial = threshold_count(self.tier_up_threshold);
+        let initial = threshold_count(self.engine.config().lazy_tier_up_threshold);
         for i in 0..self.count {
             self.counter(i).store(initial, Ordering::Relaxed);
         }
@@ -360,7 +351,7 @@ impl LazyState {
     fn compile(self: &Arc<Self>, index: usize, depth: u8) -> Result<usize> {
         let def = DefinedFuncIndex::from_u32(u32::try_from(index).expect("a u32 index"));
         let started = Instant::now();
-        let hotness = (self.tier_up_threshold > 0).then(|| HotnessCounter {
+        let hotness = (self.engine.config().lazy_tier_up_threshold > 0).then(|| HotnessCounter {
             counter: self.counter(index) as *const AtomicI32 as u64,
             hook: cljit_tier_up as *const () as u64,
             context: Arc::as_ptr(self) as u64,
@@ -377,18 +368,12 @@ impl LazyState {
         // stack slot: in a huge function, a frame the optimising tier
         // would make a small fraction of. Such a function is optimised at
         // once, so recursion through it fits the stack it fits eagerly.
-        let (compiled, optimised) = if fast.frame_size > self.fast_frame_limit {
-            let optimised = self.engine.compiler().compile_lazy_function(
-                &self.info,
-                &self.offsets,
-                &self.bodies,
-                def,
-                None,
-            )?;
-            (optimised, true)
-        } else {
-            (fast, false)
-        };
+        let (compiled, optimised) =
+            if fast.frame_size > fast_frame_limit(self.engine.config().max_wasm_stack) {
+                (self.optimise(def)?, true)
+            } else {
+                (fast, false)
+            };
         let counting = hotness.is_some() && !optimised;
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let address = self.place(&mut next, def, &compiled, counting)?;
@@ -402,12 +387,28 @@ impl LazyState {
         let progress = if optimised { TIERED } else { DONE };
         self.progress[index].store(progress, Ordering::Release);
         drop(next);
-        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.add_compile_time(started);
         if self.background && depth < PREFETCH_DEPTH {
             self.queue_callees(&compiled, depth + 1);
         }
         Ok(address)
+    }
+
+    /// Compiles `def` with the optimising compiler (no counting).
+    fn optimise(&self, def: DefinedFuncIndex) -> Result<CompiledFunction> {
+        Ok(self.engine.compiler().compile_lazy_function(
+            &self.info,
+            &self.offsets,
+            &self.bodies,
+            def,
+            None,
+        )?)
+    }
+
+    /// Adds the time since `started` to the module's compile time.
+    fn add_compile_time(&self, started: Instant) {
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// Hands the not-yet-compiled functions `f` calls directly to the
@@ -454,22 +455,16 @@ impl LazyState {
         }
         let def = DefinedFuncIndex::from_u32(u32::try_from(index).expect("a u32 index"));
         let started = Instant::now();
-        let outcome = self
-            .engine
-            .compiler()
-            .compile_lazy_function(&self.info, &self.offsets, &self.bodies, def, None)
-            .map_err(Error::from)
-            .and_then(|compiled| {
-                let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-                self.place(&mut next, def, &compiled, false)
-            });
+        let outcome = self.optimise(def).and_then(|compiled| {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            self.place(&mut next, def, &compiled, false)
+        });
         match outcome {
             Ok(address) => {
                 self.tiered.fetch_add(1, Ordering::Release);
                 self.slot(index).store(address, Ordering::Release);
                 progress.store(TIERED, Ordering::Release);
-                let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                self.compile_nanos.fetch_add(nanos, Ordering::Relaxed);
+                self.add_compile_time(started);
                 Ok(())
             }
             Err(error) => {
@@ -657,7 +652,7 @@ pub(crate) unsafe extern "C" fn cljit_tier_up(state: *const LazyState, index: u3
     // which keeps the state alive while its code can run; the count taken
     // here keeps it for this call too.
     let state = unsafe { counted(state) };
-    if state.tier_up_sync || !state.background {
+    if state.engine.config().lazy_tier_up_sync || !state.background {
         let _ = with_compile_stack(|| state.tier_up(index as usize));
     } else {
         state.prefetch.push_hot(index);
