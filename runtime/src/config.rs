@@ -17,6 +17,7 @@ pub struct Config {
     pub(crate) perfmap: bool,
     pub(crate) parallel_compilation: bool,
     pub(crate) memory_reuse: usize,
+    pub(crate) memory_fallback: bool,
     pub(crate) memory_keep_resident: usize,
     pub(crate) memory_init_cow: bool,
     pub(crate) memory_image_threshold: usize,
@@ -37,6 +38,7 @@ impl Default for Config {
             perfmap: false,
             parallel_compilation: true,
             memory_reuse: 16,
+            memory_fallback: true,
             memory_keep_resident: 128 << 10,
             memory_init_cow: true,
             memory_image_threshold: 1,
@@ -172,6 +174,18 @@ impl Config {
     /// may move when they grow.
     pub fn memory_reservation(&mut self, bytes: u64) -> &mut Config {
         self.tunables.memory_reservation = bytes;
+        self
+    }
+
+    /// Whether the engine gives up the configured reservation for explicit
+    /// bounds checks when this process cannot afford it (default on): when
+    /// `RLIMIT_AS` holds fewer than 8 reservations plus guards, or when one
+    /// cannot be reserved at all. The engine then reserves only each
+    /// memory's own size, checks every access, and says why in
+    /// [`Engine::memory_fallback`](crate::Engine::memory_fallback). Off, it
+    /// keeps the layout and instantiation fails where it does not fit.
+    pub fn memory_reservation_fallback(&mut self, enable: bool) -> &mut Config {
+        self.memory_fallback = enable;
         self
     }
 

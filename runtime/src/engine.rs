@@ -34,7 +34,10 @@ pub(crate) fn wasm_binary(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
 pub struct Engine(Arc<EngineInner>);
 
 struct EngineInner {
+    /// The configuration, with the memory layout actually used.
     config: Config,
+    /// Why the configured memory layout was given up, if it was.
+    memory_fallback: Option<String>,
     compiler: Compiler,
     /// Lazy compilation's fast tier, built when first needed.
     fast_compiler: OnceLock<std::result::Result<Compiler, String>>,
@@ -97,11 +100,20 @@ impl Engine {
                 "the relaxed-simd feature needs simd, which is disabled",
             ));
         }
+        let mut config = config.clone();
+        let memory_fallback = if config.memory_fallback {
+            crate::memory::fallback_layout(&config.tunables).map(|(tunables, reason)| {
+                config.tunables = tunables;
+                reason
+            })
+        } else {
+            None
+        };
         let mut compiler = Compiler::new(&config.target, config.tunables, config.features)?;
         compiler.set_parallel(config.parallel_compilation);
         signals::install_handlers();
         Ok(Engine(Arc::new(EngineInner {
-            config: config.clone(),
+            memory_fallback,
             compiler,
             fast_compiler: OnceLock::new(),
             signatures: SignatureRegistry::default(),
@@ -112,12 +124,22 @@ impl Engine {
                 config.memory_keep_resident,
             )),
             interrupt_pages: Arc::new(InterruptPagePool::new(config.memory_reuse)),
+            config,
         })))
     }
 
-    /// The configuration the engine was made with.
+    /// The configuration the engine was made with, with the memory layout
+    /// it uses (see [`Engine::memory_fallback`]).
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// Why the engine checks memory accesses explicitly instead of
+    /// reserving the configured address space per memory, if it does: the
+    /// process could not afford that reservation (see
+    /// [`Config::memory_reservation_fallback`]).
+    pub fn memory_fallback(&self) -> Option<&str> {
+        self.0.memory_fallback.as_deref()
     }
 
     /// The pool of gone stores' interrupt regions.

@@ -16,7 +16,7 @@ use crate::code_memory::{CodeMemory, Text, TextSource};
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
-use crate::lazy::LazyCode;
+use crate::lazy::{LazyCode, LazyReservation};
 use crate::memory::image::MemoryImage;
 use crate::traps::registry::CodeKind;
 
@@ -137,11 +137,23 @@ impl Module {
 
     /// Validates a binary module and loads it for lazy compilation: its
     /// trampolines compiled, its functions compiled when first called.
+    ///
+    /// Where the address space for the lazy code region cannot be had (a
+    /// low `RLIMIT_AS`), the module is compiled whole instead: slower to
+    /// start, the same to run.
     pub(crate) fn from_binary_lazily(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
+        let Ok(reservation) = LazyReservation::new(&bodies) else {
+            return Module::from_compiled(engine, engine.compile_linked(binary)?);
+        };
         let mut linked = link(compiled)?;
         let text = std::mem::take(&mut linked.text);
-        Module::load(engine, linked, TextSource::Bytes(&text), Some(bodies))
+        Module::load(
+            engine,
+            linked,
+            TextSource::Bytes(&text),
+            Some((bodies, reservation)),
+        )
     }
 
     /// Whether the module's functions are compiled lazily, each when first
@@ -282,7 +294,7 @@ impl Module {
         engine: &Engine,
         linked: LinkedModule,
         text: TextSource<'_>,
-        lazy: Option<LazyBodies>,
+        lazy: Option<(LazyBodies, LazyReservation)>,
     ) -> Result<Module> {
         engine.compiler().check_compatible(&linked.target)?;
         let info = Arc::new(linked.info);
@@ -340,11 +352,12 @@ impl Module {
         }
         let type_ids = type_ids.into_boxed_slice();
         let lazy = match lazy {
-            Some(bodies) => Some(LazyCode::new(
+            Some((bodies, reservation)) => Some(LazyCode::new(
                 engine,
                 Arc::clone(&info),
                 linked.offsets,
                 bodies,
+                reservation,
             )?),
             None if num_linked == num_defined => None,
             None => return Err(Error::msg("a linked module lacks functions")),

@@ -156,3 +156,36 @@ fn memories_made_by_the_host_are_reused_zeroed_too() {
         memory.data_mut(&mut store).fill(7);
     }
 }
+
+/// A host running many small guests at once (a FaaS worker) keeps them
+/// all alive in one process: with explicit bounds checks each memory
+/// reserves only its own pages, so 100,000 instances, each in its own
+/// store and each writing its own memory, fit.
+#[test]
+fn a_hundred_thousand_instances_live_at_once() {
+    const COUNT: usize = 100_000;
+    let engine = engine(true);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (memory 1 1)
+          (func (export "set") (param i32) (i32.store (i32.const 4096) (local.get 0)))
+          (func (export "get") (result i32) (i32.load (i32.const 4096))))"#,
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let mut live = Vec::with_capacity(COUNT);
+    for i in 0..COUNT {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])
+            .unwrap_or_else(|e| panic!("instance {i} of {COUNT}: {e}"));
+        let set = instance.get_typed_func::<i32, ()>(&store, "set").unwrap();
+        set.call(&mut store, i as i32).unwrap();
+        live.push((store, instance));
+    }
+    eprintln!("{COUNT} instances in {:?}", start.elapsed());
+    for (i, (store, instance)) in live.iter_mut().enumerate() {
+        let get = instance.get_typed_func::<(), i32>(&*store, "get").unwrap();
+        assert_eq!(get.call(&mut *store, ()).unwrap(), i as i32, "instance {i}");
+    }
+}

@@ -186,6 +186,7 @@ impl RunCommand {
             Some(_) => {}
         }
         let engine = Engine::new(&config)?;
+        timings.memory_fallback = engine.memory_fallback().map(str::to_owned);
         let cache = self.cache(&options)?;
         // One background compile per module at a time: a filler that finds
         // another at work leaves it to finish.
@@ -455,8 +456,11 @@ fn load_module(
 /// Phase times of one run, printed to stderr as `cljit-timings:
 /// compile_us=N instantiate_us=N run_us=N` when the environment variable
 /// `CLJIT_TIMINGS` is set (the benchmark harness reads them), followed by
-/// `load=artifact|hit|miss|off` (how the module was obtained). Printed on
-/// drop, so a run that ends in `proc_exit` or a trap still reports.
+/// `load=artifact|hit|miss|off` (how the module was obtained); when the
+/// engine gave up guard pages for explicit bounds checks (see
+/// `Engine::memory_fallback`), a second line `cljit-memory: explicit
+/// bounds checks: <why>`. Printed on drop, so a run that ends in
+/// `proc_exit` or a trap still reports.
 struct Timings {
     enabled: bool,
     last: Instant,
@@ -464,6 +468,8 @@ struct Timings {
     load: &'static str,
     /// The module, when it compiles lazily: its count and time are shown.
     lazy: Option<Module>,
+    /// Why the engine checks memory accesses explicitly, if it does.
+    memory_fallback: Option<String>,
 }
 
 impl Timings {
@@ -474,6 +480,7 @@ impl Timings {
             phases: Vec::new(),
             load: "off",
             lazy: None,
+            memory_fallback: None,
         }
     }
 
@@ -511,6 +518,12 @@ impl Drop for Timings {
             line.join(" "),
             self.load
         );
+        if let Some(why) = &self.memory_fallback {
+            let _ = writeln!(
+                std::io::stderr(),
+                "cljit-memory: explicit bounds checks: {why}"
+            );
+        }
     }
 }
 

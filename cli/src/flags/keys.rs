@@ -134,6 +134,7 @@ pub const OPTIMIZE: &[Key] = &[
     key("memory-reservation", Bytes, Yes, "address space reserved per memory; below 4G selects explicit bounds checks"),
     key("memory-reservation-for-growth", Bytes, No, "bytes reserved beyond a memory for growth"),
     key("memory-guard-size", Bytes, Yes, "inaccessible guard region after each memory"),
+    key("memory-reservation-fallback", Bool, Yes, "cljit: explicit bounds checks when the reservation does not fit the process (default y)"),
     key("guard-before-linear-memory", Bool, Only(false), "a guard region before each memory too"),
     key("table-lazy-init", Bool, Only(false), "initialise tables lazily"),
     key("pooling-allocator", Bool, Only(false), "the pooling instance allocator"),

@@ -65,6 +65,8 @@ pub struct Options {
     pub memory_reservation: Option<u64>,
     /// `-O memory-guard-size` (and its deprecated names).
     pub memory_guard_size: Option<u64>,
+    /// `-O memory-reservation-fallback` (cljit's own).
+    pub memory_reservation_fallback: Option<bool>,
     /// `-C cranelift-debug-verifier`.
     pub debug_verifier: Option<bool>,
     /// `-C cache`.
@@ -383,6 +385,9 @@ impl Options {
             (Group::Optimize, "memory-init-cow") => {
                 self.memory_init_cow = Some(boolean(&value));
             }
+            (Group::Optimize, "memory-reservation-fallback") => {
+                self.memory_reservation_fallback = Some(boolean(&value));
+            }
             (Group::Optimize, "lazy") => self.lazy = Some(boolean(&value)),
             (Group::Optimize, "lazy-min-code-size") => {
                 self.lazy_min_code_size = Some(int(&value));
@@ -484,6 +489,9 @@ impl Options {
         }
         if let Some(bytes) = self.memory_guard_size {
             config.memory_guard_size(bytes);
+        }
+        if let Some(enable) = self.memory_reservation_fallback {
+            config.memory_reservation_fallback(enable);
         }
         if let Some(enable) = self.debug_verifier {
             config.cranelift_debug_verifier(enable);

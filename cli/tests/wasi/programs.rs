@@ -34,6 +34,74 @@ fn files() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+/// `ulimit -v 2000000` leaves no room for a 6 GiB reservation per memory:
+/// the engine then checks bounds explicitly, says so, and the program runs
+/// as it does without the limit.
+#[test]
+fn files_under_a_two_gigabyte_address_space_limit() {
+    let dir = TempDir::new("files-rlimit");
+    let wasm = program("files");
+    let mut cmd = cljit();
+    cmd.env("CLJIT_TIMINGS", "1").args([
+        "run",
+        "--dir",
+        &dir.as_dir("/work"),
+        wasm.to_str().unwrap(),
+    ]);
+    let o = limit_address_space(&mut cmd, 2_000_000 << 10)
+        .output()
+        .unwrap();
+    assert_sections(
+        &o,
+        &[
+            "path_open",
+            "fd_read fd_write fd_tell",
+            "fd_pread fd_pwrite fd_seek",
+            "fd_filestat_get fd_filestat_set_size fd_allocate",
+            "fd_filestat_set_times",
+            "fd_advise fd_datasync fd_sync",
+            "fd_fdstat_get fd_fdstat_set_flags",
+            "path_filestat_get path_filestat_set_times",
+            "fd_renumber fd_close",
+            "path_unlink_file",
+        ],
+    );
+    assert!(
+        stderr(&o).contains(
+            "cljit-memory: explicit bounds checks: the address-space limit (RLIMIT_AS) \
+             of 1953 MiB holds fewer than 8 reservations of 6144 MiB"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // Without the limit, guard pages: no such line.
+    let o = cljit()
+        .env("CLJIT_TIMINGS", "1")
+        .args(["run", "--dir", &dir.as_dir("/work"), wasm.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("cljit-memory"), "{}", stderr(&o));
+    // Turned off, the engine keeps its layout and the memory cannot be
+    // made: a clear error, not a crash.
+    let mut cmd = cljit();
+    cmd.args([
+        "run",
+        "-O",
+        "memory-reservation-fallback=n",
+        wasm.to_str().unwrap(),
+    ]);
+    let o = limit_address_space(&mut cmd, 2_000_000 << 10)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("reserving 6144 MiB of address space for it failed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn directories_and_links() {
     let dir = TempDir::new("dirs");

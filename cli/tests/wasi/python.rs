@@ -99,3 +99,40 @@ fn cpython_exit_codes_and_tracebacks_match() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("FileNotFoundError"), "{}", stderr(&o));
 }
+
+/// Under `ulimit -v 2000000` (wasmtime 49 cannot reserve its memory
+/// there), CPython runs with explicit bounds checks and prints what it
+/// prints without the limit, compiled lazily and eagerly.
+#[test]
+fn cpython_runs_under_a_two_gigabyte_address_space_limit() {
+    let script = "import hashlib, json\n\
+                  data = [i * i for i in range(20000)]\n\
+                  print(sum(data), hashlib.sha256(json.dumps(data).encode()).hexdigest())";
+    let mut outputs = Vec::new();
+    for (limit, lazy) in [
+        (None, "n"),
+        (Some(2_000_000u64 << 10), "y"),
+        (Some(2_000_000 << 10), "n"),
+    ] {
+        let mut cmd = cljit();
+        cmd.env("CLJIT_TIMINGS", "1")
+            .args(["run", "--no-cache", "-O", &format!("lazy={lazy}")])
+            .arg(python())
+            .args(["-c", script]);
+        if let Some(bytes) = limit {
+            limit_address_space(&mut cmd, bytes);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{limit:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).contains("cljit-memory: explicit bounds checks"),
+            limit.is_some(),
+            "{}",
+            stderr(&o)
+        );
+        outputs.push(stdout(&o));
+    }
+    assert!(outputs[0].starts_with(&format!("{} ", (0..20000u64).map(|i| i * i).sum::<u64>())));
+    assert_eq!(outputs[1], outputs[0]);
+    assert_eq!(outputs[2], outputs[0]);
+}

@@ -137,3 +137,24 @@ pub fn assert_sections(o: &Output, sections: &[&str]) {
     let oks: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("ok: ")).collect();
     assert_eq!(oks, sections, "stdout:\n{out}");
 }
+
+/// Sets the address-space limit (`RLIMIT_AS`, what `ulimit -v` sets) of
+/// the process `cmd` starts to `bytes`.
+pub fn limit_address_space(cmd: &mut Command, bytes: u64) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls `setrlimit`, which is async-signal-safe, on a local value.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        })
+    }
+}

@@ -133,14 +133,26 @@ fn io(what: &str, e: impl std::fmt::Display) -> Error {
     Error::msg(format!("lazy compilation: {what}: {e}"))
 }
 
-impl LazyCode {
-    /// Reserves the region for `bodies`' functions and writes their stubs.
-    pub(crate) fn new(
-        engine: &Engine,
-        info: Arc<ModuleInfo>,
-        offsets: VmOffsets,
-        bodies: LazyBodies,
-    ) -> Result<LazyCode> {
+/// A region reserved for a module's lazily compiled code, before anything
+/// is written into it: what [`LazyCode::new`] fills.
+pub(crate) struct LazyReservation {
+    region: Region,
+    /// Offsets in the region: stubs, slow stubs, the common tail, the
+    /// first code page.
+    stubs: usize,
+    slow_stubs: usize,
+    common: usize,
+    code: usize,
+}
+
+impl LazyReservation {
+    /// Reserves (inaccessible) the region for `bodies`' functions.
+    ///
+    /// # Errors
+    ///
+    /// When the address space cannot be had (a low `RLIMIT_AS`, say); the
+    /// module can still be compiled eagerly.
+    pub(crate) fn new(bodies: &LazyBodies) -> Result<LazyReservation> {
         let count = bodies.len();
         let word = size_of::<usize>();
         // Slots, the state, the two entries, then the tier-up counters.
@@ -161,7 +173,36 @@ impl LazyCode {
         let size = code + round_up(code_room, page());
         let region = region::alloc(size, region::Protection::NONE)
             .map_err(|e| io("reserving address space", e))?;
-        let base = region.as_ptr::<u8>() as usize;
+        Ok(LazyReservation {
+            region: Region(region),
+            stubs,
+            slow_stubs,
+            common,
+            code,
+        })
+    }
+}
+
+impl LazyCode {
+    /// Writes the stubs of `bodies`' functions into `reservation` (made for
+    /// them by [`LazyReservation::new`]).
+    pub(crate) fn new(
+        engine: &Engine,
+        info: Arc<ModuleInfo>,
+        offsets: VmOffsets,
+        bodies: LazyBodies,
+        reservation: LazyReservation,
+    ) -> Result<LazyCode> {
+        let count = bodies.len();
+        let LazyReservation {
+            region,
+            stubs,
+            slow_stubs,
+            common,
+            code,
+        } = reservation;
+        let base = region.0.as_ptr::<u8>() as usize;
+        let size = region.0.len();
         let ranges = LazyRanges::new(base + code, base + size, count.saturating_mul(2) + 1);
         let info_in_registry = Arc::new(CodeInfo {
             module: Some(Arc::clone(&info)),
@@ -175,7 +216,7 @@ impl LazyCode {
             info,
             offsets,
             bodies,
-            region: Region(region),
+            region,
             count,
             stubs,
             slow_stubs,

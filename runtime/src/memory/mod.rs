@@ -25,6 +25,59 @@ use self::mmap::Mmap;
 use self::pool::MemoryPool;
 use crate::vm::vmcontext::VmMemoryDefinition;
 
+/// Reservations of the configured layout an address-space limit must hold
+/// for the engine to keep it: a process with room for fewer memories than
+/// this (and its code, stacks and heap) would fail on its second or third
+/// instance instead of its first.
+const RESERVATIONS_PER_LIMIT: u64 = 8;
+
+/// The memory layout an engine uses when `tunables`' reservation does not
+/// fit this process: `None` when it does (or when it asks for none),
+/// otherwise the explicit-bounds-check layout (each memory reserves only
+/// its own size, with no guard, and moves when it grows) and why the
+/// configured one was given up. Compiled code follows the tunables, so
+/// this is decided once, when the engine is made.
+pub(crate) fn fallback_layout(tunables: &Tunables) -> Option<(Tunables, String)> {
+    let wanted = tunables
+        .memory_reservation
+        .saturating_add(tunables.memory_guard_size);
+    if wanted == 0 {
+        return None;
+    }
+    let mib = |bytes: u64| bytes >> 20;
+    let reason = match address_space_limit() {
+        Some(limit) if limit / RESERVATIONS_PER_LIMIT < wanted => Some(format!(
+            "the address-space limit (RLIMIT_AS) of {} MiB holds fewer than \
+             {RESERVATIONS_PER_LIMIT} reservations of {} MiB",
+            mib(limit),
+            mib(wanted)
+        )),
+        _ => usize::try_from(wanted)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::OutOfMemory))
+            .and_then(Mmap::reserve)
+            .err()
+            .map(|e| format!("reserving {} MiB for a memory failed: {e}", mib(wanted))),
+    }?;
+    let explicit = Tunables {
+        memory_reservation: 0,
+        memory_guard_size: 0,
+        ..*tunables
+    };
+    Some((explicit, reason))
+}
+
+/// The process's address-space limit (`RLIMIT_AS`) in bytes, if it has one.
+fn address_space_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes one `rlimit` through a pointer to a live,
+    // properly aligned local.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) };
+    (rc == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+}
+
 /// One linear memory, owned by a store.
 #[derive(Debug)]
 pub struct LinearMemory {
@@ -81,7 +134,20 @@ impl LinearMemory {
             .and_then(|r| r.checked_add(guard_bytes))
             .ok_or_else(oom)?;
         let initial = to_usize(initial).ok_or_else(oom)?;
-        let mmap = pool.reserve(total, initial, image)?;
+        let mmap = pool.reserve(total, initial, image).map_err(|e| {
+            if total < 1 << 30 {
+                return e;
+            }
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "reserving {} MiB of address space for it failed ({e}); with many \
+                     live memories, explicit bounds checks (a memory reservation of 0) \
+                     reserve only each memory's own size",
+                    total >> 20
+                ),
+            )
+        })?;
         let definition = Box::new(VmMemoryDefinition {
             base: mmap.as_ptr(),
             current_length: initial,
@@ -201,6 +267,32 @@ mod tests {
 
     fn ty(min: u64, max: Option<u64>) -> MemoryType {
         MemoryType::new(min, max)
+    }
+
+    #[test]
+    fn a_reservation_the_process_cannot_have_falls_back_to_explicit_checks() {
+        // Asking for nothing never falls back.
+        let explicit = Tunables {
+            memory_reservation: 0,
+            memory_guard_size: 0,
+            ..Tunables::default()
+        };
+        assert!(fallback_layout(&explicit).is_none());
+        // 2^62 bytes is beyond any x86-64 or aarch64 address space.
+        let huge = Tunables {
+            memory_reservation: 1 << 62,
+            ..Tunables::default()
+        };
+        let (tunables, why) = fallback_layout(&huge).expect("falls back");
+        assert_eq!(tunables, explicit);
+        assert!(why.starts_with("reserving 4398046513152 MiB"), "{why}");
+        assert!(why.contains("for a memory failed"), "{why}");
+        // Whatever else the fallback changes, it keeps the other knobs.
+        let fuel = Tunables {
+            consume_fuel: true,
+            ..huge
+        };
+        assert!(fallback_layout(&fuel).expect("falls back").0.consume_fuel);
     }
 
     #[test]
