@@ -198,30 +198,73 @@ fn stack_budget_is_configurable() {
     assert_eq!(r[0].i32(), Some(5_000));
 }
 
+/// 16 threads trap at once, each in a loop and each with its own kind of
+/// trap (a division, a memory fault through the signal handler, a stack
+/// overflow), in both memory modes; every trap has the right kind and the
+/// backtrace of its own thread's call chain.
 #[test]
 fn traps_are_caught_on_many_threads_at_once() {
-    let engine = engine(false);
-    let module = cljit::Module::new(&engine, TRAPS).unwrap();
-    let handles: Vec<_> = (0..4)
-        .map(|_| {
-            let module = module.clone();
-            let engine = engine.clone();
-            std::thread::spawn(move || {
-                let mut store = cljit::Store::new(&engine, ());
-                let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
-                for i in 0..200 {
-                    let r = call(&mut store, instance, "div", &[Val::I32(i), Val::I32(i % 2)]);
-                    if i % 2 == 0 {
-                        assert_eq!(r.unwrap_err().as_trap(), Some(Trap::IntegerDivisionByZero));
-                    } else {
-                        assert_eq!(r.unwrap()[0].i32(), Some(i));
+    for explicit in [false, true] {
+        let engine = engine(explicit);
+        let module = cljit::Module::new(&engine, TRAPS).unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+        let handles: Vec<_> = (0..16)
+            .map(|thread| {
+                let module = module.clone();
+                let engine = engine.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let mut store = cljit::Store::new(&engine, ());
+                    let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+                    barrier.wait();
+                    for i in 0..100 {
+                        let names = |e: &Error| -> Vec<String> {
+                            e.backtrace()
+                                .expect("a backtrace")
+                                .frames()
+                                .iter()
+                                .map(|f| f.func_name.clone().unwrap_or_default())
+                                .collect()
+                        };
+                        match thread % 3 {
+                            0 => {
+                                let e = call(&mut store, instance, "nested", &[Val::I32(i)])
+                                    .unwrap_err();
+                                assert_eq!(e.as_trap(), Some(Trap::IntegerDivisionByZero));
+                                assert_eq!(names(&e), ["div", "inner", "outer"], "{thread}");
+                                let r =
+                                    call(&mut store, instance, "div", &[Val::I32(i), Val::I32(1)]);
+                                assert_eq!(r.unwrap()[0].i32(), Some(i));
+                            }
+                            1 => {
+                                let e = call(&mut store, instance, "load", &[Val::I32(65534 + i)])
+                                    .unwrap_err();
+                                assert_eq!(e.as_trap(), Some(Trap::MemoryOutOfBounds));
+                                // `load` has no name: the frame gives its index.
+                                let frames = e.backtrace().expect("a backtrace").frames();
+                                let indices: Vec<u32> =
+                                    frames.iter().map(|f| f.func_index).collect();
+                                assert_eq!(indices, [4], "{thread}");
+                            }
+                            _ => {
+                                if i % 10 != 0 {
+                                    continue;
+                                }
+                                let e = call(&mut store, instance, "recurse", &[Val::I32(0)])
+                                    .unwrap_err();
+                                assert_eq!(e.as_trap(), Some(Trap::StackOverflow));
+                                let names = names(&e);
+                                assert!(names.len() > 100, "{thread}: {}", names.len());
+                                assert!(names.iter().all(|n| n == "recurse"), "{thread}");
+                            }
+                        }
                     }
-                }
+                })
             })
-        })
-        .collect();
-    for h in handles {
-        h.join().expect("thread ok");
+            .collect();
+        for h in handles {
+            h.join().expect("thread ok");
+        }
     }
 }
 
