@@ -417,3 +417,124 @@ fn a_remembered_source_hash_is_dropped_when_the_file_changes() {
     assert_eq!(cache_command(&cache, &["clear"]), "removed 2 entries\n");
     assert_eq!(records(), 0, "clear forgets the hashes too");
 }
+
+/// xorshift64*, for the damage below.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64) as usize
+    }
+}
+
+/// Damages one file of the cache (an entry or a remembered source hash):
+/// bytes flipped, cut short, garbage, another file's contents, or gone.
+/// With `by_rename` the damaged copy replaces the file by rename (what a
+/// concurrent writer does; running processes keep what they opened),
+/// otherwise it is written in place.
+fn damage(cache: &Path, rng: &mut Rng, by_rename: bool) {
+    let mut files = entries(cache);
+    if let Ok(sources) = std::fs::read_dir(cache.join("sources")) {
+        files.extend(sources.flatten().map(|e| e.path()));
+    }
+    files.retain(|f| f.is_file());
+    if files.is_empty() {
+        return;
+    }
+    let victim = files[rng.below(files.len())].clone();
+    let Ok(mut bytes) = std::fs::read(&victim) else {
+        return;
+    };
+    match rng.below(5) {
+        0 if !bytes.is_empty() => {
+            for _ in 0..1 + rng.below(8) {
+                let at = rng.below(bytes.len());
+                bytes[at] ^= 1 << rng.below(8);
+            }
+        }
+        1 => bytes.truncate(rng.below(bytes.len() + 1)),
+        2 => bytes = (0..rng.below(4096)).map(|_| rng.below(256) as u8).collect(),
+        3 => {
+            let other = &files[rng.below(files.len())];
+            bytes = std::fs::read(other).unwrap_or_default();
+        }
+        _ => {
+            let _ = std::fs::remove_file(&victim);
+            return;
+        }
+    }
+    if by_rename {
+        let temporary = victim.with_extension("damaged");
+        if std::fs::write(&temporary, &bytes).is_ok() {
+            let _ = std::fs::rename(&temporary, &victim);
+        }
+    } else {
+        let _ = std::fs::write(&victim, &bytes);
+    }
+}
+
+/// Processes filling and hitting the same entries while another thread
+/// keeps damaging the cache's files, then damage in place between rounds:
+/// every run prints its own module's output and exits 0, whatever it
+/// found (a hit, a miss, an entry of another module).
+#[test]
+fn concurrent_writers_and_random_damage_never_give_a_wrong_run() {
+    let dir = TempDir::new("cache-chaos");
+    let cache = dir.path().join("cache");
+    let modules: Vec<_> = (0..4).map(|n| numbered_module(dir.path(), n)).collect();
+    // Source hashes are remembered only for files older than 2 s: let them
+    // be, so that the records get damaged too.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut loads = std::collections::BTreeMap::<String, usize>::new();
+    for round in 0..8 {
+        let children: Vec<_> = (0..6)
+            .map(|i| {
+                let n = (round + i) % modules.len();
+                let child = cljit()
+                    .env("CLJIT_TIMINGS", "1")
+                    .env("CLJIT_CACHE_DIR", &cache)
+                    .arg("run")
+                    .arg(&modules[n])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (n, child)
+            })
+            .collect();
+        // Damage by rename while they run.
+        for _ in 0..20 {
+            damage(&cache, &mut rng, true);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        for (n, child) in children {
+            let o = child.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "round {round}: {}", stderr(&o));
+            assert_eq!(stdout(&o), format!("{n}\n"), "round {round}: module {n}");
+            *loads.entry(load_kind(&o)).or_default() += 1;
+        }
+        // Damage in place while nothing runs.
+        for _ in 0..4 {
+            damage(&cache, &mut rng, false);
+        }
+    }
+    // Both ways of loading happened: entries were hit and rebuilt.
+    assert!(loads.get("hit").is_some_and(|&n| n > 0), "{loads:?}");
+    assert!(loads.get("miss").is_some_and(|&n| n > 0), "{loads:?}");
+    // What is left verifies or is removed, and every module still runs
+    // right, twice (a miss or a hit, then a hit).
+    cache_command(&cache, &["verify"]);
+    for (n, module) in modules.iter().enumerate() {
+        for _ in 0..2 {
+            let o = run_cached(&cache, &[module.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            assert_eq!(stdout(&o), format!("{n}\n"));
+        }
+        let o = run_cached(&cache, &[module.to_str().unwrap()]);
+        assert_eq!(load_kind(&o), "hit", "module {n}");
+    }
+}
