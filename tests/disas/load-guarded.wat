@@ -8,6 +8,7 @@
 
 ;; ==== CLIF (regenerate with CLJIT_TEST_BLESS=1) ====
 ;; function u0:0(i64 vmctx, i64, i32) -> i32 tail {
+;;     region0 = 1 "linear memories"
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
 ;;     gv2 = load.i64 notrap aligned gv1+8
@@ -18,7 +19,7 @@
 ;; @0020                               v6 = load.i64 notrap aligned readonly can_move v5
 ;; @0020                               v4 = uextend.i64 v2
 ;; @0020                               v7 = iadd v6, v4
-;; @0020                               v8 = load.i32 little v7+16
+;; @0020                               v8 = load.i32 little region0 v7+16
 ;; @0023                               jump block1
 ;;
 ;;                                 block1:

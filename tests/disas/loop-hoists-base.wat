@@ -11,6 +11,7 @@
 
 ;; ==== CLIF (regenerate with CLJIT_TEST_BLESS=1) ====
 ;; function u0:0(i64 vmctx, i64, i32) -> i32 tail {
+;;     region0 = 1 "linear memories"
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
 ;;     gv2 = load.i64 notrap aligned gv1+8
@@ -27,7 +28,7 @@
 ;;                                 block2(v5: i32, v6: i32):
 ;; @0026                               v7 = uextend.i64 v6
 ;; @0026                               v10 = iadd.i64 v9, v7
-;; @0026                               v11 = load.i32 little v10
+;; @0026                               v11 = load.i32 little region0 v10
 ;;                                     v18 = iconst.i32 4
 ;;                                     v19 = iadd v6, v18  ; v18 = 4
 ;;                                     v20 = iconst.i32 4096

@@ -17,6 +17,7 @@
 
 ;; ==== CLIF (regenerate with CLJIT_TEST_BLESS=1) ====
 ;; function u0:0(i64 vmctx, i64, i32, f32) tail {
+;;     region0 = 1 "linear memories"
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+16
 ;;     gv2 = load.i64 notrap aligned gv1+8
@@ -27,15 +28,15 @@
 ;; @004a                               v8 = load.i64 notrap aligned readonly can_move v7
 ;; @004a                               v6 = uextend.i64 v2
 ;; @004a                               v9 = iadd v8, v6
-;; @004a                               v10 = load.i8x16 little v9
-;; @0053                               v18 = load.i8x16 little v9+16
+;; @004a                               v10 = load.i8x16 little region0 v9
+;; @0053                               v18 = load.i8x16 little region0 v9+16
 ;; @0046                               v4 = splat.f32x4 v3
 ;; @004e                               v11 = bitcast.f32x4 little v10
 ;; @004e                               v12 = fmul v4, v11
 ;; @0057                               v19 = bitcast.f32x4 little v18
 ;; @0057                               v20 = fadd v12, v19
 ;; @0057                               v21 = bitcast.i8x16 little v20
-;; @005a                               store little v21, v9
+;; @005a                               store little region0 v21, v9
 ;; @005e                               jump block1
 ;;
 ;;                                 block1:

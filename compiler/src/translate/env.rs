@@ -314,7 +314,10 @@ impl FuncTranslator<'_, '_> {
         if self.tunables.memory_never_moves(&self.info.memories[index]) {
             self.load_pure(self.pointer_type, def, offset)
         } else {
-            self.load_trusted(self.pointer_type, def, offset)
+            let flags = self.memory_definition_flags();
+            self.builder
+                .ins()
+                .load(self.pointer_type, flags, def, offset32(offset))
         }
     }
 
@@ -322,7 +325,10 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn memory_length(&mut self, index: MemoryIndex) -> Value {
         let def = self.memory_definition(index);
         let offset = self.offsets.memory_definition_current_length();
-        self.load_trusted(self.pointer_type, def, offset)
+        let flags = self.memory_definition_flags();
+        self.builder
+            .ins()
+            .load(self.pointer_type, flags, def, offset32(offset))
     }
 
     /// The pointer to table `index`'s `VmTableDefinition`.

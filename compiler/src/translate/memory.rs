@@ -12,9 +12,41 @@ use super::{FuncTranslator, TResult};
 use crate::abi::Builtin;
 use crate::indices::MemoryIndex;
 
-/// Flags for a guest memory access: may trap (out of bounds), little-endian.
-pub(crate) fn heap_flags() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(ir::Endianness::Little)
+/// Alias-region ids, unique within a function (cljit does not inline).
+const HEAP_REGION: u32 = 1;
+const MEMORY_DEFINITIONS_REGION: u32 = 2;
+
+impl FuncTranslator<'_, '_> {
+    /// Flags for a guest memory access: may trap (out of bounds),
+    /// little-endian, in the alias region of linear memories. Accesses to
+    /// linear memory can only reach linear memory, so Cranelift may keep a
+    /// value loaded from elsewhere (a memory's length, its base) across a
+    /// guest store instead of treating the store as a fence.
+    pub(crate) fn heap_flags(&mut self) -> MemFlagsData {
+        let region = self.region(HEAP_REGION, "linear memories");
+        MemFlagsData::new()
+            .with_endianness(ir::Endianness::Little)
+            .with_alias_region(Some(region))
+    }
+
+    /// Flags for reading a memory definition's fields that can change (the
+    /// length; the base of a memory that may move): only the host writes
+    /// them, during calls, which Cranelift treats as fences.
+    pub(crate) fn memory_definition_flags(&mut self) -> MemFlagsData {
+        let region = self.region(MEMORY_DEFINITIONS_REGION, "memory definitions");
+        MemFlagsData::trusted().with_alias_region(Some(region))
+    }
+
+    fn region(&mut self, user_id: u32, description: &'static str) -> ir::AliasRegion {
+        self.builder
+            .func
+            .dfg
+            .alias_regions
+            .insert(ir::AliasRegionData {
+                user_id,
+                description: description.into(),
+            })
+    }
 }
 
 /// The memory a `memarg` addresses; GC array accesses are not supported.
@@ -38,7 +70,7 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop();
         let memory = memory_of(&memarg)?;
         let addr = self.memory_address(memory, index, memarg.offset, bytes);
-        let flags = heap_flags();
+        let flags = self.heap_flags();
         let (a, o) = (addr.address, addr.offset);
         let ins = self.builder.ins();
         let v = match (extend, bytes) {
@@ -60,7 +92,7 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop();
         let memory = memory_of(&memarg)?;
         let addr = self.memory_address(memory, index, memarg.offset, bytes);
-        let flags = heap_flags();
+        let flags = self.heap_flags();
         let (a, o) = (addr.address, addr.offset);
         let value_bytes = self.builder.func.dfg.value_type(value).bytes();
         let ins = self.builder.ins();

@@ -8,7 +8,7 @@
 use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use wasmparser::MemArg;
 
-use super::super::memory::{heap_flags, memory_of};
+use super::super::memory::memory_of;
 use super::super::{FuncTranslator, TResult};
 use crate::error::CompileResult;
 
@@ -42,7 +42,7 @@ impl FuncTranslator<'_, '_> {
             VecLoad::Extend(..) => 8,
         };
         let (a, o) = self.vec_address(&memarg, bytes)?;
-        let flags = heap_flags();
+        let flags = self.heap_flags();
         let v = match kind {
             VecLoad::Whole => self.builder.ins().load(types::I8X16, flags, a, o),
             VecLoad::Splat(ty) => {
@@ -73,7 +73,8 @@ impl FuncTranslator<'_, '_> {
     fn load_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> TResult {
         let v = self.pop_vec(ty);
         let (a, o) = self.vec_address(&memarg, ty.lane_type().bytes())?;
-        let x = self.builder.ins().load(ty.lane_type(), heap_flags(), a, o);
+        let flags = self.heap_flags();
+        let x = self.builder.ins().load(ty.lane_type(), flags, a, o);
         let r = self.builder.ins().insertlane(v, x, lane);
         self.push_vec(r);
         Ok(())
@@ -83,7 +84,8 @@ impl FuncTranslator<'_, '_> {
         let v = self.pop_vec(ty);
         let (a, o) = self.vec_address(&memarg, ty.lane_type().bytes())?;
         let x = self.builder.ins().extractlane(v, lane);
-        self.builder.ins().store(heap_flags(), x, a, o);
+        let flags = self.heap_flags();
+        self.builder.ins().store(flags, x, a, o);
         Ok(())
     }
 
@@ -130,7 +132,8 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn visit_v128_store(&mut self, memarg: MemArg) -> TResult {
         let v = self.pop_vec(types::I8X16);
         let (a, o) = self.vec_address(&memarg, 16)?;
-        self.builder.ins().store(heap_flags(), v, a, o);
+        let flags = self.heap_flags();
+        self.builder.ins().store(flags, v, a, o);
         Ok(())
     }
 
