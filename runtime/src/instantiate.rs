@@ -350,21 +350,37 @@ fn define_tags(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData
 /// Writes the func ref of every defined function: its code, its
 /// host-to-wasm trampoline, this vmctx and its signature id.
 fn define_functions(module: &Module, data: &mut InstanceData) {
+    let entries = module.func_entries();
+    let Some(last) = entries.len().checked_sub(1) else {
+        return;
+    };
     let info = module.info();
     let offsets = module.offsets();
     let vmctx = data.vmctx.as_ptr();
-    for (def, entry) in module.func_entries().iter().enumerate() {
-        let index = info.func_index(DefinedFuncIndex::from_u32(def as u32));
-        let func_ref = VmFuncRef {
+    // Defined functions follow the imported ones, so their VmFuncRefs are
+    // one array: found once, written in one pass (CPython has 10,000).
+    let first = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
+    let start = offsets.vmctx_func_ref(first);
+    let end = offsets.vmctx_func_ref(first + last as u32);
+    assert_eq!(
+        (end - start) as usize,
+        last * size_of::<VmFuncRef>(),
+        "VmFuncRefs are contiguous"
+    );
+    // SAFETY: `start` names the VmFuncRef of the first defined function
+    // and the assertion shows the other `last` follow it, one per
+    // `VmFuncRef`, inside this vmctx (allocated for these offsets, aligned
+    // for pointers, and zeroed: a valid `VmFuncRef` of nulls); nothing else
+    // refers to the vmctx while the instance is being made.
+    let refs = unsafe {
+        std::slice::from_raw_parts_mut(data.vmctx.field::<VmFuncRef>(start), entries.len())
+    };
+    for (slot, entry) in refs.iter_mut().zip(entries) {
+        *slot = VmFuncRef {
             wasm_call: entry.wasm_call as *const u8,
             array_call: entry.array_call as *const u8,
             vmctx,
             type_id: entry.type_id,
-        };
-        // SAFETY: the offset names function `index`'s VmFuncRef.
-        unsafe {
-            data.vmctx
-                .write(offsets.vmctx_func_ref(index.as_u32()), func_ref)
         };
     }
 }
@@ -492,6 +508,7 @@ fn eval_offset(expr: &ConstExpr, is64: bool, store: &StoreOpaque, handle: usize)
 fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<bool> {
     let data = &store.instances[handle];
     let info = data.module.info();
+    let all_imaged = all_data_imaged(&data.module, imaged);
     for segment in info.elements.values() {
         if let SegmentMode::Active { target, offset } = &segment.mode {
             let offset = eval_offset(offset, info.tables[*target].table64, store, handle)?;
@@ -505,7 +522,7 @@ fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<b
             }
         }
     }
-    for segment in info.data.values() {
+    for segment in info.data.values().filter(|_| !all_imaged) {
         if let SegmentMode::Active { target, offset } = &segment.mode
             && !imaged[target.index()]
         {
@@ -517,6 +534,17 @@ fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<b
         }
     }
     Ok(true)
+}
+
+/// Whether every memory an active data segment of `module` targets starts
+/// from an image (`imaged`, by memory index): then no data segment needs
+/// looking at, one by one.
+fn all_data_imaged(module: &Module, imaged: &[bool]) -> bool {
+    module
+        .active_data()
+        .memories
+        .iter()
+        .all(|m| imaged[m.index()])
 }
 
 /// Applies element segments, then data segments, in order. A memory made
@@ -574,6 +602,15 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
                 storage.elements_mut()[dst].copy_from_slice(&values);
             }
         }
+    }
+    if all_data_imaged(&module, &imaged) {
+        // The images hold every active segment: mark them all dropped at
+        // once instead of walking the segments.
+        let dropped = &mut store.instances[handle].dropped_data;
+        for (d, &active) in dropped.iter_mut().zip(&module.active_data().mask) {
+            *d |= active;
+        }
+        return Ok(());
     }
     for (di, segment) in info.data.iter() {
         match &segment.mode {

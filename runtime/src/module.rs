@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use cljit_compiler::LazyBodies;
-use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, TypeIndex};
+use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, MemoryIndex, TypeIndex};
 use cljit_compiler::link::{LinkedModule, link};
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
@@ -98,6 +98,11 @@ pub(crate) struct ModuleInner {
     /// The copy-on-write image of each defined memory that has one, built
     /// once the threshold is reached.
     memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
+    /// Which data segments are active, and the memories they target
+    /// (each once), so that an instance whose memories all start from
+    /// images marks those segments dropped without walking them (CPython
+    /// has 24,171).
+    active_data: ActiveData,
     /// The functions' stubs and lazily compiled code, for a lazy module.
     /// Declared before `_code`, the trampolines: dropped first.
     lazy: Option<LazyCode>,
@@ -380,6 +385,7 @@ impl Module {
                 })
             })
             .collect::<Result<_>>()?;
+        let active_data = ActiveData::of(&info);
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             info,
@@ -392,6 +398,7 @@ impl Module {
             memory_image_min_bytes: engine.config().memory_image_min_bytes,
             instantiations: AtomicUsize::new(0),
             memory_images: OnceLock::new(),
+            active_data,
             lazy,
             _code: code,
         })))
@@ -476,6 +483,43 @@ impl Module {
 
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.0.type_ids
+    }
+
+    /// The module's active data segments (see [`ActiveData`]).
+    pub(crate) fn active_data(&self) -> &ActiveData {
+        &self.0.active_data
+    }
+}
+
+/// A module's active data segments, found once.
+#[derive(Debug)]
+pub(crate) struct ActiveData {
+    /// By data index: whether the segment is active.
+    pub(crate) mask: Box<[bool]>,
+    /// The memories active segments target, each once, in order.
+    pub(crate) memories: Box<[MemoryIndex]>,
+}
+
+impl ActiveData {
+    fn of(info: &ModuleInfo) -> ActiveData {
+        let mut memories: Vec<MemoryIndex> = Vec::new();
+        let mask = info
+            .data
+            .values()
+            .map(|segment| match &segment.mode {
+                cljit_compiler::SegmentMode::Active { target, .. } => {
+                    if !memories.contains(target) {
+                        memories.push(*target);
+                    }
+                    true
+                }
+                _ => false,
+            })
+            .collect();
+        ActiveData {
+            mask,
+            memories: memories.into_boxed_slice(),
+        }
     }
 }
 
