@@ -6,6 +6,20 @@ use std::time::Duration;
 
 use crate::support::*;
 
+/// The sections the `files` program reports, in order.
+const FILES_SECTIONS: &[&str] = &[
+    "path_open",
+    "fd_read fd_write fd_tell",
+    "fd_pread fd_pwrite fd_seek",
+    "fd_filestat_get fd_filestat_set_size fd_allocate",
+    "fd_filestat_set_times",
+    "fd_advise fd_datasync fd_sync",
+    "fd_fdstat_get fd_fdstat_set_flags",
+    "path_filestat_get path_filestat_set_times",
+    "fd_renumber fd_close",
+    "path_unlink_file",
+];
+
 #[test]
 fn files() {
     let dir = TempDir::new("files");
@@ -15,21 +29,7 @@ fn files() {
         &dir.as_dir("/work"),
         program("files").to_str().unwrap(),
     ]);
-    assert_sections(
-        &o,
-        &[
-            "path_open",
-            "fd_read fd_write fd_tell",
-            "fd_pread fd_pwrite fd_seek",
-            "fd_filestat_get fd_filestat_set_size fd_allocate",
-            "fd_filestat_set_times",
-            "fd_advise fd_datasync fd_sync",
-            "fd_fdstat_get fd_fdstat_set_flags",
-            "path_filestat_get path_filestat_set_times",
-            "fd_renumber fd_close",
-            "path_unlink_file",
-        ],
-    );
+    assert_sections(&o, FILES_SECTIONS);
     // The program cleaned up after itself in the real directory.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
@@ -51,21 +51,7 @@ fn files_under_a_two_gigabyte_address_space_limit() {
     let o = limit_address_space(&mut cmd, 2_000_000 << 10)
         .output()
         .unwrap();
-    assert_sections(
-        &o,
-        &[
-            "path_open",
-            "fd_read fd_write fd_tell",
-            "fd_pread fd_pwrite fd_seek",
-            "fd_filestat_get fd_filestat_set_size fd_allocate",
-            "fd_filestat_set_times",
-            "fd_advise fd_datasync fd_sync",
-            "fd_fdstat_get fd_fdstat_set_flags",
-            "path_filestat_get path_filestat_set_times",
-            "fd_renumber fd_close",
-            "path_unlink_file",
-        ],
-    );
+    assert_sections(&o, FILES_SECTIONS);
     assert!(
         stderr(&o).contains(
             "cljit-memory: explicit bounds checks: the address-space limit (RLIMIT_AS) \
