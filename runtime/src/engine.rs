@@ -109,6 +109,13 @@ impl Engine {
         } else {
             None
         };
+        if config.tunables.spectre_guard && crate::memory::first_page_mapped() {
+            return Err(Error::msg(
+                "something is mapped at address 0 in this process: explicitly checked \
+                 memory accesses rely on the first page faulting (turn the Spectre \
+                 guard off to check them with branches instead)",
+            ));
+        }
         let mut compiler = Compiler::new(&config.target, config.tunables, config.features)?;
         compiler.set_parallel(config.parallel_compilation);
         signals::install_handlers();

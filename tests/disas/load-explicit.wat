@@ -1,8 +1,9 @@
 ;;! memory-reservation = 0
 ;;! memory-guard-size = 0
-;; With no reservation the memory may move and nothing faults: the access
-;; is checked against the current length (which is reloaded), then the base
-;; is reloaded too.
+;; With no reservation the memory may move: the access is compared with
+;; the current length (reloaded), the base is reloaded too, and out of
+;; bounds the Spectre guard makes the address null, where the load faults
+;; (the trap), with no branch.
 (module
   (memory 1)
   (func (param i32) (result i32)
@@ -20,12 +21,11 @@
 ;;                                 block0(v0: i64, v1: i64, v2: i32):
 ;; @0020                               v5 = load.i64 notrap aligned readonly can_move v0+48
 ;; @0020                               v6 = load.i64 notrap aligned region0 v5+8
+;; @0020                               v11 = load.i64 notrap aligned region0 v5
 ;; @0020                               v4 = uextend.i64 v2
 ;; @0020                               v7 = iconst.i64 20
 ;; @0020                               v8 = iadd v4, v7  ; v7 = 20
 ;; @0020                               v9 = icmp ugt v8, v6
-;; @0020                               trapnz v9, heap_oob
-;; @0020                               v11 = load.i64 notrap aligned region0 v5
 ;; @0020                               v15 = iconst.i64 0
 ;; @0020                               v12 = iadd v11, v4
 ;; @0020                               v13 = iconst.i64 16

@@ -21,7 +21,6 @@
 ;; @0020                               v7 = iconst.i64 0x9000_0004
 ;; @0020                               v8 = iadd v4, v7  ; v7 = 0x9000_0004
 ;; @0020                               v9 = icmp ugt v8, v6
-;; @0020                               trapnz v9, heap_oob
 ;; @0020                               v15 = iconst.i64 0
 ;; @0020                               v11 = load.i64 notrap aligned readonly can_move v5
 ;; @0020                               v12 = iadd v11, v4

@@ -20,9 +20,8 @@
 ;; @0020                               v5 = load.i64 notrap aligned region0 v4+8
 ;; @0020                               v6 = iconst.i64 0x0001_0000_0004
 ;; @0020                               v7 = uadd_overflow_trap v2, v6, heap_oob  ; v6 = 0x0001_0000_0004
-;; @0020                               v8 = icmp ugt v7, v5
-;; @0020                               trapnz v8, heap_oob
 ;; @0020                               v10 = load.i64 notrap aligned region0 v4
+;; @0020                               v8 = icmp ugt v7, v5
 ;; @0020                               v14 = iconst.i64 0
 ;; @0020                               v11 = iadd v10, v2
 ;; @0020                               v12 = iconst.i64 0x0001_0000_0000

@@ -23,12 +23,11 @@
 ;;                                 block0(v0: i64, v1: i64, v2: i32, v3: i32):
 ;; @0022                               v5 = load.i64 notrap aligned readonly can_move v0+48
 ;; @0022                               v6 = load.i64 notrap aligned region0 v5+8
+;; @0022                               v11 = load.i64 notrap aligned region0 v5
 ;; @0022                               v4 = uextend.i64 v2
 ;; @0022                               v7 = iconst.i64 4
 ;; @0022                               v8 = iadd v4, v7  ; v7 = 4
 ;; @0022                               v9 = icmp ugt v8, v6
-;; @0022                               trapnz v9, heap_oob
-;; @0022                               v11 = load.i64 notrap aligned region0 v5
 ;; @0022                               v13 = iconst.i64 0
 ;; @0022                               v12 = iadd v11, v4
 ;; @0022                               v14 = select_spectre_guard v9, v13, v12  ; v13 = 0
@@ -36,14 +35,12 @@
 ;; @0029                               v18 = iconst.i64 8
 ;; @0029                               v19 = iadd v4, v18  ; v18 = 8
 ;; @0029                               v20 = icmp ugt v19, v6
-;; @0029                               trapnz v20, heap_oob
 ;; @0029                               v25 = iadd v12, v7  ; v7 = 4
 ;; @0029                               v27 = select_spectre_guard v20, v13, v25  ; v13 = 0
 ;; @0029                               store little region1 v3, v27
 ;; @0030                               v31 = iconst.i64 12
 ;; @0030                               v32 = iadd v4, v31  ; v31 = 12
 ;; @0030                               v33 = icmp ugt v32, v6
-;; @0030                               trapnz v33, heap_oob
 ;; @0030                               v38 = iadd v12, v18  ; v18 = 8
 ;; @0030                               v40 = select_spectre_guard v33, v13, v38  ; v13 = 0
 ;; @0030                               store little region1 v3, v40

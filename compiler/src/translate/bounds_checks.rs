@@ -11,20 +11,24 @@
 //!   beyond the current length is `PROT_NONE`, so an out-of-bounds access
 //!   faults and the signal handler turns the fault into a trap (the load or
 //!   store carries the heap trap code). No check is emitted.
-//! - **Checked**: `zext(index) + offset + size > current_length` traps before
-//!   the access. For 32-bit memories the sum is computed in 64 bits, where
+//! - **Checked**: `zext(index) + offset + size > current_length` makes the
+//!   access trap (see below for how). For 32-bit memories the sum is computed in 64 bits, where
 //!   it cannot overflow (index < 2^32, offset < 2^32, size <= 16). For
 //!   64-bit memories (always checked: no reservation covers 2^64) each
 //!   addition traps on unsigned overflow, since such an access is out of
 //!   bounds whatever the memory's length.
 //!
 //! A checked access is also guarded against speculation (unless
-//! `Tunables::spectre_guard` is off): the trap is a branch a CPU may
-//! predict not taken, so the address it goes on with is replaced by null
-//! with `select_spectre_guard` (a conditional move, which is not
-//! predicted) when out of bounds, the offset folded in first. A mispredicted
-//! access then touches the unmapped page 0 region, never another guest's or
-//! the host's memory.
+//! `Tunables::spectre_guard` is off): out of bounds, its address is
+//! replaced by null with `select_spectre_guard` (a conditional move, which
+//! is not predicted), the offset folded in first. The access then faults
+//! on the unmapped first page (Linux maps nothing below
+//! `vm.mmap_min_addr`, 64 KiB by default, and the engine refuses to start
+//! if that page is mapped), and the fault is the trap, as under guard
+//! pages: the load or store carries the heap trap code. So there is no
+//! branch to mispredict, and no access, speculative or not, reaches
+//! another guest's or the host's memory. Without the guard, a conditional
+//! trap precedes the access. (wasmtime does the same.)
 //!
 //! Why not wrap on 32 bits: the effective address of wasm is the infinite
 //! precision sum index + offset (spec: memory instructions, "let ea be i +
@@ -71,7 +75,12 @@ impl FuncTranslator<'_, '_> {
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.trapnz(oob, Trap::MemoryOutOfBounds);
+            // With the Spectre guard, the null address it substitutes is
+            // itself the trap: the access faults there (see the module
+            // documentation), so no branch is needed.
+            if !self.tunables.spectre_guard {
+                self.trapnz(oob, Trap::MemoryOutOfBounds);
+            }
             checked = Some(oob);
         }
         debug_assert_eq!(self.builder.func.dfg.value_type(index), ptr);

@@ -66,6 +66,19 @@ pub(crate) fn fallback_layout(tunables: &Tunables) -> Option<(Tunables, String)>
     Some((explicit, reason))
 }
 
+/// Whether anything is mapped at address 0 (the first page). Explicitly
+/// checked accesses under the Spectre guard turn an out-of-bounds address
+/// into null and rely on the access faulting there (see the compiler's
+/// `bounds_checks.rs`); Linux maps nothing below `vm.mmap_min_addr` unless
+/// a privileged process asks.
+pub(crate) fn first_page_mapped() -> bool {
+    let page = region::page::size();
+    // SAFETY: `msync` only inspects the mapping of [0, page); it fails
+    // with ENOMEM when nothing is mapped there and touches no memory.
+    let rc = unsafe { libc::msync(std::ptr::null_mut(), page, libc::MS_ASYNC) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOMEM)
+}
+
 /// The process's address-space limit (`RLIMIT_AS`) in bytes, if it has one.
 fn address_space_limit() -> Option<u64> {
     let mut limit = libc::rlimit {
@@ -293,6 +306,11 @@ mod tests {
             ..huge
         };
         assert!(fallback_layout(&fuel).expect("falls back").0.consume_fuel);
+    }
+
+    #[test]
+    fn the_first_page_is_not_mapped() {
+        assert!(!first_page_mapped());
     }
 
     #[test]
