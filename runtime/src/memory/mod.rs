@@ -25,10 +25,10 @@ use self::mmap::Mmap;
 use self::pool::MemoryPool;
 use crate::vm::vmcontext::VmMemoryDefinition;
 
-/// Reservations of the configured layout an address-space limit must hold
-/// for the engine to keep it: a process with room for fewer memories than
-/// this (and its code, stacks and heap) would fail on its second or third
-/// instance instead of its first.
+/// Reservations of the configured layout the room left under an
+/// address-space limit must hold for the engine to keep it: a process with
+/// room for fewer memories than this (and its code, stacks and heap) would
+/// fail on its second or third instance instead of its first.
 const RESERVATIONS_PER_LIMIT: u64 = 8;
 
 /// The memory layout an engine uses when `tunables`' reservation does not
@@ -45,11 +45,12 @@ pub(crate) fn fallback_layout(tunables: &Tunables) -> Option<(Tunables, String)>
         return None;
     }
     let mib = |bytes: u64| bytes >> 20;
-    let reason = match address_space_limit() {
-        Some(limit) if limit / RESERVATIONS_PER_LIMIT < wanted => Some(format!(
-            "the address-space limit (RLIMIT_AS) of {} MiB holds fewer than \
+    let free = address_space_limit().map(|limit| limit.saturating_sub(address_space_used()));
+    let reason = match free {
+        Some(free) if free / RESERVATIONS_PER_LIMIT < wanted => Some(format!(
+            "the address-space limit (RLIMIT_AS) leaves {} MiB free, fewer than \
              {RESERVATIONS_PER_LIMIT} reservations of {} MiB",
-            mib(limit),
+            mib(free),
             mib(wanted)
         )),
         _ => usize::try_from(wanted)
@@ -77,6 +78,16 @@ pub(crate) fn first_page_mapped() -> bool {
     // with ENOMEM when nothing is mapped there and touches no memory.
     let rc = unsafe { libc::msync(std::ptr::null_mut(), page, libc::MS_ASYNC) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOMEM)
+}
+
+/// The address space the process uses now, in bytes (0 if unknown): what
+/// `RLIMIT_AS` counts against its limit.
+fn address_space_used() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    pages.saturating_mul(region::page::size() as u64)
 }
 
 /// The process's address-space limit (`RLIMIT_AS`) in bytes, if it has one.
