@@ -68,6 +68,15 @@ WASM_API_EXTERN void cljit_config_lazy_compilation(wasm_config_t*, bool enable,
 /* wasm_module_new goes through the on-disk compile cache in `dir` (NULL:
  * the default directory); compiled modules are kept and reused. */
 WASM_API_EXTERN void cljit_config_cache(wasm_config_t*, const char* dir);
+/* Whether the engine gives up the configured reservation for explicit
+ * bounds checks when the process cannot afford it (RLIMIT_AS holds fewer
+ * than 8 reservations, or one cannot be made); on by default. Off, memories
+ * that do not fit fail to instantiate. */
+WASM_API_EXTERN void cljit_config_memory_reservation_fallback(wasm_config_t*, bool enable);
+/* Why the engine checks memory accesses explicitly instead of reserving
+ * the configured address space, or NULL when it does not. The string lives
+ * as long as the engine. */
+WASM_API_EXTERN const char* cljit_engine_memory_fallback(const wasm_engine_t*);
 
 /* ------------------------------------------------------------------------
  * Limits

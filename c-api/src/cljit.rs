@@ -139,6 +139,28 @@ pub unsafe extern "C" fn cljit_config_cache(config: &mut wasm_config_t, dir: *co
     config.cache = Some(dir);
 }
 
+/// `cljit_config_memory_reservation_fallback`: whether the engine gives up
+/// the configured reservation for explicit bounds checks when the process
+/// cannot afford it (on by default).
+#[unsafe(no_mangle)]
+pub extern "C" fn cljit_config_memory_reservation_fallback(
+    config: &mut wasm_config_t,
+    enable: bool,
+) {
+    config.config.memory_reservation_fallback(enable);
+}
+
+/// `cljit_engine_memory_fallback`: why the engine checks memory accesses
+/// explicitly instead of reserving the configured address space, or NULL
+/// when it does not. The string lives as long as the engine.
+#[unsafe(no_mangle)]
+pub extern "C" fn cljit_engine_memory_fallback(engine: &wasm_engine_t) -> *const c_char {
+    engine
+        .memory_fallback
+        .as_ref()
+        .map_or(std::ptr::null(), |why| why.as_ptr())
+}
+
 /// `cljit_engine_increment_epoch`: advances the engine's epoch (from any
 /// thread, also while wasm runs).
 #[unsafe(no_mangle)]

@@ -34,6 +34,8 @@ pub struct wasm_config_t {
 pub struct wasm_engine_t {
     pub(crate) engine: Engine,
     pub(crate) cache: Option<Cache>,
+    /// `Engine::memory_fallback`, NUL-terminated for C.
+    pub(crate) memory_fallback: Option<std::ffi::CString>,
     /// The WASI functions, defined the first time a store needs them.
     pub(crate) wasi_linker: WasiLinker,
 }
@@ -67,9 +69,13 @@ pub extern "C" fn wasm_engine_new_with_config(
             Some(Some(dir)) => Some(Cache::new(dir.clone())),
             Some(None) => Cache::default_dir().map(Cache::new),
         };
+        let memory_fallback = engine
+            .memory_fallback()
+            .map(|why| std::ffi::CString::new(why.replace('\0', " ")).expect("no NUL left"));
         Some(Box::new(wasm_engine_t {
             engine,
             cache,
+            memory_fallback,
             wasi_linker: WasiLinker::default(),
         }))
     })

@@ -93,7 +93,15 @@ const PROGRAMS: &[(&str, &[&str])] = &[
     ),
     (
         "limits",
-        &["fuel", "epoch", "caps", "config", "cache", "lazy"],
+        &[
+            "fuel",
+            "epoch",
+            "caps",
+            "config",
+            "cache",
+            "lazy",
+            "address-space",
+        ],
     ),
     (
         "wasi",

@@ -2,6 +2,8 @@
  * compile cache), fuel, epoch deadlines from another thread, and resource
  * caps. */
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,5 +178,54 @@ int main(int argc, char** argv) {
   wasm_store_delete(store);
   wasm_engine_delete(engine);
   OK("lazy");
+
+  /* A tight address space: 2 GiB above what the process already uses
+   * (AddressSanitizer's shadow included) holds no 6 GiB reservation, so
+   * the engine falls back to explicit checks and says why; with the
+   * fallback off, the memory cannot be made and instantiation fails. */
+  {
+    unsigned long long pages = 0;
+    FILE* statm = fopen("/proc/self/statm", "r");
+    CHECK(statm);
+    CHECK(fscanf(statm, "%llu", &pages) == 1);
+    fclose(statm);
+    struct rlimit old;
+    CHECK(getrlimit(RLIMIT_AS, &old) == 0);
+    struct rlimit tight = old;
+    tight.rlim_cur = (rlim_t)(pages * (unsigned long long)sysconf(_SC_PAGESIZE) + (2ull << 30));
+    CHECK(setrlimit(RLIMIT_AS, &tight) == 0);
+
+    engine = wasm_engine_new();
+    const char* why = cljit_engine_memory_fallback(engine);
+    CHECK(why != NULL);
+    CHECK(strstr(why, "RLIMIT_AS") != NULL);
+    store = wasm_store_new(engine);
+    spin = compile_wat(store, SPIN);
+    int32_t r = 0;
+    CHECK(call_export(store, spin, "grow", 1, &r) == NULL);
+    CHECK_EQ_INT(r, 1);
+    wasm_module_delete(spin);
+    wasm_store_delete(store);
+    wasm_engine_delete(engine);
+
+    config = wasm_config_new();
+    cljit_config_memory_reservation_fallback(config, false);
+    engine = wasm_engine_new_with_config(config);
+    CHECK(cljit_engine_memory_fallback(engine) == NULL);
+    store = wasm_store_new(engine);
+    spin = compile_wat(store, SPIN);
+    CHECK(wasm_instance_new(store, spin, NULL, NULL) == NULL);
+    expect_last_error("address space");
+    wasm_module_delete(spin);
+    wasm_store_delete(store);
+    wasm_engine_delete(engine);
+    CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+
+    /* Without the limit, the default engine keeps its guard pages. */
+    engine = wasm_engine_new();
+    CHECK(cljit_engine_memory_fallback(engine) == NULL);
+    wasm_engine_delete(engine);
+  }
+  OK("address-space");
   return 0;
 }
