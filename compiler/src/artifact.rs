@@ -38,7 +38,7 @@ use crate::target::CodeTarget;
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"CLJITAOT";
 /// The layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 /// The alignment of the payload and of the text, from the artifact's first
 /// byte: 64 KiB, the largest page size of the targets cljit supports, so
 /// the text can be mapped from the file as it lies.
@@ -372,6 +372,9 @@ fn validate(m: &LinkedModule, text: &[u8]) -> Result<(), ArtifactError> {
     if m.functions.len() != m.info.num_defined_funcs() as usize {
         return Err(damaged("the number of functions does not match its module"));
     }
+    if !m.info.data_ranges_are_valid() {
+        return Err(damaged("a data segment lies outside the module's data"));
+    }
     if m.text_len != text.len() as u64 {
         return Err(damaged("the text's length does not match its metadata"));
     }
@@ -611,11 +614,11 @@ mod tests {
             ArtifactError::NotAnArtifact
         );
         let mut other = bytes.clone();
-        other[8] = 9;
+        other[8] = FORMAT_VERSION as u8 + 1;
         assert_eq!(
             c.deserialize(&other).unwrap_err(),
             ArtifactError::FormatVersion {
-                found: 9,
+                found: FORMAT_VERSION + 1,
                 expected: FORMAT_VERSION
             }
         );

@@ -92,14 +92,18 @@ pub struct ElementSegment {
     pub items: ElementItems,
 }
 
-/// A data segment.
+/// A data segment. Its bytes lie in [`ModuleInfo::data_bytes`], with every
+/// other segment's: one buffer, so a module with tens of thousands of
+/// segments (CPython has 24,171) is one allocation and one copy to load
+/// from an artifact, not one per segment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DataSegment {
     /// Active or passive.
     pub mode: SegmentMode<MemoryIndex>,
-    /// The bytes.
-    #[serde(with = "serde_bytes")]
-    pub bytes: Vec<u8>,
+    /// Where its bytes start in [`ModuleInfo::data_bytes`].
+    pub start: usize,
+    /// How many bytes it has.
+    pub len: usize,
 }
 
 /// Everything known about a module apart from its code.
@@ -145,6 +149,9 @@ pub struct ModuleInfo {
     pub elements: PrimaryMap<ElemIndex, ElementSegment>,
     /// Data segments.
     pub data: PrimaryMap<DataIndex, DataSegment>,
+    /// The bytes of every data segment, in order (see [`DataSegment`]).
+    #[serde(with = "serde_bytes")]
+    pub data_bytes: Vec<u8>,
     /// Function names from the name section.
     pub func_names: BTreeMap<FuncIndex, String>,
     /// Where each defined function's body starts, as a byte offset in the
@@ -174,6 +181,26 @@ impl ModuleInfo {
     /// The function index of defined function `index`.
     pub fn func_index(&self, index: DefinedFuncIndex) -> FuncIndex {
         FuncIndex::from_u32(self.num_imported_funcs + index.as_u32())
+    }
+
+    /// The bytes of `segment`, one of this module's data segments.
+    ///
+    /// # Panics
+    ///
+    /// If the segment's range is not within [`ModuleInfo::data_bytes`]
+    /// (artifacts are checked for this when loaded).
+    pub fn segment_bytes(&self, segment: &DataSegment) -> &[u8] {
+        &self.data_bytes[segment.start..segment.start + segment.len]
+    }
+
+    /// Whether every data segment's range lies within
+    /// [`ModuleInfo::data_bytes`].
+    pub fn data_ranges_are_valid(&self) -> bool {
+        self.data.values().all(|s| {
+            s.start
+                .checked_add(s.len)
+                .is_some_and(|end| end <= self.data_bytes.len())
+        })
     }
 
     /// Number of functions the module defines.
@@ -584,9 +611,12 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                             offset: const_expr(&offset_expr)?,
                         },
                     };
+                    let start = info.data_bytes.len();
+                    info.data_bytes.extend_from_slice(data.data);
                     info.data.push(DataSegment {
                         mode,
-                        bytes: data.data.to_vec(),
+                        start,
+                        len: data.data.len(),
                     });
                 }
             }
@@ -675,7 +705,7 @@ mod tests {
             info.export("g"),
             Some(EntityIndex::Function(FuncIndex::new(1)))
         );
-        assert_eq!(info.data[DataIndex::new(0)].bytes, b"hi");
+        assert_eq!(info.segment_bytes(&info.data[DataIndex::new(0)]), b"hi");
         assert_eq!(parsed.bodies.len(), 1);
         assert_eq!(
             info.defined_func_index(FuncIndex::new(1)),

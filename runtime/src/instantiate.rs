@@ -528,7 +528,7 @@ fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<b
         {
             let offset = eval_offset(offset, info.memories[*target].memory64, store, handle)?;
             let size = store.memories[data.memories[target.index()]].byte_size() as u64;
-            if range(offset, segment.bytes.len() as u64, size).is_none() {
+            if range(offset, segment.len as u64, size).is_none() {
                 return Ok(false);
             }
         }
@@ -622,13 +622,9 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
                 let offset = eval_offset(offset, memory64, store, handle)?;
                 let memory = store.instances[handle].memories[target.index()];
                 let memory = &mut store.memories[memory];
-                let dst = range(
-                    offset,
-                    segment.bytes.len() as u64,
-                    memory.byte_size() as u64,
-                )
-                .ok_or_else(|| trap(Trap::MemoryOutOfBounds))?;
-                memory.data_mut()[dst].copy_from_slice(&segment.bytes);
+                let dst = range(offset, segment.len as u64, memory.byte_size() as u64)
+                    .ok_or_else(|| trap(Trap::MemoryOutOfBounds))?;
+                memory.data_mut()[dst].copy_from_slice(info.segment_bytes(segment));
                 store.instances[handle].dropped_data[di.index()] = true;
             }
             SegmentMode::Passive | SegmentMode::Declared => {}

@@ -136,7 +136,8 @@ unsafe extern "C" fn memory_init(
     let bytes: &[u8] = if data.dropped_data[data_index as usize] {
         &[]
     } else {
-        &data.module.info().data[cljit_compiler::indices::DataIndex::from_u32(data_index)].bytes
+        let info = data.module.info();
+        info.segment_bytes(&info.data[cljit_compiler::indices::DataIndex::from_u32(data_index)])
     };
     let index = data.memories[memory as usize];
     let mem = &mut store.memories[index];

@@ -161,10 +161,10 @@ fn damaged_and_foreign_artifacts_are_refused_with_the_reason() {
     assert!(e.contains("failed to compile"), "{e}");
 
     let mut version = bytes.clone();
-    version[8] = 9;
+    version[8] = 99;
     let e = refused(&write("version.cwasm", &version), &[]);
     assert!(
-        e.contains("artifact format version 9, but this cljit reads version 8"),
+        e.contains("artifact format version 99, but this cljit reads version 9"),
         "{e}"
     );
 

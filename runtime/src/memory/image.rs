@@ -68,12 +68,12 @@ impl MemoryImage {
             let Some(start) = constant_offset(offset, ty.memory64) else {
                 return Ok(None);
             };
-            let end = start.checked_add(segment.bytes.len() as u64);
+            let end = start.checked_add(segment.len as u64);
             if end.is_none_or(|end| end > initial) {
                 return Ok(None);
             }
-            if !segment.bytes.is_empty() {
-                segments.push((start as usize, &segment.bytes[..]));
+            if segment.len != 0 {
+                segments.push((start as usize, info.segment_bytes(segment)));
             }
         }
         let Some(first) = segments.iter().map(|&(s, _)| s).min() else {
