@@ -179,8 +179,8 @@ impl Config {
 
     /// Whether the engine gives up the configured reservation for explicit
     /// bounds checks when this process cannot afford it (default on): when
-    /// `RLIMIT_AS` holds fewer than 8 reservations plus guards, or when one
-    /// cannot be reserved at all. The engine then reserves only each
+    /// the room `RLIMIT_AS` leaves holds fewer than 8 reservations plus
+    /// guards, or when one cannot be reserved at all. The engine then reserves only each
     /// memory's own size, checks every access, and says why in
     /// [`Engine::memory_fallback`](crate::Engine::memory_fallback). Off, it
     /// keeps the layout and instantiation fails where it does not fit.

@@ -508,7 +508,6 @@ fn eval_offset(expr: &ConstExpr, is64: bool, store: &StoreOpaque, handle: usize)
 fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<bool> {
     let data = &store.instances[handle];
     let info = data.module.info();
-    let all_imaged = all_data_imaged(&data.module, imaged);
     for segment in info.elements.values() {
         if let SegmentMode::Active { target, offset } = &segment.mode {
             let offset = eval_offset(offset, info.tables[*target].table64, store, handle)?;
@@ -522,7 +521,10 @@ fn segments_fit(store: &StoreOpaque, handle: usize, imaged: &[bool]) -> Result<b
             }
         }
     }
-    for segment in info.data.values().filter(|_| !all_imaged) {
+    if all_data_imaged(&data.module, imaged) {
+        return Ok(true);
+    }
+    for segment in info.data.values() {
         if let SegmentMode::Active { target, offset } = &segment.mode
             && !imaged[target.index()]
         {

@@ -12,8 +12,9 @@
 //!   faults and the signal handler turns the fault into a trap (the load or
 //!   store carries the heap trap code). No check is emitted.
 //! - **Checked**: `zext(index) + offset + size > current_length` makes the
-//!   access trap (see below for how). For 32-bit memories the sum is computed in 64 bits, where
-//!   it cannot overflow (index < 2^32, offset < 2^32, size <= 16). For
+//!   access trap (see below for how). For 32-bit memories the sum is
+//!   computed in 64 bits, where it cannot overflow (index < 2^32, offset <
+//!   2^32, size <= 16). For
 //!   64-bit memories (always checked: no reservation covers 2^64) each
 //!   addition traps on unsigned overflow, since such an access is out of
 //!   bounds whatever the memory's length.

@@ -314,10 +314,7 @@ impl FuncTranslator<'_, '_> {
         if self.tunables.memory_never_moves(&self.info.memories[index]) {
             self.load_pure(self.pointer_type, def, offset)
         } else {
-            let flags = self.memory_definition_flags();
-            self.builder
-                .ins()
-                .load(self.pointer_type, flags, def, offset32(offset))
+            self.load_memory_definition_field(def, offset)
         }
     }
 
@@ -325,6 +322,12 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn memory_length(&mut self, index: MemoryIndex) -> Value {
         let def = self.memory_definition(index);
         let offset = self.offsets.memory_definition_current_length();
+        self.load_memory_definition_field(def, offset)
+    }
+
+    /// Loads a pointer-sized field of memory definition `def` that may
+    /// change (see `memory_definition_flags`).
+    fn load_memory_definition_field(&mut self, def: Value, offset: u32) -> Value {
         let flags = self.memory_definition_flags();
         self.builder
             .ins()
