@@ -293,7 +293,7 @@ unsafe fn patch_and_seal(base: usize, len: usize, relocations: &[Relocation]) ->
         // SAFETY: the relocation lies inside the text (the artifact's
         // validation checked it), which the writable pages cover.
         let patched = target.is_some_and(|target| unsafe {
-            crate::arch::patch_relocation(r.kind, at as *mut u8, target, r.addend)
+            crate::arch::patch_relocation(r.kind, at as *mut u8, at, target, r.addend)
         });
         if !patched {
             return false;

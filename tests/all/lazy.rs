@@ -193,6 +193,36 @@ fn many_threads_call_the_same_uncompiled_function() {
 }
 
 #[test]
+fn lazy_code_is_written_through_a_view_that_never_runs() {
+    let engine = lazy_engine();
+    let module = Module::new(&engine, chain(300)).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_typed_func::<(), i32>(&store, "f299").unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), 300);
+    assert_eq!(module.lazily_compiled(), 300);
+    // The code's memory is mapped twice: where it runs (read, execute) and
+    // where it is written (read, write); no page of the process is ever
+    // writable and executable at once.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let perms = |line: &str| line.split_whitespace().nth(1).unwrap_or("").to_string();
+    let views: Vec<String> = maps
+        .lines()
+        .filter(|l| l.contains("cljit-lazy-code"))
+        .map(perms)
+        .collect();
+    assert!(views.iter().any(|p| p == "r-xs"), "{views:?}");
+    assert!(views.iter().any(|p| p == "rw-s"), "{views:?}");
+    for line in maps.lines() {
+        let p = perms(line);
+        assert!(
+            !(p.contains('w') && p.contains('x')),
+            "a writable and executable mapping: {line}"
+        );
+    }
+}
+
+#[test]
 fn lazy_compilation_on_a_small_thread_stack() {
     // A thread with little stack left still compiles: the compile moves to
     // a thread of its own.

@@ -516,9 +516,21 @@ pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BY
     code
 }
 
+/// Bytes a relocation of kind `kind` patches (see [`patch_relocation`]):
+/// 4 for a PC-relative one, 8 for an absolute address.
+pub fn relocation_bytes(kind: cljit_compiler::cranelift_codegen::binemit::Reloc) -> usize {
+    use cljit_compiler::cranelift_codegen::binemit::Reloc;
+    match kind {
+        Reloc::Abs8 => 8,
+        _ => 4,
+    }
+}
+
 /// Patches a relocation of kind `kind` at `at` (in code being written) to
-/// refer to `target` plus `addend`, as Cranelift defines each kind. Returns
-/// false for a kind this architecture does not produce, or a PC-relative
+/// refer to `target` plus `addend`, as Cranelift defines each kind, for
+/// code that runs with the relocation at address `pc` (`at` itself, unless
+/// the code is written through another view of its memory). Returns false
+/// for a kind this architecture does not produce, or a PC-relative
 /// distance beyond 2 GiB.
 ///
 /// # Safety
@@ -528,13 +540,14 @@ pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BY
 pub unsafe fn patch_relocation(
     kind: cljit_compiler::cranelift_codegen::binemit::Reloc,
     at: *mut u8,
+    pc: usize,
     target: usize,
     addend: i64,
 ) -> bool {
     use cljit_compiler::cranelift_codegen::binemit::Reloc;
     match kind {
         Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
-            let delta = (target as i64).wrapping_add(addend) - at as i64;
+            let delta = (target as i64).wrapping_add(addend) - pc as i64;
             let Ok(delta) = i32::try_from(delta) else {
                 return false;
             };

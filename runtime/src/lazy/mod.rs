@@ -25,13 +25,16 @@
 //! slots (one word per function, then the state and two entry words),
 //!   tier-up counters (one i32 per function)                     | RW
 //! stubs | slow stubs | common tail                               | RX
-//! compiled functions, each on pages of its own                   | RX
+//! compiled functions, packed, each on cache lines of its own     | RX
 //! ```
 //!
-//! Code is never written to a page that may be running: each function gets
-//! fresh pages, written while not yet executable, then made executable
-//! before its address is published. Stubs and code lie within 2 GiB of each
-//! other, so calls reach stubs with 32-bit displacements.
+//! The stubs and code are mapped twice (see `region`): they run where the
+//! layout shows, and are written through a second, writable view, so no
+//! page's protection ever changes. Code is never written where it may be
+//! running: each function goes to fresh cache lines past every published
+//! one, and its address is published (a release store) only once it is
+//! complete. Stubs and code lie within 2 GiB of each other, so calls reach
+//! stubs with 32-bit displacements.
 //!
 //! Threads may call the same uncompiled function at once: one compiles it,
 //! the others wait for its code. While the program runs, a background
@@ -55,8 +58,10 @@ use crate::error::{Error, Result};
 use crate::traps::registry::{self, CodeInfo, CodeKind, FunctionRange, LazyRanges};
 
 mod background;
+mod region;
 
 use background::{Prefetch, background_thread};
+use region::Region;
 
 /// A module's lazily compiled functions: the region holding their stubs and
 /// code, and what compiling them needs. Unregistered and unmapped on drop.
@@ -83,12 +88,11 @@ pub(crate) struct LazyState {
     region: Region,
     /// Number of defined functions.
     count: usize,
-    /// Offsets in the region: stubs, slow stubs, the first code page.
+    /// Offsets in the region: stubs, slow stubs.
     stubs: usize,
     slow_stubs: usize,
-    code: usize,
-    /// The next free code page (offset in the region), under the lock that
-    /// serialises placing code.
+    /// The first free code byte (offset in the region), under the lock
+    /// that serialises placing code.
     next: Mutex<usize>,
     /// Signalled (under `next`'s lock) whenever a compilation ends, for
     /// threads waiting on another's.
@@ -110,19 +114,8 @@ pub(crate) struct LazyState {
     perfmap: bool,
 }
 
-/// The reserved region, unmapped on drop.
-struct Region(region::Allocation);
-
-// SAFETY: the allocation is an address range that no thread owns; what is
-// written into it is synchronised by `LazyState` (stubs before any call,
-// code pages under `next`'s lock, slots with atomics).
-unsafe impl Send for Region {}
-// SAFETY: as above: shared access only reads the range's address and
-// length.
-unsafe impl Sync for Region {}
-
 fn page() -> usize {
-    region::page::size()
+    ::region::page::size()
 }
 
 fn round_up(bytes: usize, to: usize) -> usize {
@@ -162,19 +155,19 @@ impl LazyReservation {
         let common = slow_stubs + count * arch::LAZY_SLOW_STUB_BYTES;
         let code = round_up(common + arch::LAZY_COMMON_BYTES, page());
         // Room for every function at a generous size: unoptimised code runs
-        // several times larger than its wasm, and each function rounds up
-        // to pages. Only what is written is ever committed.
+        // several times larger than its wasm, and each function starts on
+        // a cache line with a counting prefix, compiled twice at most.
+        // Only what is written is ever committed.
         let code_room = bodies
             .code_bytes()
             .saturating_mul(16)
-            .saturating_add(count.saturating_mul(2 * page()))
+            .saturating_add(count.saturating_mul(4 * (CODE_ALIGN + arch::LAZY_TIER_PREFIX_BYTES)))
             .saturating_add(64 << 20)
             .min(1536 << 20);
         let size = code + round_up(code_room, page());
-        let region = region::alloc(size, region::Protection::NONE)
-            .map_err(|e| io("reserving address space", e))?;
+        let region = Region::new(size, stubs).map_err(|e| io("reserving address space", e))?;
         Ok(LazyReservation {
-            region: Region(region),
+            region,
             stubs,
             slow_stubs,
             common,
@@ -201,8 +194,8 @@ impl LazyCode {
             common,
             code,
         } = reservation;
-        let base = region.0.as_ptr::<u8>() as usize;
-        let size = region.0.len();
+        let base = region.base();
+        let size = region.len();
         let ranges = LazyRanges::new(base + code, base + size, count.saturating_mul(2) + 1);
         let info_in_registry = Arc::new(CodeInfo {
             module: Some(Arc::clone(&info)),
@@ -220,7 +213,6 @@ impl LazyCode {
             count,
             stubs,
             slow_stubs,
-            code,
             next: Mutex::new(code),
             placed: Condvar::new(),
             progress: (0..count).map(|_| AtomicU8::new(PENDING)).collect(),
@@ -274,7 +266,7 @@ impl Drop for LazyCode {
 
 impl LazyState {
     fn base(&self) -> usize {
-        self.region.0.as_ptr::<u8>() as usize
+        self.region.base()
     }
 
     fn stub(&self, index: usize) -> usize {
@@ -292,7 +284,7 @@ impl LazyState {
         let first = self.base() + (self.count + 3) * size_of::<usize>();
         // SAFETY: the counters follow the slots in the region's first
         // pages, readable and writable for its whole life (made so by
-        // `write_stubs` before any is read), 4-aligned (after whole words);
+        // `Region::new`), 4-aligned (after whole words);
         // an `AtomicI32` has the layout of an `i32`.
         unsafe { &*(first as *const AtomicI32).add(index) }
     }
@@ -300,23 +292,14 @@ impl LazyState {
     fn slot(&self, index: usize) -> &AtomicUsize {
         assert!(index < self.count + 3, "a slot of the module");
         // SAFETY: slots are the region's first words, readable and
-        // writable for its whole life (made so by `write_stubs` before any
-        // slot is read), and word-aligned (the region is page-aligned); an
+        // writable for its whole life (made so by `Region::new`), and
+        // word-aligned (the region is page-aligned); an
         // `AtomicUsize` has the layout of a word.
         unsafe { &*(self.base() as *const AtomicUsize).add(index) }
     }
 
-    /// Fills the slots and writes the stubs, then makes the stubs
-    /// executable.
+    /// Fills the slots and writes the stubs.
     fn write_stubs(&self, common: usize) -> Result<()> {
-        let base = self.base();
-        let protect = |offset: usize, len: usize, prot| {
-            // SAFETY: the range lies inside the region this state owns, and
-            // nothing runs or reads there yet.
-            unsafe { region::protect((base + offset) as *const u8, len, prot) }
-                .map_err(|e| io("protecting code", e))
-        };
-        protect(0, self.stubs, region::Protection::READ_WRITE)?;
         for i in 0..self.count {
             self.slot(i).store(self.slow_stub(i), Ordering::Relaxed);
         }
@@ -332,14 +315,13 @@ impl LazyState {
         for i in 0..self.count {
             self.counter(i).store(initial, Ordering::Relaxed);
         }
-        let stubs_len = self.code - self.stubs;
-        protect(self.stubs, stubs_len, region::Protection::READ_WRITE)?;
         let write = |at: usize, bytes: &[u8]| {
-            // SAFETY: `at` and the bytes after it lie in the stub pages,
-            // writable now and not yet executable.
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len()) }
+            // SAFETY: `at` and the bytes after it lie in the stub pages, in
+            // the region's shared part; nothing runs them before the
+            // module is built, after this.
+            unsafe { self.region.write(at, bytes) }
         };
-        let common = base + common;
+        let common = self.base() + common;
         for i in 0..self.count {
             let slot = self.slot(i) as *const AtomicUsize as usize;
             write(self.stub(i), &arch::lazy_stub(self.stub(i), slot));
@@ -350,7 +332,7 @@ impl LazyState {
         let state_slot = self.slot(self.count) as *const AtomicUsize as usize;
         let entry_slot = self.slot(self.count + 1) as *const AtomicUsize as usize;
         write(common, &arch::lazy_common(common, state_slot, entry_slot));
-        protect(self.stubs, stubs_len, region::Protection::READ_EXECUTE)
+        Ok(())
     }
 
     /// The code of defined function `index`, compiling it first if no
@@ -515,10 +497,10 @@ impl LazyState {
         }
     }
 
-    /// Writes `f` on fresh pages at `*next` (after a counting prefix with
-    /// `counting`), patches its relocations, makes it executable and
-    /// publishes its metadata. Returns the address calls go to: the
-    /// prefix's, or the function's.
+    /// Writes `f` on fresh cache lines at `*next` (after a counting prefix
+    /// with `counting`), through the region's writable view, and patches
+    /// its relocations. Returns the address calls go to: the prefix's, or
+    /// the function's; the caller publishes it once this returns.
     fn place(
         &self,
         next: &mut usize,
@@ -531,19 +513,17 @@ impl LazyState {
         } else {
             0
         };
-        let len = round_up(prefix + f.body.len().max(1), page());
-        if *next + len > self.region.0.len() {
+        // The prefix is a multiple of every function alignment, so the
+        // function after it stays aligned.
+        let offset = round_up(*next, CODE_ALIGN.max(f.alignment as usize));
+        let len = prefix + f.body.len().max(1);
+        if offset.saturating_add(len) > self.region.len() {
             return Err(Error::msg(
                 "lazy compilation: the module's code region is full",
             ));
         }
-        let entry = self.base() + *next;
+        let entry = self.base() + offset;
         let start = entry + prefix;
-        // SAFETY: [entry, entry + len) lies in the region's code area past
-        // every page handed out so far (`next` only grows), so no code runs
-        // there and nothing else refers to it.
-        unsafe { region::protect(entry as *const u8, len, region::Protection::READ_WRITE) }
-            .map_err(|e| io("protecting code", e))?;
         if counting {
             let index = def.as_u32();
             let code = arch::lazy_tier_prefix(
@@ -553,13 +533,13 @@ impl LazyState {
                 self.slot(self.count) as *const AtomicUsize as usize,
                 self.slot(self.count + 2) as *const AtomicUsize as usize,
             );
-            // SAFETY: the pages were just made writable and hold the
-            // prefix's bytes before the function's.
-            unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), entry as *mut u8, code.len()) };
+            // SAFETY: [entry, entry + len) lies in the code area past every
+            // byte placed so far (`next` only grows, under its lock), on
+            // cache lines of its own, so no thread runs or reads it.
+            unsafe { self.region.write(entry, &code) };
         }
-        // SAFETY: the pages were just made writable and hold `len` >=
-        // `prefix + f.body.len()` bytes from `entry`.
-        unsafe { std::ptr::copy_nonoverlapping(f.body.as_ptr(), start as *mut u8, f.body.len()) };
+        // SAFETY: as for the prefix: `start + body` ends within the range.
+        unsafe { self.region.write(start, &f.body) };
         for r in &f.relocations {
             let target = match r.target {
                 RelocTarget::Function(callee) => {
@@ -571,23 +551,22 @@ impl LazyState {
                 RelocTarget::LibCall(lc) => crate::code_memory::libcall_address(lc)?,
             };
             let at = start + r.offset as usize;
-            if at + 8 > entry + len {
+            let bytes = arch::relocation_bytes(r.kind);
+            if at + bytes > entry + len {
                 return Err(Error::msg("lazy compilation: a relocation past the code"));
             }
-            // SAFETY: `at` is inside the writable pages with at least 8
-            // bytes after it (checked above).
-            if !unsafe { arch::patch_relocation(r.kind, at as *mut u8, target, r.addend) } {
+            let writable = self.region.writable(at, bytes);
+            // SAFETY: `writable` is the view of `at`, inside the function
+            // being placed (unpublished) with the relocation's bytes after
+            // it (checked above); the relocation runs at `at`.
+            if !unsafe { arch::patch_relocation(r.kind, writable, at, target, r.addend) } {
                 return Err(Error::msg(format!(
                     "lazy compilation: cannot apply a {:?} relocation",
                     r.kind
                 )));
             }
         }
-        // SAFETY: as above; the code is complete, and from now on nothing
-        // writes these pages.
-        unsafe { region::protect(entry as *const u8, len, region::Protection::READ_EXECUTE) }
-            .map_err(|e| io("protecting code", e))?;
-        *next += len;
+        *next = offset + len;
         let index = self.info.func_index(def);
         let lazy = self
             .info_in_registry
@@ -610,6 +589,10 @@ impl LazyState {
         Ok(entry)
     }
 }
+
+/// Where placed code starts: a cache line, so that a function being
+/// written never shares one with code that may be running (or be fetched).
+const CODE_ALIGN: usize = 64;
 
 /// A function no thread has started compiling.
 const PENDING: u8 = 0;
