@@ -33,6 +33,7 @@ use cranelift_entity::EntityRef as _;
 use crate::abi::{Tunables, VmOffsets};
 use crate::compile::Compiler;
 use crate::link::LinkedModule;
+use crate::shared_bytes::{BytesOwner, with_owner};
 use crate::target::CodeTarget;
 
 /// The first eight bytes of every artifact.
@@ -559,6 +560,30 @@ impl Compiler {
             return Err(damaged("the payload disagrees with its header"));
         }
         Ok((header, module, text))
+    }
+}
+
+impl Compiler {
+    /// [`Compiler::deserialize`] for an artifact whose bytes `owner` holds:
+    /// the decoded module's tables and data segments borrow those bytes
+    /// (keeping `owner` alive) instead of copying them. Returns the text's
+    /// range in the bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::deserialize`].
+    pub fn deserialize_shared(
+        &self,
+        owner: &BytesOwner,
+    ) -> Result<(ArtifactHeader, LinkedModule, std::ops::Range<usize>), ArtifactError> {
+        with_owner(owner, |bytes| {
+            let (header, module, text) = self.deserialize(bytes)?;
+            if text.is_empty() {
+                return Ok((header, module, 0..0));
+            }
+            let start = text.as_ptr() as usize - bytes.as_ptr() as usize;
+            Ok((header, module, start..start + text.len()))
+        })
     }
 }
 

@@ -27,6 +27,7 @@ pub mod indices;
 mod lazy;
 pub mod link;
 mod module_info;
+pub mod shared_bytes;
 mod target;
 mod throws;
 mod trampolines;

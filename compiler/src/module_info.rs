@@ -19,6 +19,7 @@ use crate::abi::VmCounts;
 use crate::error::{CompileError, CompileResult, unsupported};
 use crate::features::gc_refused;
 use crate::indices::*;
+use crate::shared_bytes::SharedBytes;
 use crate::types::*;
 
 /// An import: where it comes from and what it provides.
@@ -150,8 +151,7 @@ pub struct ModuleInfo {
     /// Data segments.
     pub data: PrimaryMap<DataIndex, DataSegment>,
     /// The bytes of every data segment, in order (see [`DataSegment`]).
-    #[serde(with = "serde_bytes")]
-    pub data_bytes: Vec<u8>,
+    pub data_bytes: SharedBytes,
     /// Function names from the name section.
     pub func_names: BTreeMap<FuncIndex, String>,
     /// Where each defined function's body starts, as a byte offset in the
@@ -612,7 +612,7 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                         },
                     };
                     let start = info.data_bytes.len();
-                    info.data_bytes.extend_from_slice(data.data);
+                    info.data_bytes.to_mut().extend_from_slice(data.data);
                     info.data.push(DataSegment {
                         mode,
                         start,

@@ -43,7 +43,7 @@ pub(crate) enum TextSource<'a> {
     /// `range` of a private buffer the code takes over: made executable
     /// where it lies, or copied if it cannot be.
     Owned {
-        buffer: FileBytes,
+        buffer: Arc<FileBytes>,
         range: std::ops::Range<usize>,
     },
 }
@@ -63,7 +63,7 @@ pub(crate) struct CodeMemory {
     /// Text mapped from a file instead: its address and length.
     mapped: Option<(usize, usize)>,
     /// The buffer whose pages hold the text instead.
-    _buffer: Option<FileBytes>,
+    _buffer: Option<Arc<FileBytes>>,
     registration: Option<usize>,
 }
 
@@ -310,21 +310,26 @@ unsafe fn patch_and_seal(base: usize, len: usize, relocations: &[Relocation]) ->
     }
 }
 
+/// A buffer whose text cannot run where it lies, handed back with the
+/// text's range.
+type Refused = (Arc<FileBytes>, std::ops::Range<usize>);
+
 /// Makes `range` of `buffer`, an artifact read into a private mapping,
-/// executable where it lies: no second copy of the text. Frees the pages
-/// before it (the artifact's header and metadata, decoded already).
-/// Gives the buffer back, with the text's address, or unchanged when the
-/// text cannot be used in place (not a private mapping, not page-aligned,
-/// a relocation that cannot be patched).
+/// executable where it lies: no second copy of the text. The pages before
+/// it (the artifact's header and metadata) stay: the decoded module's
+/// tables and data segments are windows onto them. Gives the buffer back,
+/// with the text's address, or with the range when the text cannot be
+/// used in place (not a private mapping, not page-aligned, a relocation
+/// that cannot be patched).
 #[allow(
     clippy::result_large_err,
     reason = "the buffer is handed back, not an error"
 )]
 fn adopt_text(
-    buffer: FileBytes,
+    buffer: Arc<FileBytes>,
     range: std::ops::Range<usize>,
     relocations: &[Relocation],
-) -> std::result::Result<(FileBytes, usize), (FileBytes, std::ops::Range<usize>)> {
+) -> std::result::Result<(Arc<FileBytes>, usize), Refused> {
     let page = region::page::size();
     let Some((ptr, mapped)) = buffer.private_mapping() else {
         return Err((buffer, range));
@@ -335,16 +340,14 @@ fn adopt_text(
     if !start.is_multiple_of(page) || range.start + len > mapped {
         return Err((buffer, range));
     }
-    // SAFETY: the pages belong to `buffer`'s private mapping, which this
-    // function owns and which is writable; no slice of it is live here.
+    // SAFETY: the pages belong to `buffer`'s private, writable mapping;
+    // no slice of them is live (windows onto the buffer hold ranges of
+    // its metadata, which ends before the text's first page, and make
+    // slices only when read), and nothing runs in them yet.
     if !unsafe { patch_and_seal(start, len, relocations) } {
         // Some pages may be sealed already; the copy path only reads.
         return Err((buffer, range));
     }
-    // SAFETY: [base, start) is the start of the same mapping, whose bytes
-    // (already decoded) nothing reads again; dropping them only frees
-    // memory, and they read as zeros if ever touched.
-    unsafe { libc::madvise(base as *mut libc::c_void, range.start, libc::MADV_DONTNEED) };
     Ok((buffer, start))
 }
 

@@ -208,6 +208,12 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
 impl Drop for FileBytes {
     fn drop(&mut self) {
         if let Inner::Mapped { ptr, mapped, .. } = self.inner {

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use cljit_compiler::LazyBodies;
 use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, MemoryIndex, TypeIndex};
 use cljit_compiler::link::{LinkedModule, link};
+use cljit_compiler::shared_bytes::BytesOwner;
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::EntityRef as _;
@@ -252,13 +253,14 @@ impl Module {
     /// I/O errors (with the path), and those of [`Module::deserialize`].
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = FileBytes::read(path)
-            .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
-        let (linked, range) = {
-            let (_, linked, text) = engine.compiler().deserialize(&bytes)?;
-            let start = text.as_ptr() as usize - bytes.as_ptr() as usize;
-            (linked, start..start + text.len())
-        };
+        let bytes = Arc::new(
+            FileBytes::read(path)
+                .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?,
+        );
+        // The module's tables and data segments stay where they lie in
+        // the bytes read, which they keep alive.
+        let owner: BytesOwner = bytes.clone();
+        let (_, linked, range) = engine.compiler().deserialize_shared(&owner)?;
         let source = TextSource::Owned {
             buffer: bytes,
             range,

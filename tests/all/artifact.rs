@@ -92,6 +92,76 @@ fn an_artifact_round_trip_keeps_everything() {
     }
 }
 
+/// An artifact file, small (read into the heap) or large (read into a
+/// mapping whose text then runs where it lies), keeps its trap tables,
+/// address maps and data segments where they lie in the bytes read: traps,
+/// backtraces with wasm offsets, active and passive data all match the
+/// module compiled in memory, in every instance.
+#[test]
+fn artifact_files_use_their_tables_and_data_where_they_lie() {
+    for large in [false, true] {
+        let filler = if large { 5 << 20 } else { 100 };
+        let wat = format!(
+            r#"(module
+              (memory (export "memory") 100)
+              (data (i32.const 16) "active")
+              (data (i32.const 65536) "{}")
+              (data $passive "passive")
+              (func $deep (param i32) (result i32)
+                (i32.div_s (i32.const 1) (local.get 0)))
+              (func (export "trap") (param i32) (result i32)
+                (i32.add (i32.const 1) (call $deep (local.get 0))))
+              (func (export "init")
+                (memory.init $passive (i32.const 32) (i32.const 0) (i32.const 7)))
+              (func (export "byte") (param i32) (result i32)
+                (i32.load8_u (local.get 0))))"#,
+            "z".repeat(filler)
+        );
+        let engine = crate::engine(false);
+        let dir = std::env::temp_dir().join(format!(
+            "cljit-artifact-file-{}-{large}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.cwasm");
+        std::fs::write(&path, engine.precompile_module(wat.as_bytes()).unwrap()).unwrap();
+        let jit = Module::new(&engine, &wat).unwrap();
+        // SAFETY: written by this engine just now.
+        let loaded = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut outcomes = Vec::new();
+        for module in [&jit, &loaded, &loaded] {
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, module, &[]).unwrap();
+            let byte = instance.get_typed_func::<i32, i32>(&store, "byte").unwrap();
+            let init = instance.get_typed_func::<(), ()>(&store, "init").unwrap();
+            let trap = instance.get_typed_func::<i32, i32>(&store, "trap").unwrap();
+            init.call(&mut store, ()).unwrap();
+            let bytes: Vec<i32> = [16, 21, 32, 38, 65536, 65536 + filler as i32 - 1]
+                .into_iter()
+                .map(|at| byte.call(&mut store, at).unwrap())
+                .collect();
+            assert_eq!(trap.call(&mut store, 2).unwrap(), 1);
+            let e = trap.call(&mut store, 0).unwrap_err();
+            let frames: Vec<_> = e
+                .backtrace()
+                .unwrap()
+                .frames()
+                .iter()
+                .map(|f| (f.func_index, f.wasm_offset))
+                .collect();
+            assert!(frames.iter().all(|(_, at)| at.is_some()), "{frames:?}");
+            outcomes.push((e.as_trap(), frames, bytes));
+        }
+        let expected_bytes = [b'a', b'e', b'p', b'e', b'z', b'z'].map(i32::from);
+        assert_eq!(outcomes[0].0, Some(Trap::IntegerDivisionByZero));
+        assert_eq!(outcomes[0].2, expected_bytes);
+        assert_eq!(outcomes[0].1.len(), 2, "{:?}", outcomes[0].1);
+        assert_eq!(outcomes[1], outcomes[0], "large: {large}");
+        assert_eq!(outcomes[2], outcomes[0], "large: {large}");
+    }
+}
+
 fn artifact_error(result: cljit::Result<Module>) -> ArtifactError {
     match result.map(|_| ()).unwrap_err().kind() {
         ErrorKind::Artifact(e) => e.clone(),

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::shared_bytes::SharedBytes;
+
 /// Every way a WebAssembly program can stop abnormally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
@@ -111,12 +113,16 @@ impl std::error::Error for Trap {}
 
 /// The trap sites of one function: code offsets (relative to the function's
 /// start) paired with the trap that happens there, sorted by offset.
+///
+/// Kept as it is stored (little-endian offsets, one byte per trap), so an
+/// artifact's tables are used where they lie, without decoding; lookups
+/// (the signal handler's among them) read it in place and never allocate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrapTable {
-    #[serde(with = "u32_bytes")]
-    offsets: Vec<u32>,
-    #[serde(with = "trap_bytes")]
-    traps: Vec<Trap>,
+    /// The sites' offsets, 4 little-endian bytes each.
+    offsets: SharedBytes,
+    /// The sites' traps, one [`Trap::code`] byte each.
+    traps: SharedBytes,
 }
 
 impl TrapTable {
@@ -127,40 +133,61 @@ impl TrapTable {
     /// Panics if `offset` is lower than the previous site's offset; the
     /// compiler emits sites in code order, so this is a compiler bug.
     pub fn push(&mut self, offset: u32, trap: Trap) {
-        if let Some(&last) = self.offsets.last() {
-            assert!(last <= offset, "trap sites out of order");
+        if let Some(last) = self.len().checked_sub(1) {
+            assert!(self.offset(last) <= offset, "trap sites out of order");
         }
-        self.offsets.push(offset);
-        self.traps.push(trap);
+        self.offsets
+            .to_mut()
+            .extend_from_slice(&offset.to_le_bytes());
+        self.traps.to_mut().push(trap.code());
+    }
+
+    fn offset(&self, i: usize) -> u32 {
+        let bytes = &self.offsets[i * 4..i * 4 + 4];
+        u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
+    }
+
+    fn trap(&self, i: usize) -> Option<Trap> {
+        Trap::from_code(*self.traps.get(i)?)
     }
 
     /// The trap recorded at exactly this offset, if any.
     pub fn lookup(&self, offset: u32) -> Option<Trap> {
-        self.offsets
-            .binary_search(&offset)
-            .ok()
-            .map(|i| self.traps[i])
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.offset(mid).cmp(&offset) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return self.trap(mid),
+            }
+        }
+        None
     }
 
     /// Number of trap sites.
     pub fn len(&self) -> usize {
-        self.offsets.len()
+        self.offsets.len() / 4
     }
 
     /// True if the function cannot trap.
     pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
+        self.len() == 0
     }
 
-    /// Whether the table is well formed (as `push` keeps it): one trap per
-    /// offset, offsets in order. Decoded tables are checked with this.
+    /// Whether the table is well formed (as `push` keeps it): whole
+    /// offsets, one known trap per offset, offsets in order. Decoded tables
+    /// are checked with this.
     pub fn is_well_formed(&self) -> bool {
-        self.offsets.len() == self.traps.len() && self.offsets.is_sorted()
+        self.offsets.len().is_multiple_of(4)
+            && self.traps.len() == self.len()
+            && self.traps.iter().all(|&b| Trap::from_code(b).is_some())
+            && (1..self.len()).all(|i| self.offset(i - 1) <= self.offset(i))
     }
 
     /// The sites, in offset order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, Trap)> + '_ {
-        self.offsets.iter().copied().zip(self.traps.iter().copied())
+        (0..self.len()).filter_map(|i| Some((self.offset(i), self.trap(i)?)))
     }
 }
 
@@ -175,8 +202,7 @@ impl TrapTable {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AddressMap {
     /// Every entry but the last, delta-encoded.
-    #[serde(with = "serde_bytes")]
-    encoded: Vec<u8>,
+    encoded: SharedBytes,
     /// The last encoded entry (the base of the next delta).
     prev: (u32, u32),
     /// The newest entry, kept apart so a push at the same code offset can
@@ -222,9 +248,10 @@ impl AddressMap {
                 return;
             }
             Some((c, w)) => {
-                write_leb(&mut self.encoded, u64::from(c - self.prev.0));
+                let encoded = self.encoded.to_mut();
+                write_leb(encoded, u64::from(c - self.prev.0));
                 let delta = i64::from(w) - i64::from(self.prev.1);
-                write_leb(&mut self.encoded, ((delta << 1) ^ (delta >> 63)) as u64);
+                write_leb(encoded, ((delta << 1) ^ (delta >> 63)) as u64);
                 self.prev = (c, w);
             }
             None => {}
@@ -267,56 +294,6 @@ impl AddressMap {
     /// True if there are no entries.
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-/// Serializes a `Vec<u32>` as one byte string (little-endian), which
-/// decodes in bulk rather than number by number: these tables are most of
-/// an artifact's metadata.
-mod u32_bytes {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
-        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-        s.serialize_bytes(&bytes)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-        let bytes = <&[u8]>::deserialize(d)?;
-        if bytes.len() % 4 != 0 {
-            return Err(D::Error::custom("a table of u32s with a partial entry"));
-        }
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
-    }
-}
-
-/// Serializes a `Vec<Trap>` as one byte string of trap codes.
-mod trap_bytes {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use super::Trap;
-
-    pub(super) fn serialize<S: Serializer>(v: &[Trap], s: S) -> Result<S::Ok, S::Error> {
-        let bytes: Vec<u8> = v.iter().map(|&t| t as u8).collect();
-        s.serialize_bytes(&bytes)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Trap>, D::Error> {
-        let bytes = <&[u8]>::deserialize(d)?;
-        bytes
-            .iter()
-            .map(|&b| {
-                Trap::ALL
-                    .get(usize::from(b))
-                    .copied()
-                    .ok_or_else(|| D::Error::custom("an unknown trap code"))
-            })
-            .collect()
     }
 }
 

@@ -32,9 +32,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cljit_compiler::artifact::{self, ArtifactError, Digest};
+use cljit_compiler::shared_bytes::BytesOwner;
 
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
@@ -406,20 +408,28 @@ impl Cache {
         if !meta.is_file() || meta.uid() != uid() {
             return Err("the entry is not a file of this user".into());
         }
-        let bytes = FileBytes::map_file(&file).map_err(|e| format!("cannot map the entry: {e}"))?;
+        let bytes =
+            Arc::new(FileBytes::map_file(&file).map_err(|e| format!("cannot map the entry: {e}"))?);
         artifact::verify_signature(&bytes, key).map_err(|e| e.to_string())?;
+        // The module's tables and data segments stay in the mapping, which
+        // they keep alive.
+        let owner: BytesOwner = bytes.clone();
         let (header, linked, text) = engine
             .compiler()
-            .deserialize(&bytes)
+            .deserialize_shared(&owner)
             .map_err(|e| e.to_string())?;
         if header.source_hash != *source {
             return Err("the entry was compiled from other wasm".into());
         }
         // The text is mapped from the entry, not copied: entries are only
         // ever replaced by renames, and this descriptor keeps this one.
-        let offset = text.as_ptr() as usize - bytes.as_ptr() as usize;
-        let module = Module::from_linked(engine, linked, text, Some((&file, offset as u64)))
-            .map_err(|e| e.to_string())?;
+        let module = Module::from_linked(
+            engine,
+            linked,
+            &bytes[text.clone()],
+            Some((&file, text.start as u64)),
+        )
+        .map_err(|e| e.to_string())?;
         // Refresh the entry for least-recently-used eviction.
         let _ = file.set_modified(SystemTime::now());
         Ok(module)
