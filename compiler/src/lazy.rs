@@ -19,6 +19,7 @@ use crate::error::{CompileError, CompileResult};
 use crate::features::explain_invalid;
 use crate::indices::DefinedFuncIndex;
 use crate::module_info::{ModuleInfo, parse};
+use crate::shared_bytes::SharedBytes;
 use crate::translate::{TranslateEnv, translate_function};
 
 /// One function body kept for later: where it lies in the module's bytes
@@ -43,7 +44,7 @@ impl LazyBody {
 /// A validated module's function bodies, each compiled on request by
 /// [`Compiler::compile_lazy_function`].
 pub struct LazyBodies {
-    wasm: Box<[u8]>,
+    wasm: SharedBytes,
     bodies: PrimaryMap<DefinedFuncIndex, LazyBody>,
     features: WasmFeatures,
     /// Every function may throw: working out which cannot needs every body,
@@ -71,6 +72,11 @@ impl LazyBodies {
         self.bodies.is_empty()
     }
 
+    /// The module's bytes.
+    pub fn wasm(&self) -> &[u8] {
+        &self.wasm
+    }
+
     /// Bytes of function bodies in all.
     pub fn code_bytes(&self) -> usize {
         self.bodies.values().map(|b| b.range.len()).sum()
@@ -96,12 +102,31 @@ impl Compiler {
     ///
     /// As [`Compiler::compile`] for invalid modules.
     pub fn compile_lazy(&self, wasm: &[u8]) -> CompileResult<(CompiledModule, LazyBodies)> {
-        self.lazy_module(wasm)
-            .map_err(|e| explain_invalid(wasm, self.features(), e))
+        self.compile_lazy_shared(SharedBytes::from(wasm.to_vec()))
     }
 
-    fn lazy_module(&self, wasm: &[u8]) -> CompileResult<(CompiledModule, LazyBodies)> {
-        let parsed = parse(wasm, self.features())?;
+    /// [`Compiler::compile_lazy`] for bytes the bodies can keep without a
+    /// copy (a window onto the module file's bytes, say).
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::compile`] for invalid modules.
+    pub fn compile_lazy_shared(
+        &self,
+        wasm: SharedBytes,
+    ) -> CompileResult<(CompiledModule, LazyBodies)> {
+        self.lazy_module(wasm)
+            .map_err(|(e, wasm)| explain_invalid(&wasm, self.features(), e))
+    }
+
+    fn lazy_module(
+        &self,
+        wasm: SharedBytes,
+    ) -> Result<(CompiledModule, LazyBodies), (CompileError, SharedBytes)> {
+        let parsed = match parse(&wasm, self.features()) {
+            Ok(parsed) => parsed,
+            Err(e) => return Err((e, wasm)),
+        };
         let info = parsed.info;
         let features = crate::features::validation_features(self.features());
         let mut bodies = PrimaryMap::with_capacity(parsed.bodies.len());
@@ -114,15 +139,20 @@ impl Compiler {
             });
         }
         let lazy = LazyBodies {
-            wasm: wasm.into(),
+            wasm,
             may_throw: vec![true; info.functions.len()],
             bodies,
             features,
         };
-        self.validate_bodies(&lazy)?;
+        if let Err(e) = self.validate_bodies(&lazy) {
+            return Err((e, lazy.wasm));
+        }
         let offsets = VmOffsets::new(self.isa().pointer_bytes(), info.vm_counts());
         let (trampolines, array_to_wasm, wasm_to_array) =
-            self.compile_trampolines(&info, &offsets)?;
+            match self.compile_trampolines(&info, &offsets) {
+                Ok(trampolines) => trampolines,
+                Err(e) => return Err((e, lazy.wasm)),
+            };
         let module = CompiledModule {
             info,
             offsets,

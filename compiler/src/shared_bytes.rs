@@ -31,6 +31,13 @@ enum Repr {
 }
 
 impl SharedBytes {
+    /// A window onto `range` of `owner`'s bytes (`None` past their end).
+    pub fn window(owner: BytesOwner, range: Range<usize>) -> Option<SharedBytes> {
+        let len = (*owner).as_ref().len();
+        (range.start <= range.end && range.end <= len)
+            .then_some(SharedBytes(Repr::Window { owner, range }))
+    }
+
     /// The bytes, made owned first if they were a window, to change.
     pub fn to_mut(&mut self) -> &mut Vec<u8> {
         if let Repr::Window { .. } = self.0 {

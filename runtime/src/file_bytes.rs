@@ -17,6 +17,8 @@ use std::io::{self, Read as _};
 use std::path::Path;
 use std::ptr::NonNull;
 
+use cljit_compiler::shared_bytes::SharedBytes;
+
 /// Files from this size on are read into an anonymous mapping.
 const LARGE: usize = 4 << 20;
 const HUGE_PAGE: usize = 2 << 20;
@@ -205,6 +207,14 @@ impl std::ops::Deref for FileBytes {
                 std::slice::from_raw_parts(ptr.as_ptr(), *len)
             },
         }
+    }
+}
+
+impl FileBytes {
+    /// The bytes as [`SharedBytes`], kept where they are.
+    pub(crate) fn into_shared(self) -> SharedBytes {
+        let len = self.len();
+        SharedBytes::window(std::sync::Arc::new(self), 0..len).expect("the whole of the bytes")
     }
 }
 

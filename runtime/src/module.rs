@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use cljit_compiler::LazyBodies;
 use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, MemoryIndex, TypeIndex};
 use cljit_compiler::link::{LinkedModule, link};
-use cljit_compiler::shared_bytes::BytesOwner;
+use cljit_compiler::shared_bytes::{BytesOwner, SharedBytes};
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::EntityRef as _;
@@ -148,9 +148,15 @@ impl Module {
     /// low `RLIMIT_AS`), the module is compiled whole instead: slower to
     /// start, the same to run.
     pub(crate) fn from_binary_lazily(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let (compiled, bodies) = engine.compiler().compile_lazy(binary)?;
+        Module::from_shared_lazily(engine, SharedBytes::from(binary.to_vec()))
+    }
+
+    /// [`Module::from_binary_lazily`] for bytes the module keeps as they
+    /// are, to compile its functions from.
+    pub(crate) fn from_shared_lazily(engine: &Engine, binary: SharedBytes) -> Result<Module> {
+        let (compiled, bodies) = engine.compiler().compile_lazy_shared(binary)?;
         let Ok(reservation) = LazyReservation::new(&bodies) else {
-            return Module::from_compiled(engine, engine.compile_linked(binary)?);
+            return Module::from_compiled(engine, engine.compile_linked(bodies.wasm())?);
         };
         let mut linked = link(compiled)?;
         let text = std::mem::take(&mut linked.text);
@@ -214,6 +220,23 @@ impl Module {
         let path = path.as_ref();
         let bytes = FileBytes::read(path)
             .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
+        Module::from_file_bytes(engine, bytes)
+    }
+
+    /// Compiles a module (binary or text) from a file's bytes, which a
+    /// lazily compiled module keeps, to compile its functions from,
+    /// instead of copying them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`].
+    pub fn from_file_bytes(engine: &Engine, bytes: FileBytes) -> Result<Module> {
+        if bytes.starts_with(b"\0asm")
+            && engine.compiles_lazily(cljit_compiler::code_section_bytes(&bytes))
+        {
+            // The bodies compiled later stay where they were read.
+            return Module::from_shared_lazily(engine, bytes.into_shared());
+        }
         Module::new(engine, &*bytes)
     }
 

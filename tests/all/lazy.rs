@@ -193,6 +193,34 @@ fn many_threads_call_the_same_uncompiled_function() {
 }
 
 #[test]
+fn a_module_file_compiles_lazily_from_the_bytes_read() {
+    let engine = lazy_engine();
+    let dir = std::env::temp_dir().join(format!("cljit-lazy-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("chain.wasm");
+    std::fs::write(&path, chain(300)).unwrap();
+    let module = Module::from_file(&engine, &path).unwrap();
+    // The file may go: the module keeps the bytes it read.
+    std::fs::remove_file(&path).unwrap();
+    assert!(module.is_lazy());
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_typed_func::<(), i32>(&store, "f299").unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), 300);
+    // An invalid body in a file is refused whole, with its offset.
+    let invalid = wat::parse_str(
+        r#"(module
+             (func (export "ok") (result i32) (i32.const 1))
+             (func (result i32) (i64.const 1)))"#,
+    )
+    .unwrap();
+    std::fs::write(&path, &invalid).unwrap();
+    let err = Module::from_file(&engine, &path).unwrap_err().to_string();
+    assert!(err.contains("type mismatch"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn lazy_code_is_written_through_a_view_that_never_runs() {
     let engine = lazy_engine();
     let module = Module::new(&engine, chain(300)).unwrap();

@@ -448,7 +448,7 @@ fn load_module(
             };
             (m, how)
         }),
-        None => Module::new(engine, &*read()?).map(|m| (m, "off")),
+        None => Module::from_file_bytes(engine, read()?).map(|m| (m, "off")),
     };
     compiled.with_context(|| format!("failed to compile `{}`", path.display()))
 }

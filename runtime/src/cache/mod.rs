@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cljit_compiler::artifact::{self, ArtifactError, Digest};
-use cljit_compiler::shared_bytes::BytesOwner;
+use cljit_compiler::shared_bytes::{BytesOwner, SharedBytes};
 
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
@@ -273,7 +273,13 @@ impl Cache {
             Ok(module) => return Ok((module, CacheOutcome::Hit)),
             Err(reason) => reason,
         };
-        self.fill(engine, &wasm, &source, &key, reason)
+        self.fill(
+            engine,
+            SharedBytes::from(wasm.into_owned()),
+            &source,
+            &key,
+            reason,
+        )
     }
 
     /// [`Cache::load`] for the module in the file at `path`. A binary
@@ -298,7 +304,7 @@ impl Cache {
                     let wasm = FileBytes::read(path).map_err(failed)?;
                     // Hash what is compiled: the file may have changed.
                     let source = artifact::source_hash(&wasm);
-                    return self.fill(engine, &wasm, &source, &key, reason);
+                    return self.fill(engine, wasm.into_shared(), &source, &key, reason);
                 }
             }
         }
@@ -347,16 +353,16 @@ impl Cache {
     fn fill(
         &self,
         engine: &Engine,
-        wasm: &[u8],
+        wasm: SharedBytes,
         source: &Digest,
         key: &Result<Digest>,
         reason: String,
     ) -> Result<(Module, CacheOutcome)> {
         let compiler = engine.compiler();
-        if engine.compiles_lazily(cljit_compiler::code_section_bytes(wasm)) {
+        if engine.compiles_lazily(cljit_compiler::code_section_bytes(&wasm)) {
             // Lazy code is not what an entry holds: the entry is left to
             // an eager compile (`cljit run` starts one in the background).
-            let module = Module::from_binary_lazily(engine, wasm)?;
+            let module = Module::from_shared_lazily(engine, wasm)?;
             self.count("misses");
             return Ok((
                 module,
@@ -366,7 +372,7 @@ impl Cache {
                 },
             ));
         }
-        let linked = engine.compile_linked(wasm)?;
+        let linked = engine.compile_linked(&wasm)?;
         let stored = match key {
             Ok(key) => {
                 let mut bytes = compiler.serialize(&linked, source);
