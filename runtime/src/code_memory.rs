@@ -301,13 +301,19 @@ unsafe fn patch_and_seal(base: usize, len: usize, relocations: &[Relocation]) ->
     }
     // SAFETY: pages this caller owns (this function's contract); nothing
     // runs in them yet.
-    unsafe {
+    let sealed = unsafe {
         libc::mprotect(
             base as *mut libc::c_void,
             len,
             libc::PROT_READ | libc::PROT_EXEC,
         ) == 0
+    };
+    if sealed {
+        // SAFETY: the pages are mapped (just made executable), and no
+        // thread has run them yet.
+        unsafe { crate::arch::flush_icache(base, len) };
     }
+    sealed
 }
 
 /// A buffer whose text cannot run where it lies, handed back with the

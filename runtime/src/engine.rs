@@ -39,7 +39,12 @@ struct EngineInner {
     /// Why the configured memory layout was given up, if it was.
     memory_fallback: Option<String>,
     compiler: Compiler,
-    /// Lazy compilation's fast tier, built when first needed.
+    /// Lazy compilation's fast tier, built when first needed (never on an
+    /// architecture without lazy stubs).
+    #[cfg_attr(
+        not(target_arch = "x86_64"),
+        allow(dead_code, reason = "no lazy stubs on this architecture")
+    )]
     fast_compiler: OnceLock<std::result::Result<Compiler, String>>,
     signatures: SignatureRegistry,
     /// Wasm-to-host trampolines compiled on demand, by signature id, for
@@ -191,6 +196,10 @@ impl Engine {
     }
 
     /// Lazy compilation's fast tier (see `Compiler::fast_tier`).
+    #[cfg_attr(
+        not(target_arch = "x86_64"),
+        allow(dead_code, reason = "no lazy stubs on this architecture")
+    )]
     pub(crate) fn fast_compiler(&self) -> Result<&Compiler> {
         self.0
             .fast_compiler
@@ -200,10 +209,14 @@ impl Engine {
     }
 
     /// Whether modules of `code_bytes` bytes of function bodies compile
-    /// lazily under this engine's configuration.
+    /// lazily under this engine's configuration: never on an architecture
+    /// without lazy stubs (`arch::LAZY_COMPILATION`), where every module
+    /// compiles whole and so can be cached at once.
     pub(crate) fn compiles_lazily(&self, code_bytes: usize) -> bool {
         let config = &self.0.config;
-        config.lazy_compilation && code_bytes >= config.lazy_min_code_bytes
+        crate::arch::LAZY_COMPILATION
+            && config.lazy_compilation
+            && code_bytes >= config.lazy_min_code_bytes
     }
 
     /// The engine-wide signature registry.

@@ -94,7 +94,7 @@ impl StoreOpaque {
         for &r in &registers {
             marker.word(r);
         }
-        let low = std::hint::black_box(&registers) as *const [usize; 6] as usize;
+        let low = std::hint::black_box(&registers).as_ptr() as usize;
         if let Some(top) = traps::outermost_stack_top() {
             let mut at = low;
             while at + size_of::<usize>() <= top {

@@ -423,6 +423,19 @@ unsafe extern "C" {
     fn cljit_tier_entry();
 }
 
+/// Makes the instruction cache see code just written as data: nothing to
+/// do on x86-64, whose instruction fetch snoops stores.
+///
+/// # Safety
+///
+/// None beyond the range being the caller's code; kept `unsafe` to match
+/// the architectures where it matters.
+pub unsafe fn flush_icache(_start: usize, _len: usize) {}
+
+/// Whether lazy compilation's stubs and entries exist for this
+/// architecture.
+pub const LAZY_COMPILATION: bool = true;
+
 /// The address of lazy compilation's entry (see above).
 pub fn lazy_entry() -> usize {
     cljit_lazy_entry as *const () as usize

@@ -44,6 +44,14 @@
 //! fails (an implementation limit of the code generator) ends the call with
 //! the error, as a trap would.
 
+// On an architecture without lazy stubs (`arch::LAZY_COMPILATION` is
+// false, AArch64 so far) this machinery is built but never reached:
+// `Engine::compiles_lazily` says no and the module compiles whole.
+#![cfg_attr(
+    not(target_arch = "x86_64"),
+    allow(dead_code, reason = "no lazy stubs on this architecture")
+)]
+
 use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -143,9 +151,15 @@ impl LazyReservation {
     ///
     /// # Errors
     ///
-    /// When the address space cannot be had (a low `RLIMIT_AS`, say); the
+    /// On an architecture without lazy stubs (`arch::LAZY_COMPILATION`), or
+    /// when the address space cannot be had (a low `RLIMIT_AS`, say); the
     /// module can still be compiled eagerly.
     pub(crate) fn new(bodies: &LazyBodies) -> Result<LazyReservation> {
+        if !arch::LAZY_COMPILATION {
+            return Err(Error::msg(
+                "lazy compilation is not available on this architecture",
+            ));
+        }
         let count = bodies.len();
         let word = size_of::<usize>();
         // Slots, the state, the two entries, then the tier-up counters.

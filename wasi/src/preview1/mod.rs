@@ -178,7 +178,11 @@ pub(crate) fn filestat(st: &libc::stat) -> Filestat {
         dev: st.st_dev,
         ino: st.st_ino,
         filetype,
-        nlink: st.st_nlink,
+        #[allow(
+            clippy::useless_conversion,
+            reason = "`st_nlink` is 64-bit on x86-64 and 32-bit on AArch64"
+        )]
+        nlink: u64::from(st.st_nlink),
         size: st.st_size as u64,
         atim: ns(st.st_atime, st.st_atime_nsec),
         mtim: ns(st.st_mtime, st.st_mtime_nsec),
