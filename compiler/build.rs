@@ -1,8 +1,14 @@
 //! Computes `CLJIT_BUILD_ID`: a fingerprint of everything that decides what
-//! code this compiler emits (its sources, manifest, the lock file that pins
-//! Cranelift and wasmparser, the rustc version and the target). Artifacts and
-//! cache entries record it, so a rebuilt compiler never reuses old code even
-//! when the version number did not change.
+//! code this compiler emits (its sources, manifest, and the lock file that
+//! pins Cranelift and wasmparser). Artifacts and cache entries record it, so
+//! a rebuilt compiler never reuses old code even when the version number
+//! did not change.
+//!
+//! The machine the compiler is built for and the rustc that builds it are
+//! left out on purpose: the code emitted for a target depends only on the
+//! sources, so an artifact cross-compiled by an x86-64 build loads in an
+//! AArch64 build of the same sources (the artifact's own target and CPU
+//! feature fields say where it can run, and are checked separately).
 
 use std::hash::Hasher as _;
 use std::path::{Path, PathBuf};
@@ -48,16 +54,7 @@ fn main() {
 
     // Two lanes with different seeds give 128 bits.
     let mut lanes = [Fnv(0xcbf2_9ce4_8422_2325), Fnv(0x6c62_272e_07bb_0142)];
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let rustc_version = std::process::Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .map(|o| o.stdout)
-        .unwrap_or_default();
-    let target = std::env::var("TARGET").unwrap_or_default();
     for lane in &mut lanes {
-        lane.write(&rustc_version);
-        lane.write(target.as_bytes());
         for path in &inputs {
             let relative = path.strip_prefix(&manifest).unwrap_or(path);
             lane.write(relative.to_string_lossy().as_bytes());
