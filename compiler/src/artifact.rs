@@ -255,9 +255,16 @@ fn split(artifact: &[u8]) -> Result<(&[u8], &[u8]), ArtifactError> {
         return Err(damaged("truncated within its header"));
     }
     let header = &rest[..header_len];
-    let payload = artifact
-        .get((PREFIX + header_len).next_multiple_of(TEXT_ALIGN)..)
+    let payload_at = (PREFIX + header_len).next_multiple_of(TEXT_ALIGN);
+    // The padding before the payload is zeros, so a header length damaged
+    // into the padding (which would still decode) is caught here.
+    let padding = artifact
+        .get(PREFIX + header_len..payload_at)
         .unwrap_or_default();
+    if padding.iter().any(|&b| b != 0) {
+        return Err(damaged("the padding after its header is not zeros"));
+    }
+    let payload = artifact.get(payload_at..).unwrap_or_default();
     Ok((header, payload))
 }
 
@@ -270,7 +277,12 @@ fn split(artifact: &[u8]) -> Result<(&[u8], &[u8]), ArtifactError> {
 /// [`ArtifactError::Damaged`] when the header does not decode.
 pub fn read_header(artifact: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
     let (header, _) = split(artifact)?;
-    postcard::from_bytes(header).map_err(|e| damaged(format!("header: {e}")))
+    let (header, rest) =
+        postcard::take_from_bytes(header).map_err(|e| damaged(format!("header: {e}")))?;
+    if !rest.is_empty() {
+        return Err(damaged("its header is longer than what it holds"));
+    }
+    Ok(header)
 }
 
 /// Checks the payload against the header's length and hash.
@@ -357,8 +369,11 @@ fn decode_payload(payload: &[u8]) -> Result<(LinkedModule, &[u8]), ArtifactError
     let text = payload
         .get((8 + len).next_multiple_of(TEXT_ALIGN)..)
         .unwrap_or_default();
-    let module: LinkedModule =
-        postcard::from_bytes(meta).map_err(|e| damaged(format!("metadata: {e}")))?;
+    let (module, rest): (LinkedModule, _) =
+        postcard::take_from_bytes(meta).map_err(|e| damaged(format!("metadata: {e}")))?;
+    if !rest.is_empty() {
+        return Err(damaged("its metadata is longer than what it holds"));
+    }
     validate(&module, text)?;
     Ok((module, text))
 }

@@ -222,6 +222,18 @@ fn artifacts_are_refused_by_engines_that_cannot_run_them() {
             "flip at {at} was accepted"
         );
     }
+    // A header length one longer (into the zero padding, where the header
+    // would still decode) and a padding byte set are both damage.
+    let mut longer = bytes.clone();
+    longer[12] = longer[12].wrapping_add(1);
+    assert!(
+        load(&engine, &longer).is_err(),
+        "a longer header was accepted"
+    );
+    let header_end = 48 + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut padded = bytes.clone();
+    padded[header_end] = 1;
+    assert!(load(&engine, &padded).is_err(), "set padding was accepted");
     for len in [0, 7, 47, 49, bytes.len() - 1] {
         assert!(
             load(&engine, &bytes[..len]).is_err(),
