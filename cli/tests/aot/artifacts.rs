@@ -171,10 +171,17 @@ fn damaged_and_foreign_artifacts_are_refused_with_the_reason() {
     // A CPU feature the host lacks, simulated by renaming one the header
     // lists (same length, so the header still decodes).
     let mut cpu = bytes.clone();
-    replace(&mut cpu, b"has_sse41", b"has_zzz41");
+    let (listed, absent): (&[u8], &str) = if cfg!(target_arch = "x86_64") {
+        (b"has_sse41", "has_zzz41")
+    } else {
+        (b"has_lse", "has_zzz")
+    };
+    replace(&mut cpu, listed, absent.as_bytes());
     let e = refused(&write("cpu.cwasm", &cpu), &[]);
     assert!(
-        e.contains("uses the CPU feature `has_zzz41`, which this machine lacks"),
+        e.contains(&format!(
+            "uses the CPU feature `{absent}`, which this machine lacks"
+        )),
         "{e}"
     );
 
@@ -212,23 +219,27 @@ fn damaged_and_foreign_artifacts_are_refused_with_the_reason() {
 }
 
 #[test]
-fn cross_compiles_for_aarch64() {
+fn cross_compiles_for_the_other_architecture() {
+    let (here, other) = if cfg!(target_arch = "x86_64") {
+        ("x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu")
+    } else {
+        ("aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu")
+    };
     let scratch = TempDir::new("aot-cross");
-    let arm = scratch.path().join("echo-arm.cwasm");
-    compile(
-        &program("echo"),
-        &arm,
-        &["--target", "aarch64-unknown-linux-gnu"],
-    );
+    let foreign = scratch.path().join("echo-other.cwasm");
+    compile(&program("echo"), &foreign, &["--target", other]);
     let host = scratch.path().join("echo.cwasm");
     compile(&program("echo"), &host, &[]);
-    let (arm_bytes, host_bytes) = (std::fs::read(&arm).unwrap(), std::fs::read(&host).unwrap());
-    assert!(arm_bytes.starts_with(b"CLJITAOT"));
-    assert_ne!(arm_bytes, host_bytes);
+    let (foreign_bytes, host_bytes) = (
+        std::fs::read(&foreign).unwrap(),
+        std::fs::read(&host).unwrap(),
+    );
+    assert!(foreign_bytes.starts_with(b"CLJITAOT"));
+    assert_ne!(foreign_bytes, host_bytes);
     // The artifact is whole (its checksum holds) but refused for its target.
-    let e = refused(&arm, &[]);
+    let e = refused(&foreign, &[]);
     assert!(
-        e.contains("target is aarch64-unknown-linux-gnu, but here it is x86_64-unknown-linux-gnu"),
+        e.contains(&format!("target is {other}, but here it is {here}")),
         "{e}"
     );
 
