@@ -18,33 +18,7 @@
 
 use std::ffi::c_void;
 
-/// Where `cljit_enter` saved its frame.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct JmpBuf {
-    /// Stack pointer after the saves.
-    pub sp: usize,
-    /// Frame pointer of `cljit_enter`.
-    pub fp: usize,
-}
-
-/// The arguments of an array call, passed by pointer.
-#[repr(C)]
-#[derive(Debug)]
-pub struct EntryArgs {
-    /// The array-call entry to call.
-    pub array_call: *const u8,
-    /// Callee vmctx.
-    pub callee_vmctx: *mut u8,
-    /// Caller vmctx.
-    pub caller_vmctx: *mut u8,
-    /// Native entry of the callee (used by wasm trampolines).
-    pub wasm_call: *const u8,
-    /// The value slots.
-    pub values: *mut u8,
-    /// Number of value slots.
-    pub values_len: usize,
-}
+use super::{JmpBuf, Resume};
 
 std::arch::global_asm!(
     ".text",
@@ -102,22 +76,7 @@ std::arch::global_asm!(
 );
 
 unsafe extern "C" {
-    fn cljit_enter(buf: *mut JmpBuf, args: *const EntryArgs) -> u32;
     fn cljit_unwind();
-}
-
-/// Calls `args.array_call`, returning `false` normally and `true` if wasm
-/// trapped and the handler unwound back here.
-///
-/// # Safety
-///
-/// `args` must describe a valid array call; `buf` must stay valid during the
-/// call; traps must have been armed for this thread (see `traps`).
-pub unsafe fn enter(buf: *mut JmpBuf, args: &EntryArgs) -> bool {
-    // SAFETY: `cljit_enter` saves every callee-saved register and restores
-    // it on both ways out; `args` and `buf` are valid for the call (this
-    // function's contract).
-    unsafe { cljit_enter(buf, args) != 0 }
 }
 
 /// Defines `$adapter`, an entry point in Cranelift's `preserve_all`
@@ -270,26 +229,6 @@ pub fn callee_saved_registers() -> [usize; 11] {
         );
     }
     regs
-}
-
-/// Where a throw resumes: a landing pad in a wasm frame (with the
-/// exception in the first payload register, `x0`), or `cljit_unwind` (with
-/// the entry's `JmpBuf` in `x0`) when nothing catches it. Filled by the
-/// unwinder, read by `cljit_throw`, which puts `payload` in `x0`.
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Resume {
-    /// Where to jump.
-    pub pc: usize,
-    /// The stack pointer to jump with.
-    pub sp: usize,
-    /// The frame pointer to jump with.
-    pub fp: usize,
-    /// What `x0` holds at `pc`: the exception, or the `JmpBuf`.
-    pub payload: usize,
-    /// The `JmpBuf` for `cljit_unwind` (also in `payload` when that is
-    /// where the throw goes: both live in `x0` on AArch64).
-    pub arg: usize,
 }
 
 impl Resume {
