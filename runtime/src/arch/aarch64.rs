@@ -255,11 +255,12 @@ impl Resume {
 // The `throw` builtin, called by compiled code with the `tail` convention,
 // which on AArch64 passes arguments from `x2` (Cranelift keeps `x0` for a
 // return area and `x1` for indirect callees): `x2` = vmctx, `x3` =
-// exception; every register may be clobbered on the exceptional edge. Its frame record gives the unwinder the thrower's
-// frame pointer and return address; the unwinder (a Rust function that
-// returns normally) says where to resume, and this stub jumps there with
-// `x0` = the resume's payload and `x1` (the second payload register)
-// cleared, discarding only wasm frames and its own.
+// exception; every register may be clobbered on the exceptional edge.
+// Its frame record gives the unwinder the thrower's frame pointer and
+// return address; the unwinder (a Rust function that returns normally)
+// says where to resume, and this stub jumps there with `x0` = the
+// resume's payload and `x1` (the second payload register) cleared,
+// discarding only wasm frames and its own.
 std::arch::global_asm!(
     ".text",
     ".globl cljit_throw",

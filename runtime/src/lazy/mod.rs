@@ -151,15 +151,9 @@ impl LazyReservation {
     ///
     /// # Errors
     ///
-    /// On an architecture without lazy stubs (`arch::LAZY_COMPILATION`), or
-    /// when the address space cannot be had (a low `RLIMIT_AS`, say); the
+    /// When the address space cannot be had (a low `RLIMIT_AS`, say); the
     /// module can still be compiled eagerly.
     pub(crate) fn new(bodies: &LazyBodies) -> Result<LazyReservation> {
-        if !arch::LAZY_COMPILATION {
-            return Err(Error::msg(
-                "lazy compilation is not available on this architecture",
-            ));
-        }
         let count = bodies.len();
         let word = size_of::<usize>();
         // Slots, the state, the two entries, then the tier-up counters.
