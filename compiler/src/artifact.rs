@@ -9,6 +9,8 @@
 //! header (postcard ArtifactHeader) | zeros up to a multiple of TEXT_ALIGN
 //! payload: metadata length u64 | metadata (postcard LinkedModule)
 //!          | zeros up to a multiple of TEXT_ALIGN | text
+//! [only if the data section is not empty:]
+//! zeros up to a multiple of TEXT_ALIGN | data section
 //! ```
 //!
 //! The text (the machine code, linked) is stored as it is, at an offset in
@@ -17,11 +19,21 @@
 //! and the runtime maps it from a file straight into executable memory
 //! where it can, else copies it there once.
 //!
+//! The data section holds the bytes of the module's data segments. First
+//! come the memory images ([`StoredImage`]), each at a multiple of
+//! [`TEXT_ALIGN`] in the section, so that a memory can map its image
+//! copy-on-write straight from the file; an active segment whose bytes lie
+//! unchanged in its memory's image is not stored again (its range points
+//! into the image); the other segments' bytes follow. The section is
+//! outside the payload, with a hash of its own, so that a loader can read
+//! the payload and map the section without reading it.
+//!
 //! The header names the cljit version and build, the target triple and CPU
 //! features the code uses, the settings it was compiled with, a BLAKE3 hash
-//! of the source wasm, and the payload's length and BLAKE3 hash. Loading
-//! checks every field against the loading compiler and the payload against
-//! its hash before decoding it. The signature is a keyed BLAKE3 hash of the
+//! of the source wasm, and the payload's and the data section's lengths and
+//! BLAKE3 hashes. Loading checks every field against the loading compiler
+//! and the payload and the data section against their hashes before
+//! decoding anything. The signature is a keyed BLAKE3 hash of the
 //! header under a secret key (the cache's per-user key; zeros in unsigned
 //! artifacts). Since the header holds the payload's hash, a valid signature
 //! vouches for the whole file.
@@ -32,14 +44,17 @@ use cranelift_entity::EntityRef as _;
 
 use crate::abi::{Tunables, VmOffsets};
 use crate::compile::Compiler;
+use crate::data_image::{ImageLayout, StoredImage};
+use crate::indices::DataIndex;
 use crate::link::LinkedModule;
-use crate::shared_bytes::{BytesOwner, with_owner};
+use crate::module_info::{DataSegment, ModuleInfo};
+use crate::shared_bytes::{BytesOwner, SharedBytes, with_owner};
 use crate::target::CodeTarget;
 
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"CLJITAOT";
 /// The layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 /// The alignment of the payload and of the text, from the artifact's first
 /// byte: 64 KiB, the largest page size of the targets cljit supports, so
 /// the text can be mapped from the file as it lies.
@@ -135,6 +150,19 @@ pub struct ArtifactHeader {
     pub payload_len: u64,
     /// BLAKE3 of the payload.
     pub payload_hash: Digest,
+    /// Length of the data section in bytes.
+    pub data_len: u64,
+    /// BLAKE3 of the data section.
+    pub data_hash: Digest,
+}
+
+/// Where an artifact's parts lie, as offsets from its first byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The payload: metadata and text.
+    pub payload: std::ops::Range<usize>,
+    /// The data section (empty, at the payload's end, when it has none).
+    pub data: std::ops::Range<usize>,
 }
 
 /// Why an artifact was refused.
@@ -233,9 +261,10 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes"))
 }
 
-/// Splits an artifact into its header bytes and payload bytes, checking the
-/// magic and the format version.
-fn split(artifact: &[u8]) -> Result<(&[u8], &[u8]), ArtifactError> {
+/// An artifact's header bytes and where its payload starts, checking the
+/// magic, the format version and the zeros after the header (as far as
+/// `artifact` reaches).
+fn split(artifact: &[u8]) -> Result<(&[u8], usize), ArtifactError> {
     if artifact.len() < 8 || artifact[..8] != MAGIC {
         return Err(ArtifactError::NotAnArtifact);
     }
@@ -259,13 +288,67 @@ fn split(artifact: &[u8]) -> Result<(&[u8], &[u8]), ArtifactError> {
     // The padding before the payload is zeros, so a header length damaged
     // into the padding (which would still decode) is caught here.
     let padding = artifact
-        .get(PREFIX + header_len..payload_at)
+        .get(PREFIX + header_len..payload_at.min(artifact.len()))
         .unwrap_or_default();
     if padding.iter().any(|&b| b != 0) {
         return Err(damaged("the padding after its header is not zeros"));
     }
-    let payload = artifact.get(payload_at..).unwrap_or_default();
-    Ok((header, payload))
+    Ok((header, payload_at))
+}
+
+/// Where the parts of the artifact with this header lie, given where its
+/// payload starts.
+fn layout_from(header: &ArtifactHeader, payload_at: usize) -> Result<Layout, ArtifactError> {
+    let too_long = || damaged("its header gives lengths beyond what memory holds");
+    let payload_len = usize::try_from(header.payload_len).map_err(|_| too_long())?;
+    let data_len = usize::try_from(header.data_len).map_err(|_| too_long())?;
+    let payload_end = payload_at.checked_add(payload_len).ok_or_else(too_long)?;
+    let data_at = if data_len == 0 {
+        payload_end
+    } else {
+        payload_end
+            .checked_next_multiple_of(TEXT_ALIGN)
+            .ok_or_else(too_long)?
+    };
+    let data_end = data_at.checked_add(data_len).ok_or_else(too_long)?;
+    Ok(Layout {
+        payload: payload_at..payload_end,
+        data: data_at..data_end,
+    })
+}
+
+/// Reads an artifact's header and where its parts lie, from its first bytes
+/// (at least its prefix and header), checking the magic and the format
+/// version only.
+///
+/// # Errors
+///
+/// As [`read_header`].
+pub fn read_layout(artifact: &[u8]) -> Result<(ArtifactHeader, Layout), ArtifactError> {
+    let header = read_header(artifact)?;
+    let (_, payload_at) = split(artifact)?;
+    let layout = layout_from(&header, payload_at)?;
+    Ok((header, layout))
+}
+
+/// A whole artifact's payload and data section, checking that the file is
+/// as long as its header says and that the padding between them is zeros.
+fn parts<'a>(artifact: &'a [u8], layout: &Layout) -> Result<(&'a [u8], &'a [u8]), ArtifactError> {
+    if artifact.len() != layout.data.end {
+        return Err(damaged(format!(
+            "it is {} bytes, its header says {}",
+            artifact.len(),
+            layout.data.end
+        )));
+    }
+    let gap = &artifact[layout.payload.end..layout.data.start];
+    if gap.iter().any(|&b| b != 0) {
+        return Err(damaged("the padding after its payload is not zeros"));
+    }
+    Ok((
+        &artifact[layout.payload.clone()],
+        &artifact[layout.data.clone()],
+    ))
 }
 
 /// Reads an artifact's header, checking the magic and the format version
@@ -296,6 +379,21 @@ fn check_payload(header: &ArtifactHeader, payload: &[u8]) -> Result<(), Artifact
     }
     if blake3::Hash::from_bytes(hash(payload)) != blake3::Hash::from_bytes(header.payload_hash) {
         return Err(damaged("the payload does not match its checksum"));
+    }
+    Ok(())
+}
+
+/// Checks the data section against the header's length and hash.
+fn check_data(header: &ArtifactHeader, data: &[u8]) -> Result<(), ArtifactError> {
+    if data.len() as u64 != header.data_len {
+        return Err(damaged(format!(
+            "the data section is {} bytes, its header says {}",
+            data.len(),
+            header.data_len
+        )));
+    }
+    if blake3::Hash::from_bytes(hash(data)) != blake3::Hash::from_bytes(header.data_hash) {
+        return Err(damaged("the data section does not match its checksum"));
     }
     Ok(())
 }
@@ -341,21 +439,27 @@ pub fn verify_signature(artifact: &[u8], key: &Digest) -> Result<(), ArtifactErr
 }
 
 /// Checks an artifact's whole integrity without a compiler: magic, format
-/// version, header and payload checksum, and that the payload decodes.
+/// version, header, payload and data checksums, and that the payload
+/// decodes.
 ///
 /// # Errors
 ///
 /// As [`read_header`], and [`ArtifactError::Damaged`].
 pub fn check_integrity(artifact: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
-    let header = read_header(artifact)?;
-    let (_, payload) = split(artifact)?;
+    let (header, layout) = read_layout(artifact)?;
+    let (payload, data) = parts(artifact, &layout)?;
     check_payload(&header, payload)?;
-    decode_payload(payload)?;
+    check_data(&header, data)?;
+    decode_payload(payload, SharedBytes::from(data.to_vec()))?;
     Ok(header)
 }
 
-/// Splits a checked payload into the decoded metadata and the text.
-fn decode_payload(payload: &[u8]) -> Result<(LinkedModule, &[u8]), ArtifactError> {
+/// Splits a checked payload into the decoded metadata and the text; the
+/// module's data segments lie in `data`, the checked data section.
+fn decode_payload(
+    payload: &[u8],
+    data: SharedBytes,
+) -> Result<(LinkedModule, &[u8]), ArtifactError> {
     if payload.len() < 8 {
         return Err(damaged("the payload is cut short"));
     }
@@ -369,11 +473,15 @@ fn decode_payload(payload: &[u8]) -> Result<(LinkedModule, &[u8]), ArtifactError
     let text = payload
         .get((8 + len).next_multiple_of(TEXT_ALIGN)..)
         .unwrap_or_default();
-    let (module, rest): (LinkedModule, _) =
+    let (mut module, rest): (LinkedModule, _) =
         postcard::take_from_bytes(meta).map_err(|e| damaged(format!("metadata: {e}")))?;
     if !rest.is_empty() {
         return Err(damaged("its metadata is longer than what it holds"));
     }
+    if !module.info.data_bytes.is_empty() {
+        return Err(damaged("its metadata holds data bytes"));
+    }
+    module.info.data_bytes = data;
     validate(&module, text)?;
     Ok((module, text))
 }
@@ -391,6 +499,7 @@ fn validate(m: &LinkedModule, text: &[u8]) -> Result<(), ArtifactError> {
     if !m.info.data_ranges_are_valid() {
         return Err(damaged("a data segment lies outside the module's data"));
     }
+    validate_images(m)?;
     if m.text_len != text.len() as u64 {
         return Err(damaged("the text's length does not match its metadata"));
     }
@@ -430,6 +539,99 @@ fn validate(m: &LinkedModule, text: &[u8]) -> Result<(), ArtifactError> {
         }
     }
     Ok(())
+}
+
+/// Checks that each stored image is of a distinct defined memory, lies in
+/// the data section and within its memory's initial bytes, in whole
+/// [`TEXT_ALIGN`] units.
+fn validate_images(m: &LinkedModule) -> Result<(), ArtifactError> {
+    let info = &m.info;
+    let unit = TEXT_ALIGN as u64;
+    let data_len = info.data_bytes.len() as u64;
+    let mut seen = std::collections::BTreeSet::new();
+    for image in &m.images {
+        let ty = info
+            .memories
+            .get(image.memory)
+            .filter(|_| image.memory.index() >= info.num_imported_memories as usize)
+            .ok_or_else(|| damaged("an image is of no defined memory"))?;
+        let initial = ty.bytes_of(ty.min_pages).unwrap_or(0);
+        let whole = [image.offset, image.len, image.at]
+            .iter()
+            .all(|v| v % unit == 0)
+            && image.len > 0;
+        let in_data = image
+            .at
+            .checked_add(image.len)
+            .is_some_and(|e| e <= data_len);
+        let in_memory = image
+            .offset
+            .checked_add(image.len)
+            .is_some_and(|e| e <= initial);
+        if !whole || !in_data || !in_memory || !seen.insert(image.memory) {
+            return Err(damaged(
+                "a memory image lies outside its memory or the data",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The data section an artifact stores for `info`: the memory images (see
+/// the module documentation), then the bytes of the segments no image
+/// holds unchanged; and `info`'s segments with their ranges in it.
+fn data_section(
+    info: &ModuleInfo,
+) -> (
+    Vec<u8>,
+    Vec<StoredImage>,
+    cranelift_entity::PrimaryMap<DataIndex, DataSegment>,
+) {
+    let mut section = Vec::new();
+    let mut images = Vec::new();
+    let mut starts: Vec<Option<usize>> = vec![None; info.data.len()];
+    let defined = info
+        .memories
+        .iter()
+        .skip(info.num_imported_memories as usize);
+    for (memory, ty) in defined {
+        let Some(layout) = ImageLayout::of(info, memory, ty, TEXT_ALIGN, 1) else {
+            continue;
+        };
+        let at = section.len();
+        section.resize(at + layout.len, 0);
+        layout.fill(info, &mut section[at..]);
+        for &(start, d) in &layout.segments {
+            let bytes = info.segment_bytes(&info.data[d]);
+            let pos = at + start - layout.offset;
+            if section[pos..pos + bytes.len()] == *bytes {
+                starts[d.index()] = Some(pos);
+            }
+        }
+        images.push(StoredImage {
+            memory,
+            offset: layout.offset as u64,
+            len: layout.len as u64,
+            at: at as u64,
+        });
+    }
+    let segments = info
+        .data
+        .iter()
+        .map(|(d, segment)| {
+            let start = starts[d.index()].unwrap_or_else(|| {
+                let start = section.len();
+                section.extend_from_slice(info.segment_bytes(segment));
+                start
+            });
+            DataSegment {
+                mode: segment.mode.clone(),
+                start,
+                len: segment.len,
+            }
+        })
+        .collect();
+    (section, images, segments)
 }
 
 fn key_from(
@@ -481,7 +683,27 @@ impl Compiler {
     /// Writes `module`, compiled by this compiler from wasm with the hash
     /// `source_hash`, as an unsigned artifact.
     pub fn serialize(&self, module: &LinkedModule, source_hash: &Digest) -> Vec<u8> {
-        let meta = postcard::to_allocvec(module).expect("plain data serializes");
+        let (data, images, segments) = data_section(&module.info);
+        let stored = LinkedModule {
+            info: ModuleInfo {
+                data: segments,
+                data_bytes: SharedBytes::default(),
+                ..module.info.clone()
+            },
+            offsets: module.offsets,
+            tunables: module.tunables,
+            target: module.target.clone(),
+            functions: module.functions.clone(),
+            trampolines: module.trampolines.clone(),
+            array_to_wasm: module.array_to_wasm.clone(),
+            wasm_to_array: module.wasm_to_array.clone(),
+            relocations: module.relocations.clone(),
+            text_alignment: module.text_alignment,
+            text_len: module.text_len,
+            images,
+            text: Vec::new(),
+        };
+        let meta = postcard::to_allocvec(&stored).expect("plain data serializes");
         let text_at = (8 + meta.len()).next_multiple_of(TEXT_ALIGN);
         let mut payload = Vec::with_capacity(text_at + module.text.len());
         payload.extend_from_slice(&(meta.len() as u64).to_le_bytes());
@@ -496,6 +718,8 @@ impl Compiler {
             source_hash: *source_hash,
             payload_len: payload.len() as u64,
             payload_hash: hash(&payload),
+            data_len: data.len() as u64,
+            data_hash: hash(&data),
         };
         let header = postcard::to_allocvec(&header).expect("plain data serializes");
         let payload_at = (PREFIX + header.len()).next_multiple_of(TEXT_ALIGN);
@@ -511,6 +735,10 @@ impl Compiler {
         out.extend_from_slice(&header);
         out.resize(payload_at, 0);
         out.extend_from_slice(&payload);
+        if !data.is_empty() {
+            out.resize(out.len().next_multiple_of(TEXT_ALIGN), 0);
+            out.extend_from_slice(&data);
+        }
         out
     }
 
@@ -566,16 +794,62 @@ impl Compiler {
         &self,
         artifact: &'a [u8],
     ) -> Result<(ArtifactHeader, LinkedModule, &'a [u8]), ArtifactError> {
-        let header = read_header(artifact)?;
+        let (header, layout) = read_layout(artifact)?;
         self.check_header(&header)?;
-        let (_, payload) = split(artifact)?;
+        let (payload, data) = parts(artifact, &layout)?;
+        self.decode_checked(header, payload, SharedBytes::borrow_or_copy(data))
+    }
+
+    /// Checks `payload` and `data` against `header` (already checked
+    /// against this compiler), then decodes them.
+    fn decode_checked<'a>(
+        &self,
+        header: ArtifactHeader,
+        payload: &'a [u8],
+        data: SharedBytes,
+    ) -> Result<(ArtifactHeader, LinkedModule, &'a [u8]), ArtifactError> {
         check_payload(&header, payload)?;
-        let (module, text) = decode_payload(payload)?;
+        check_data(&header, &data)?;
+        let (module, text) = decode_payload(payload, data)?;
         if module.target != header.target || module.tunables != header.settings.tunables {
             return Err(damaged("the payload disagrees with its header"));
         }
         Ok((header, module, text))
     }
+
+    /// [`Compiler::deserialize`] for an artifact loaded in two parts: `head`
+    /// holds its bytes up to the end of its payload at least (see
+    /// [`read_layout`]), which the decoded module's tables borrow; `data`
+    /// is its data section, which its data segments borrow. Returns the
+    /// text's range in `head`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::deserialize`].
+    pub fn deserialize_split(
+        &self,
+        head: &BytesOwner,
+        data: SharedBytes,
+    ) -> Result<(ArtifactHeader, LinkedModule, std::ops::Range<usize>), ArtifactError> {
+        with_owner(head, |bytes| {
+            let (header, layout) = read_layout(bytes)?;
+            self.check_header(&header)?;
+            let payload = bytes
+                .get(layout.payload.clone())
+                .ok_or_else(|| damaged("truncated within its payload"))?;
+            let (header, module, text) = self.decode_checked(header, payload, data)?;
+            Ok((header, module, range_in(bytes, text)))
+        })
+    }
+}
+
+/// Where `part` (empty, or a slice of `bytes`) lies in `bytes`.
+fn range_in(bytes: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    if part.is_empty() {
+        return 0..0;
+    }
+    let start = part.as_ptr() as usize - bytes.as_ptr() as usize;
+    start..start + part.len()
 }
 
 impl Compiler {
@@ -593,11 +867,7 @@ impl Compiler {
     ) -> Result<(ArtifactHeader, LinkedModule, std::ops::Range<usize>), ArtifactError> {
         with_owner(owner, |bytes| {
             let (header, module, text) = self.deserialize(bytes)?;
-            if text.is_empty() {
-                return Ok((header, module, 0..0));
-            }
-            let start = text.as_ptr() as usize - bytes.as_ptr() as usize;
-            Ok((header, module, start..start + text.len()))
+            Ok((header, module, range_in(bytes, text)))
         })
     }
 }
@@ -606,6 +876,7 @@ impl Compiler {
 mod tests {
     use super::*;
     use crate::{Target, default_features};
+    use std::sync::Arc;
 
     const SOURCE: &str = r#"(module
         (func $f (export "f") (param f32) (result f32) (f32.nearest (call $g (local.get 0))))
@@ -710,5 +981,89 @@ mod tests {
             e.contains("relaxed-simd-deterministic false (artifact) vs true"),
             "{e}"
         );
+    }
+
+    /// A module with two memories: one whose segments form an image (the
+    /// first segment partly overwritten by the third), one whose segment
+    /// has a `global.get` offset; and a passive segment.
+    const DATA: &str = r#"(module
+        (global $g i32 (i32.const 8))
+        (memory $a 3)
+        (memory $b 1)
+        (data (memory $a) (i32.const 70000) "hello")
+        (data (memory $a) (i32.const 140000) "far")
+        (data (memory $a) (i32.const 70003) "P")
+        (data (memory $b) (global.get $g) "global")
+        (data "passive"))"#;
+
+    #[test]
+    fn data_sections_hold_images_and_the_rest_once() {
+        let c = compiler();
+        let wasm = wat::parse_str(DATA).unwrap();
+        let m = crate::link::link(c.compile(&wasm).unwrap()).unwrap();
+        let bytes = c.serialize(&m, &source_hash(&wasm));
+        let (header, layout) = read_layout(&bytes).unwrap();
+        assert_eq!(
+            layout.data.start % TEXT_ALIGN,
+            0,
+            "the images can be mapped"
+        );
+        assert_eq!(layout.data.end, bytes.len());
+        let (_, loaded, _) = c.deserialize(&bytes).unwrap();
+        let image = &loaded.images[..];
+        assert_eq!(image.len(), 1, "{image:?}");
+        assert_eq!(
+            (
+                image[0].memory.index(),
+                image[0].offset,
+                image[0].len,
+                image[0].at
+            ),
+            (0, 65536, 131072, 0)
+        );
+        let data = &bytes[layout.data.clone()];
+        assert_eq!(&data[70000 - 65536..][..5], b"helPo");
+        assert_eq!(&data[140000 - 65536..][..3], b"far");
+        // Every segment reads as in the module; "hello" and "global" and
+        // "passive" are stored after the image, "far" and "P" are not.
+        let segments: Vec<&[u8]> = loaded
+            .info
+            .data
+            .values()
+            .map(|d| loaded.info.segment_bytes(d))
+            .collect();
+        assert_eq!(
+            segments,
+            [&b"hello"[..], b"far", b"P", b"global", b"passive"]
+        );
+        assert_eq!(data.len(), 131072 + 5 + 6 + 7);
+        assert_eq!(header.data_len, data.len() as u64);
+        // Damage in the section is caught by its own checksum, also when
+        // it is loaded apart from the head.
+        let mut flipped = bytes.clone();
+        flipped[layout.data.start + 70000 - 65536] ^= 1;
+        let e = c.deserialize(&flipped).unwrap_err().to_string();
+        assert!(
+            e.contains("data section does not match its checksum"),
+            "{e}"
+        );
+        let head: BytesOwner = Arc::new(bytes[..layout.data.start].to_vec());
+        let split = |data: &[u8]| c.deserialize_split(&head, SharedBytes::from(data.to_vec()));
+        let (_, split_module, text) = split(data).unwrap();
+        assert_eq!(split_module.images, loaded.images);
+        assert_eq!(text.len() as u64, split_module.text_len);
+        let e = split(&flipped[layout.data.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("checksum"), "{e}");
+        let e = split(&data[1..]).unwrap_err().to_string();
+        assert!(e.contains("data section is"), "{e}");
+        // A whole artifact one byte short or long is refused.
+        for wrong in [&bytes[..bytes.len() - 1], &[&bytes[..], &[0]].concat()] {
+            let e = c.deserialize(wrong).unwrap_err().to_string();
+            assert!(e.contains("its header says"), "{e}");
+        }
+        check_integrity(&bytes).unwrap();
+        assert!(check_integrity(&flipped).is_err());
     }
 }

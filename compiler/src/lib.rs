@@ -21,6 +21,7 @@
 pub mod abi;
 pub mod artifact;
 mod compile;
+pub mod data_image;
 mod error;
 mod features;
 pub mod indices;

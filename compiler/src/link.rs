@@ -61,6 +61,9 @@ pub struct LinkedModule {
     pub text_alignment: u32,
     /// Length of the text in bytes.
     pub text_len: u64,
+    /// The memory images an artifact stores (empty in freshly compiled
+    /// modules, whose images the runtime builds itself).
+    pub images: Vec<crate::data_image::StoredImage>,
     /// The machine code. Artifacts store it after the rest, unencoded, and
     /// loading borrows it from the artifact's bytes; it is empty in a
     /// decoded `LinkedModule`.
@@ -196,6 +199,7 @@ pub fn link(module: CompiledModule) -> CompileResult<LinkedModule> {
         relocations,
         text_alignment,
         text_len: text.len() as u64,
+        images: Vec::new(),
         text,
     })
 }

@@ -49,6 +49,12 @@ impl SharedBytes {
         }
     }
 
+    /// `bytes` as a window when they lie within the owner of the running
+    /// [`with_owner`] (on this thread), else a copy.
+    pub fn borrow_or_copy(bytes: &[u8]) -> SharedBytes {
+        window_or_copy(bytes)
+    }
+
     /// Whether these bytes borrow from an owner rather than own a copy.
     pub fn is_window(&self) -> bool {
         matches!(self.0, Repr::Window { .. })

@@ -10,7 +10,9 @@
 //!
 //! [`FileBytes::map`] maps instead, for the one kind of file cljit knows is
 //! never changed in place: its own cache entries, which are only ever
-//! replaced by renaming a new file over them.
+//! replaced by renaming a new file over them. [`FileBytes::map_range`]
+//! maps an artifact's data section, which holds guest data only (see
+//! `artifact_file.rs`).
 
 use std::fs::File;
 use std::io::{self, Read as _};
@@ -62,21 +64,43 @@ impl FileBytes {
     pub fn map_file(file: &File) -> io::Result<FileBytes> {
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file too large"))?;
+        FileBytes::map_range(file, 0, len, true)
+    }
+
+    /// Maps `len` bytes of `file` from `offset` (a multiple of the page
+    /// size) read-only, with their page-table entries made at once when
+    /// `populate`, else on first read. The same caveat as
+    /// [`FileBytes::map`]: the bytes past the file's end, if someone
+    /// truncates it, fault with `SIGBUS`.
+    ///
+    /// # Errors
+    ///
+    /// A misaligned offset, or mapping the file.
+    pub fn map_range(
+        file: &File,
+        offset: u64,
+        len: usize,
+        populate: bool,
+    ) -> io::Result<FileBytes> {
         if len == 0 {
             return Ok(FileBytes {
                 inner: Inner::Heap(Vec::new()),
             });
         }
-        // SAFETY: a shared read-only view of an open file at an address of
-        // the kernel's choosing; the mapping outlives the descriptor.
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset too large"))?;
+        let flags = libc::MAP_PRIVATE | if populate { libc::MAP_POPULATE } else { 0 };
+        // SAFETY: a private read-only view of an open file at an address of
+        // the kernel's choosing (mmap checks the offset's alignment); the
+        // mapping outlives the descriptor.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                flags,
                 std::os::fd::AsRawFd::as_raw_fd(file),
-                0,
+                offset,
             )
         };
         if ptr == libc::MAP_FAILED {
@@ -126,22 +150,7 @@ impl FileBytes {
         }
         // One spare byte shows whether the file grew while being read.
         let mapped = (size + 1).next_multiple_of(HUGE_PAGE);
-        // SAFETY: an anonymous private mapping at an address of the kernel's
-        // choosing has no preconditions.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                mapped,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let ptr = NonNull::new(ptr.cast::<u8>()).expect("mmap does not return null");
+        let ptr = populated_anonymous(mapped)?;
         let mut bytes = FileBytes {
             inner: Inner::Mapped {
                 ptr,
@@ -179,6 +188,39 @@ impl FileBytes {
 }
 
 impl FileBytes {
+    /// Reads the first `len` bytes of `file` (from its start, wherever its
+    /// position is), into an anonymous mapping of their own if they are
+    /// many, as [`FileBytes::read`] does.
+    ///
+    /// # Errors
+    ///
+    /// Reading, or the file being shorter than `len`.
+    pub fn read_head(file: &File, len: usize) -> io::Result<FileBytes> {
+        use std::os::unix::fs::FileExt as _;
+        if len < LARGE {
+            let mut bytes = vec![0; len];
+            file.read_exact_at(&mut bytes, 0)?;
+            return Ok(FileBytes {
+                inner: Inner::Heap(bytes),
+            });
+        }
+        let mapped = len.next_multiple_of(HUGE_PAGE);
+        let ptr = populated_anonymous(mapped)?;
+        let bytes = FileBytes {
+            inner: Inner::Mapped {
+                ptr,
+                len,
+                mapped,
+                anonymous: true,
+            },
+        };
+        // SAFETY: the mapping is `mapped` >= `len` bytes of writable memory
+        // that `bytes` owns and nothing else refers to yet.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), len) };
+        file.read_exact_at(buffer, 0)?;
+        Ok(bytes)
+    }
+
     /// For bytes read into an anonymous private mapping of their own: the
     /// mapping's address and length (page-aligned, at least the bytes'
     /// length), which the owner may reprotect. `None` otherwise.
@@ -193,6 +235,26 @@ impl FileBytes {
             _ => None,
         }
     }
+}
+
+/// A fresh anonymous read-write mapping of `len` bytes, populated.
+fn populated_anonymous(len: usize) -> io::Result<NonNull<u8>> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's
+    // choosing has no preconditions.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(NonNull::new(ptr.cast::<u8>()).expect("mmap does not return null"))
 }
 
 impl std::ops::Deref for FileBytes {

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod arch;
+mod artifact_file;
 mod cache;
 mod code_memory;
 mod config;

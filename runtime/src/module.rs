@@ -8,11 +8,12 @@ use std::sync::{Arc, OnceLock};
 use cljit_compiler::LazyBodies;
 use cljit_compiler::indices::{DefinedFuncIndex, EntityIndex, MemoryIndex, TypeIndex};
 use cljit_compiler::link::{LinkedModule, link};
-use cljit_compiler::shared_bytes::{BytesOwner, SharedBytes};
+use cljit_compiler::shared_bytes::SharedBytes;
 use cljit_compiler::types::{FuncType, GlobalType, MemoryType, TableType};
 use cljit_compiler::{ModuleInfo, abi::VmOffsets};
 use cranelift_entity::EntityRef as _;
 
+use crate::artifact_file::{ArtifactFile, OpenError};
 use crate::code_memory::{CodeMemory, Text, TextSource};
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
@@ -263,9 +264,14 @@ impl Module {
     }
 
     /// Reads and loads an artifact file; see [`Module::deserialize`]. The
-    /// file is read into memory of this process, whose code pages then run
-    /// where they lie: the file may be renamed over, deleted or rewritten
-    /// in place while the module runs.
+    /// machine code and metadata are read into memory of this process,
+    /// whose code pages then run where they lie; the data section (data
+    /// segments and memory images, guest data only) is mapped, and memories
+    /// map their images from it copy-on-write. The file may be renamed
+    /// over or deleted while the module runs; rewriting it in place can
+    /// change the initial data of memories made afterwards, or of pages a
+    /// memory has not yet touched, and truncating it makes those pages
+    /// fault (see `artifact_file.rs`).
     ///
     /// # Safety
     ///
@@ -276,19 +282,35 @@ impl Module {
     /// I/O errors (with the path), and those of [`Module::deserialize`].
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = Arc::new(
-            FileBytes::read(path)
-                .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?,
-        );
-        // The module's tables and data segments stay where they lie in
-        // the bytes read, which they keep alive.
-        let owner: BytesOwner = bytes.clone();
-        let (_, linked, range) = engine.compiler().deserialize_shared(&owner)?;
+        let failed =
+            |e: std::io::Error| Error::msg(format!("failed to read `{}`: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(failed)?;
+        let artifact = ArtifactFile::open(file, false).map_err(|e| match e {
+            OpenError::Io(e) => failed(e),
+            OpenError::Artifact(e) => e.into(),
+        })?;
+        // The module's tables stay where they lie in the head read, its
+        // data segments in the mapped data section; both are kept alive.
+        let (_, linked, range) = engine
+            .compiler()
+            .deserialize_split(&artifact.head_owner(), artifact.data())?;
+        let images = artifact.images(&linked);
         let source = TextSource::Owned {
-            buffer: bytes,
+            buffer: Arc::clone(&artifact.head),
             range,
         };
-        Module::load(engine, linked, source, None)
+        let module = Module::load(engine, linked, source, None)?;
+        module.use_stored_images(images);
+        Ok(module)
+    }
+
+    /// Gives the module the memory images its artifact stores, which cost
+    /// nothing to make: every instance uses them, from the first.
+    pub(crate) fn use_stored_images(&self, images: Box<[Option<Arc<MemoryImage>>]>) {
+        if images.iter().any(Option::is_some) {
+            // A fresh module: nothing has built images yet.
+            let _ = self.0.memory_images.set(images);
+        }
     }
 
     /// Loads freshly compiled and linked code, which holds its own text.
@@ -490,15 +512,21 @@ impl Module {
     }
 
     /// The images a new instance's defined memories start from, in order
-    /// (`None` where a memory copies its segments). The first instances,
-    /// up to `Config::memory_image_threshold`, get none: building an image
-    /// writes the data once more, which a one-shot `cljit run` would only
-    /// pay for.
+    /// (`None` where a memory copies its segments). Images an artifact
+    /// stores serve every instance; otherwise the first instances, up to
+    /// `Config::memory_image_threshold`, get none: building an image writes
+    /// the data once more, which a one-shot `cljit run` would only pay
+    /// for.
     pub(crate) fn memory_images_for_instance(&self) -> &[Option<Arc<MemoryImage>>] {
         let inner = &self.0;
-        if !inner.memory_init_cow
-            || inner.instantiations.fetch_add(1, Ordering::Relaxed) < inner.memory_image_threshold
-        {
+        if !inner.memory_init_cow {
+            return &[];
+        }
+        // Images stored in an artifact, or built already.
+        if let Some(images) = inner.memory_images.get() {
+            return images;
+        }
+        if inner.instantiations.fetch_add(1, Ordering::Relaxed) < inner.memory_image_threshold {
             return &[];
         }
         inner

@@ -1,6 +1,7 @@
 //! Copy-on-write memory images: what an instance sees when its memory
 //! starts from its module's image instead of copied data segments, in both
-//! bounds-check configurations, and what a reused reservation gives the
+//! bounds-check configurations, for images built in a `memfd` and images
+//! mapped from an artifact file, and what a reused reservation gives the
 //! next memory.
 
 use cljit::{Config, Engine, Extern, Instance, Linker, Module, Store, Table, Trap, Val};
@@ -31,6 +32,31 @@ const DATA: &str = r#"(module
   (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
 
+/// The module of `wat` compiled by the JIT (its images built in a `memfd`),
+/// named "jit", and loaded from an artifact file (its images mapped from
+/// the file), named after the file.
+fn modules(engine: &Engine, wat: &str) -> [(String, Module); 2] {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "cljit-images-{}-{}.cwasm",
+        std::process::id(),
+        FILES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, engine.precompile_module(wat.as_bytes()).unwrap()).unwrap();
+    // SAFETY: an artifact this engine just wrote.
+    let loaded = unsafe { Module::deserialize_file(engine, &path) }.unwrap();
+    // The mappings keep the file's pages: deleting it changes nothing.
+    std::fs::remove_file(&path).unwrap();
+    {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        [
+            ("jit".into(), Module::new(engine, wat).unwrap()),
+            (name, loaded),
+        ]
+    }
+}
+
 fn read(store: &mut Store<()>, instance: &Instance, at: usize, len: usize) -> Vec<u8> {
     let memory = instance.get_memory(&mut *store, "mem").unwrap();
     let mut bytes = vec![0; len];
@@ -42,41 +68,54 @@ fn read(store: &mut Store<()>, instance: &Instance, at: usize, len: usize) -> Ve
 fn instances_see_the_segments_and_keep_their_writes_to_themselves() {
     for explicit in [false, true] {
         let engine = engine(explicit, 4);
-        let module = Module::new(&engine, DATA).unwrap();
-        let mut store = Store::new(&engine, ());
-        let a = Instance::new(&mut store, &module, &[]).unwrap();
-        let b = Instance::new(&mut store, &module, &[]).unwrap();
-        assert_eq!(read(&mut store, &a, 65536, 13), b"first SEGment");
-        assert_eq!(read(&mut store, &a, 131072, 11), b"second page");
-        assert_eq!(read(&mut store, &a, 0, 16), [0; 16], "below the image");
-        assert_eq!(read(&mut store, &a, 131083, 16), [0; 16], "after the data");
+        for (source, module) in modules(&engine, DATA) {
+            let mut store = Store::new(&engine, ());
+            let a = Instance::new(&mut store, &module, &[]).unwrap();
+            let b = Instance::new(&mut store, &module, &[]).unwrap();
+            if source != "jit" {
+                assert!(maps_deleted(&source), "the image is mapped from {source}");
+            }
+            assert_eq!(read(&mut store, &a, 65536, 13), b"first SEGment");
+            assert_eq!(read(&mut store, &a, 131072, 11), b"second page");
+            assert_eq!(read(&mut store, &a, 0, 16), [0; 16], "below the image");
+            assert_eq!(read(&mut store, &a, 131083, 16), [0; 16], "after the data");
 
-        let store_a = a.get_typed_func::<(i32, i32), ()>(&store, "store").unwrap();
-        store_a.call(&mut store, (65536, i32::from(b'F'))).unwrap();
-        store_a.call(&mut store, (10, 7)).unwrap();
-        assert_eq!(read(&mut store, &a, 65536, 5), b"First");
-        assert_eq!(
-            read(&mut store, &b, 65536, 5),
-            b"first",
-            "b has its own copy"
-        );
-        assert_eq!(read(&mut store, &b, 10, 1), [0]);
+            let store_a = a.get_typed_func::<(i32, i32), ()>(&store, "store").unwrap();
+            store_a.call(&mut store, (65536, i32::from(b'F'))).unwrap();
+            store_a.call(&mut store, (10, 7)).unwrap();
+            assert_eq!(read(&mut store, &a, 65536, 5), b"First");
+            assert_eq!(
+                read(&mut store, &b, 65536, 5),
+                b"first",
+                "b has its own copy"
+            );
+            assert_eq!(read(&mut store, &b, 10, 1), [0]);
 
-        // A third instance, in another store, sees the image as built.
-        let mut other = Store::new(&engine, ());
-        let c = Instance::new(&mut other, &module, &[]).unwrap();
-        assert_eq!(read(&mut other, &c, 65536, 13), b"first SEGment");
+            // A third instance, in another store, sees the image as built.
+            let mut other = Store::new(&engine, ());
+            let c = Instance::new(&mut other, &module, &[]).unwrap();
+            assert_eq!(read(&mut other, &c, 65536, 13), b"first SEGment");
 
-        // Growing adds zeros after the image's pages.
-        let grow = a.get_typed_func::<i32, i32>(&store, "grow").unwrap();
-        assert_eq!(grow.call(&mut store, 1).unwrap(), 3);
-        assert_eq!(read(&mut store, &a, 3 * 65536, 65536), vec![0; 65536]);
-        assert_eq!(read(&mut store, &a, 131072, 11), b"second page");
-        let load = a.get_typed_func::<i32, i32>(&store, "load").unwrap();
-        assert_eq!(load.call(&mut store, 4 * 65536 - 1).unwrap(), 0);
-        let trap = load.call(&mut store, 4 * 65536).unwrap_err();
-        assert_eq!(trap.as_trap(), Some(Trap::MemoryOutOfBounds));
+            // Growing adds zeros after the image's pages.
+            let grow = a.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+            assert_eq!(grow.call(&mut store, 1).unwrap(), 3);
+            assert_eq!(read(&mut store, &a, 3 * 65536, 65536), vec![0; 65536]);
+            assert_eq!(read(&mut store, &a, 131072, 11), b"second page");
+            let load = a.get_typed_func::<i32, i32>(&store, "load").unwrap();
+            assert_eq!(load.call(&mut store, 4 * 65536 - 1).unwrap(), 0);
+            let trap = load.call(&mut store, 4 * 65536).unwrap_err();
+            assert_eq!(trap.as_trap(), Some(Trap::MemoryOutOfBounds), "{source}");
+        }
     }
+}
+
+/// Whether this process has a writable private mapping of the deleted
+/// file `name`: a memory's image mapped from it.
+fn maps_deleted(name: &str) -> bool {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .any(|l| l.contains(" rw-p ") && l.contains(name) && l.ends_with("(deleted)"))
 }
 
 #[test]
@@ -85,49 +124,50 @@ fn a_reused_reservation_comes_back_as_the_image_or_as_zeros() {
         // One idle reservation at most: each new memory takes the last
         // one freed.
         let engine = engine(explicit, 1);
-        let module = Module::new(&engine, DATA).unwrap();
-        {
-            let mut store = Store::new(&engine, ());
-            let a = Instance::new(&mut store, &module, &[]).unwrap();
-            let poke = a.get_typed_func::<(i32, i32), ()>(&store, "store").unwrap();
-            poke.call(&mut store, (65536, 1)).unwrap();
-            poke.call(&mut store, (131080, 2)).unwrap();
-            poke.call(&mut store, (20, 3)).unwrap();
-        }
-        // The same module again: the image as built, nothing of the last
-        // guest's writes.
-        {
-            let mut store = Store::new(&engine, ());
-            let b = Instance::new(&mut store, &module, &[]).unwrap();
-            assert_eq!(read(&mut store, &b, 65536, 13), b"first SEGment");
-            assert_eq!(read(&mut store, &b, 131072, 11), b"second page");
-            assert_eq!(read(&mut store, &b, 20, 1), [0]);
-        }
-        // Another module, whose memory has the same layout and no data:
-        // zeros where the image was.
-        let plain = Module::new(
-            &engine,
-            r#"(module (memory (export "mem") 3 4)
+        for (source, module) in modules(&engine, DATA) {
+            {
+                let mut store = Store::new(&engine, ());
+                let a = Instance::new(&mut store, &module, &[]).unwrap();
+                let poke = a.get_typed_func::<(i32, i32), ()>(&store, "store").unwrap();
+                poke.call(&mut store, (65536, 1)).unwrap();
+                poke.call(&mut store, (131080, 2)).unwrap();
+                poke.call(&mut store, (20, 3)).unwrap();
+            }
+            // The same module again: the image as built, nothing of the last
+            // guest's writes.
+            {
+                let mut store = Store::new(&engine, ());
+                let b = Instance::new(&mut store, &module, &[]).unwrap();
+                assert_eq!(read(&mut store, &b, 65536, 13), b"first SEGment");
+                assert_eq!(read(&mut store, &b, 131072, 11), b"second page");
+                assert_eq!(read(&mut store, &b, 20, 1), [0], "{source}");
+            }
+            // Another module, whose memory has the same layout and no data:
+            // zeros where the image was.
+            let plain = Module::new(
+                &engine,
+                r#"(module (memory (export "mem") 3 4)
                  (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0))))"#,
-        )
-        .unwrap();
-        {
+            )
+            .unwrap();
+            {
+                let mut store = Store::new(&engine, ());
+                let c = Instance::new(&mut store, &plain, &[]).unwrap();
+                assert_eq!(read(&mut store, &c, 0, 3 * 65536), vec![0; 3 * 65536]);
+            }
+            // A module with another image over other pages.
+            let other = Module::new(
+                &engine,
+                r#"(module (memory (export "mem") 3 4) (data (i32.const 4096) "other"))"#,
+            )
+            .unwrap();
             let mut store = Store::new(&engine, ());
-            let c = Instance::new(&mut store, &plain, &[]).unwrap();
-            assert_eq!(read(&mut store, &c, 0, 3 * 65536), vec![0; 3 * 65536]);
+            let d = Instance::new(&mut store, &other, &[]).unwrap();
+            assert_eq!(read(&mut store, &d, 4096, 5), b"other");
+            let mut rest = read(&mut store, &d, 0, 3 * 65536);
+            rest[4096..4101].fill(0);
+            assert_eq!(rest, vec![0; 3 * 65536]);
         }
-        // A module with another image over other pages.
-        let other = Module::new(
-            &engine,
-            r#"(module (memory (export "mem") 3 4) (data (i32.const 4096) "other"))"#,
-        )
-        .unwrap();
-        let mut store = Store::new(&engine, ());
-        let d = Instance::new(&mut store, &other, &[]).unwrap();
-        assert_eq!(read(&mut store, &d, 4096, 5), b"other");
-        let mut rest = read(&mut store, &d, 0, 3 * 65536);
-        rest[4096..4101].fill(0);
-        assert_eq!(rest, vec![0; 3 * 65536]);
     }
 }
 
@@ -145,24 +185,76 @@ fn a_failed_instantiation_leaves_its_memory_as_copying_in_order_would() {
       (elem (i32.const 5) $peek))"#;
     for explicit in [false, true] {
         let engine = engine(explicit, 4);
-        let module = Module::new(&engine, wat).unwrap();
-        let mut store = Store::new(&engine, ());
-        let table = Table::new(
-            &mut store,
-            cljit::TableType::new(cljit::RefType::FUNCREF, 2, None),
-            cljit::Ref::Func(None),
-        )
-        .unwrap();
-        let mut linker = Linker::new(&engine);
-        linker.define("host", "table", table).unwrap();
-        let trap = linker.instantiate(&mut store, &module).unwrap_err();
-        assert_eq!(trap.as_trap(), Some(Trap::TableOutOfBounds));
-        let Some(cljit::Ref::Func(Some(peek))) = table.get(&mut store, 0) else {
-            panic!("the first element segment applied");
-        };
-        let mut out = [Val::I32(-1)];
-        peek.call(&mut store, &[], &mut out).unwrap();
-        assert!(matches!(out[0], Val::I32(0)), "data applied: {:?}", out[0]);
+        for (source, module) in modules(&engine, wat) {
+            let mut store = Store::new(&engine, ());
+            let table = Table::new(
+                &mut store,
+                cljit::TableType::new(cljit::RefType::FUNCREF, 2, None),
+                cljit::Ref::Func(None),
+            )
+            .unwrap();
+            let mut linker = Linker::new(&engine);
+            linker.define("host", "table", table).unwrap();
+            let trap = linker.instantiate(&mut store, &module).unwrap_err();
+            assert_eq!(trap.as_trap(), Some(Trap::TableOutOfBounds));
+            let Some(cljit::Ref::Func(Some(peek))) = table.get(&mut store, 0) else {
+                panic!("the first element segment applied");
+            };
+            let mut out = [Val::I32(-1)];
+            peek.call(&mut store, &[], &mut out).unwrap();
+            assert!(
+                matches!(out[0], Val::I32(0)),
+                "{source}: data applied: {:?}",
+                out[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_segment_trapping_after_an_imaged_memory_leaves_what_came_before() {
+    // Memory 1 has an image ("abc", "xyz" over part of it). The third
+    // segment, into the imported memory, is out of bounds: the first two
+    // must be applied in order, from the bytes the module keeps, and
+    // `$peek` (in the imported table) must see them.
+    let wat = r#"(module
+      (import "host" "table" (table 1 funcref))
+      (import "host" "mem" (memory 1))
+      (memory 1)
+      (data (memory 1) (i32.const 10) "abcdef")
+      (data (memory 1) (i32.const 13) "xyz")
+      (data (memory 0) (i32.const 65535) "no room")
+      (func $peek (param i32) (result i32) (i32.load8_u 1 (local.get 0)))
+      (elem (table 0) (i32.const 0) func $peek))"#;
+    for explicit in [false, true] {
+        let engine = engine(explicit, 4);
+        for (source, module) in modules(&engine, wat) {
+            let mut store = Store::new(&engine, ());
+            let table = Table::new(
+                &mut store,
+                cljit::TableType::new(cljit::RefType::FUNCREF, 1, None),
+                cljit::Ref::Func(None),
+            )
+            .unwrap();
+            let mem = cljit::Memory::new(&mut store, cljit::MemoryType::new(1, None)).unwrap();
+            let mut linker = Linker::new(&engine);
+            linker.define("host", "table", table).unwrap();
+            linker.define("host", "mem", mem).unwrap();
+            let trap = linker.instantiate(&mut store, &module).unwrap_err();
+            assert_eq!(trap.as_trap(), Some(Trap::MemoryOutOfBounds), "{source}");
+            let Some(cljit::Ref::Func(Some(peek))) = table.get(&mut store, 0) else {
+                panic!("the element segment applied");
+            };
+            let seen: Vec<u8> = (9..17)
+                .map(|at| {
+                    let mut out = [Val::I32(-1)];
+                    peek.call(&mut store, &[Val::I32(at)], &mut out).unwrap();
+                    let Val::I32(byte) = out[0] else { panic!() };
+                    byte as u8
+                })
+                .collect();
+            assert_eq!(seen, b"\0abcxyz\0", "{source}");
+        }
     }
 }
 
@@ -178,28 +270,35 @@ fn segments_into_an_imported_memory_are_copied_into_it() {
       (data (global.get 0) "by global"))"#;
     for explicit in [false, true] {
         let engine = engine(explicit, 4);
-        let exporter = Module::new(&engine, DATA).unwrap();
-        let importer = Module::new(&engine, importer).unwrap();
-        let mut store = Store::new(&engine, ());
-        let a = Instance::new(&mut store, &exporter, &[]).unwrap();
-        let mem = a.get_memory(&mut store, "mem").unwrap();
-        let at = cljit::Global::new(
-            &mut store,
-            cljit::GlobalType {
-                content: cljit::ValType::I32,
-                mutable: false,
-            },
-            Val::I32(65536 + 6),
-        )
-        .unwrap();
-        Instance::new(
-            &mut store,
-            &importer,
-            &[Extern::Memory(mem), Extern::Global(at)],
-        )
-        .unwrap();
-        assert_eq!(read(&mut store, &a, 100, 8), b"imported");
-        assert_eq!(read(&mut store, &a, 65536, 15), b"first by global");
+        for ((_, exporter), (source, importer)) in modules(&engine, DATA)
+            .into_iter()
+            .zip(modules(&engine, importer))
+        {
+            let mut store = Store::new(&engine, ());
+            let a = Instance::new(&mut store, &exporter, &[]).unwrap();
+            let mem = a.get_memory(&mut store, "mem").unwrap();
+            let at = cljit::Global::new(
+                &mut store,
+                cljit::GlobalType {
+                    content: cljit::ValType::I32,
+                    mutable: false,
+                },
+                Val::I32(65536 + 6),
+            )
+            .unwrap();
+            Instance::new(
+                &mut store,
+                &importer,
+                &[Extern::Memory(mem), Extern::Global(at)],
+            )
+            .unwrap();
+            assert_eq!(read(&mut store, &a, 100, 8), b"imported");
+            assert_eq!(
+                read(&mut store, &a, 65536, 15),
+                b"first by global",
+                "{source}"
+            );
+        }
     }
 }
 
@@ -212,17 +311,18 @@ fn images_of_64_bit_and_byte_paged_memories() {
       (data (memory $tiny) (i32.const 69990) "ten bytes!"))"#;
     for explicit in [false, true] {
         let engine = engine(explicit, 4);
-        let module = Module::new(&engine, wat).unwrap();
-        for _ in 0..2 {
-            let mut store = Store::new(&engine, ());
-            let i = Instance::new(&mut store, &module, &[]).unwrap();
-            assert_eq!(read(&mut store, &i, 65540, 10), b"sixty-four");
-            let tiny = i.get_memory(&mut store, "tiny").unwrap();
-            assert_eq!(tiny.data_size(&store), 70000);
-            let mut bytes = [0; 10];
-            tiny.read(&store, 69990, &mut bytes).unwrap();
-            assert_eq!(&bytes, b"ten bytes!");
-            assert!(tiny.read(&store, 69991, &mut bytes).is_err());
+        for (source, module) in modules(&engine, wat) {
+            for _ in 0..2 {
+                let mut store = Store::new(&engine, ());
+                let i = Instance::new(&mut store, &module, &[]).unwrap();
+                assert_eq!(read(&mut store, &i, 65540, 10), b"sixty-four");
+                let tiny = i.get_memory(&mut store, "tiny").unwrap();
+                assert_eq!(tiny.data_size(&store), 70000);
+                let mut bytes = [0; 10];
+                tiny.read(&store, 69990, &mut bytes).unwrap();
+                assert_eq!(&bytes, b"ten bytes!");
+                assert!(tiny.read(&store, 69991, &mut bytes).is_err(), "{source}");
+            }
         }
     }
 }

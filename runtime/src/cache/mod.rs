@@ -32,12 +32,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cljit_compiler::artifact::{self, ArtifactError, Digest};
-use cljit_compiler::shared_bytes::{BytesOwner, SharedBytes};
+use cljit_compiler::shared_bytes::SharedBytes;
 
+use crate::artifact_file::{ArtifactFile, OpenError};
 use crate::engine::{Engine, wasm_binary};
 use crate::error::{Error, Result};
 use crate::file_bytes::FileBytes;
@@ -414,28 +414,32 @@ impl Cache {
         if !meta.is_file() || meta.uid() != uid() {
             return Err("the entry is not a file of this user".into());
         }
-        let bytes =
-            Arc::new(FileBytes::map_file(&file).map_err(|e| format!("cannot map the entry: {e}"))?);
-        artifact::verify_signature(&bytes, key).map_err(|e| e.to_string())?;
-        // The module's tables and data segments stay in the mapping, which
-        // they keep alive.
-        let owner: BytesOwner = bytes.clone();
+        let artifact = ArtifactFile::open(file, true).map_err(|e| match e {
+            OpenError::Io(e) => format!("cannot map the entry: {e}"),
+            OpenError::Artifact(e) => e.to_string(),
+        })?;
+        artifact::verify_signature(&artifact.head, key).map_err(|e| e.to_string())?;
+        // The module's tables stay in the mapping of the head, its data
+        // segments in the mapped data section, which they keep alive.
         let (header, linked, text) = engine
             .compiler()
-            .deserialize_shared(&owner)
+            .deserialize_split(&artifact.head_owner(), artifact.data())
             .map_err(|e| e.to_string())?;
         if header.source_hash != *source {
             return Err("the entry was compiled from other wasm".into());
         }
+        let images = artifact.images(&linked);
         // The text is mapped from the entry, not copied: entries are only
         // ever replaced by renames, and this descriptor keeps this one.
         let module = Module::from_linked(
             engine,
             linked,
-            &bytes[text.clone()],
-            Some((&file, text.start as u64)),
+            &artifact.head[text.clone()],
+            Some((artifact.file(), text.start as u64)),
         )
         .map_err(|e| e.to_string())?;
+        module.use_stored_images(images);
+        let file = artifact.file();
         // Refresh the entry for least-recently-used eviction.
         let _ = file.set_modified(SystemTime::now());
         Ok(module)

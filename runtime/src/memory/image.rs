@@ -1,17 +1,16 @@
 //! Memory images: a defined memory's active data segments laid out once per
-//! module, page-aligned, in a sealed `memfd`, which each new instance maps
+//! module, page-aligned, in a file that each new instance maps
 //! copy-on-write instead of copying every segment.
 //!
 //! !!! This file guards the sandbox. Changes need a second reviewer. !!!
 //!
-//! A module's memory gets an image when every active data segment for it
-//! has a constant offset (no `global.get`) and ends within the memory's
-//! initial size, and the segments are dense enough that the image is not
-//! mostly zeros. The image holds what applying those segments in order to
-//! a zeroed memory gives, over the pages they touch. The file is sealed
-//! against writes, growth and shrinking, so every mapping of it reads the
-//! same bytes for as long as it exists; writes to a private mapping go to
-//! the writer's own copy of the page.
+//! Which memories get an image, and what it holds, is
+//! [`ImageLayout`]'s rule (in the compiler, which also stores images in
+//! artifacts). The file is either a sealed `memfd` built here from the
+//! module's segments, which no one can change, or the artifact the module
+//! was loaded from, at the offset where the artifact stores the image.
+//! Either way each memory maps it privately: writes go to the writer's own
+//! copy of the page, and the file is only ever read.
 //!
 //! Whether an instance may use the image is decided at instantiation
 //! (`instantiate.rs`): only when no segment of the instance traps, so that
@@ -21,19 +20,19 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
 
+use cljit_compiler::ModuleInfo;
+use cljit_compiler::data_image::ImageLayout;
 use cljit_compiler::indices::MemoryIndex;
-use cljit_compiler::types::{ConstExpr, ConstOp, MemoryType};
-use cljit_compiler::{ModuleInfo, SegmentMode};
-
-/// An image is not made for a span above this many times its data plus one
-/// MiB (sparse segments would make the file mostly zeros).
-const MAX_SPARSENESS: usize = 2;
+use cljit_compiler::types::MemoryType;
 
 /// A memory's initial contents over the pages its data segments touch.
 #[derive(Debug)]
 pub struct MemoryImage {
-    fd: OwnedFd,
+    file: Arc<File>,
+    /// Where the image starts in `file` (page-aligned).
+    file_offset: u64,
     /// Where the image starts in the memory (page-aligned).
     offset: usize,
     /// The image's length (page-aligned, non-zero).
@@ -42,8 +41,8 @@ pub struct MemoryImage {
 
 impl MemoryImage {
     /// The image of memory `index` of `info` (a defined memory of type
-    /// `ty`), or `None` when its segments do not qualify (see the module
-    /// documentation) or hold fewer than `min_bytes`.
+    /// `ty`) in a sealed `memfd`, or `None` when its segments do not
+    /// qualify (see [`ImageLayout`]) or hold fewer than `min_bytes`.
     ///
     /// # Errors
     ///
@@ -54,56 +53,40 @@ impl MemoryImage {
         ty: &MemoryType,
         min_bytes: usize,
     ) -> io::Result<Option<MemoryImage>> {
-        let Some(initial) = ty.bytes_of(ty.min_pages) else {
-            return Ok(None);
-        };
-        let mut segments = Vec::new();
-        for segment in info.data.values() {
-            let SegmentMode::Active { target, offset } = &segment.mode else {
-                continue;
-            };
-            if *target != index {
-                continue;
-            }
-            let Some(start) = constant_offset(offset, ty.memory64) else {
-                return Ok(None);
-            };
-            let end = start.checked_add(segment.len as u64);
-            if end.is_none_or(|end| end > initial) {
-                return Ok(None);
-            }
-            if segment.len != 0 {
-                segments.push((start as usize, info.segment_bytes(segment)));
-            }
-        }
-        let Some(first) = segments.iter().map(|&(s, _)| s).min() else {
-            return Ok(None);
-        };
-        let last = segments
-            .iter()
-            .map(|&(s, b)| s + b.len())
-            .max()
-            .expect("segments is not empty");
         let page = region::page::size();
-        let offset = first & !(page - 1);
-        let Some(end) = last.checked_add(page - 1).map(|e| e & !(page - 1)) else {
+        let Some(layout) = ImageLayout::of(info, index, ty, page, min_bytes) else {
             return Ok(None);
         };
-        let len = end - offset;
-        let data: usize = segments.iter().map(|&(_, b)| b.len()).sum();
-        if data < min_bytes || len > MAX_SPARSENESS * data + (1 << 20) {
-            return Ok(None);
-        }
-        let file = sealed_memfd(len, |bytes| {
-            for (start, b) in segments {
-                bytes[start - offset..start - offset + b.len()].copy_from_slice(b);
-            }
-        })?;
+        let file = sealed_memfd(layout.len, |bytes| layout.fill(info, bytes))?;
         Ok(Some(MemoryImage {
-            fd: file.into(),
+            file: Arc::new(file),
+            file_offset: 0,
+            offset: layout.offset,
+            len: layout.len,
+        }))
+    }
+
+    /// An image stored in an artifact: `len` bytes of `file` from
+    /// `file_offset`, for the memory's bytes from `offset`. `None` when the
+    /// host's page size does not divide all three, so that they cannot be
+    /// mapped (the memory then copies its segments).
+    pub fn stored(
+        file: &Arc<File>,
+        file_offset: u64,
+        offset: usize,
+        len: usize,
+    ) -> Option<MemoryImage> {
+        let page = region::page::size();
+        let placed = file_offset.is_multiple_of(page as u64)
+            && offset.is_multiple_of(page)
+            && len.is_multiple_of(page)
+            && len > 0;
+        placed.then(|| MemoryImage {
+            file: Arc::clone(file),
+            file_offset,
             offset,
             len,
-        }))
+        })
     }
 
     /// Where the image starts in the memory (page-aligned).
@@ -123,44 +106,13 @@ impl MemoryImage {
 
     /// The file descriptor to map.
     pub(super) fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+        self.file.as_raw_fd()
     }
-}
 
-/// The value of an offset expression made of constants only (including
-/// extended-const arithmetic), as an unsigned offset.
-fn constant_offset(expr: &ConstExpr, memory64: bool) -> Option<u64> {
-    let mut stack: Vec<i64> = Vec::new();
-    for op in &expr.ops {
-        let value = match *op {
-            ConstOp::I32Const(v) => i64::from(v),
-            ConstOp::I64Const(v) => v,
-            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                let (b, a) = (stack.pop()? as i32, stack.pop()? as i32);
-                i64::from(match op {
-                    ConstOp::I32Add => a.wrapping_add(b),
-                    ConstOp::I32Sub => a.wrapping_sub(b),
-                    _ => a.wrapping_mul(b),
-                })
-            }
-            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                let (b, a) = (stack.pop()?, stack.pop()?);
-                match op {
-                    ConstOp::I64Add => a.wrapping_add(b),
-                    ConstOp::I64Sub => a.wrapping_sub(b),
-                    _ => a.wrapping_mul(b),
-                }
-            }
-            _ => return None,
-        };
-        stack.push(value);
+    /// Where the image starts in the file (page-aligned).
+    pub(super) fn file_offset(&self) -> u64 {
+        self.file_offset
     }
-    let [value] = stack[..] else { return None };
-    Some(if memory64 {
-        value as u64
-    } else {
-        u64::from(value as u32)
-    })
 }
 
 /// A `memfd` of `len` bytes (a multiple of the page size) that `fill`
@@ -216,33 +168,6 @@ mod tests {
     use std::os::unix::fs::FileExt as _;
 
     use super::*;
-
-    use cljit_compiler::types::ConstExpr;
-
-    #[test]
-    fn offsets_fold_constants_and_refuse_globals() {
-        let e = |ops: &[ConstOp]| ConstExpr { ops: ops.to_vec() };
-        assert_eq!(
-            constant_offset(&e(&[ConstOp::I32Const(-1)]), false),
-            Some(0xffff_ffff)
-        );
-        assert_eq!(
-            constant_offset(
-                &e(&[
-                    ConstOp::I32Const(4096),
-                    ConstOp::I32Const(8),
-                    ConstOp::I32Add
-                ]),
-                false
-            ),
-            Some(4104)
-        );
-        assert_eq!(
-            constant_offset(&e(&[ConstOp::I64Const(1 << 40)]), true),
-            Some(1 << 40)
-        );
-        assert_eq!(constant_offset(&e(&[ConstOp::GlobalGet(0)]), false), None);
-    }
 
     #[test]
     fn a_sealed_memfd_cannot_be_written() {

@@ -176,10 +176,14 @@ impl Mmap {
                 "a memory image beyond the accessible bytes",
             ));
         }
+        let file_offset = libc::off_t::try_from(image.file_offset())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "image offset"))?;
         // SAFETY: [offset, end) lies inside the accessible part of our
         // reservation (checked above); MAP_FIXED replaces exactly those
         // pages of our own mapping with a private, read-write mapping of
-        // the sealed image file, which no one can change.
+        // the image's file (page-aligned, as `MemoryImage` guarantees).
+        // Private: the memory's writes never reach the file, and whatever
+        // the file holds is only ever guest data.
         let ptr = unsafe {
             libc::mmap(
                 self.ptr.as_ptr().add(image.offset()).cast(),
@@ -187,7 +191,7 @@ impl Mmap {
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 image.raw_fd(),
-                0,
+                file_offset,
             )
         };
         if ptr == libc::MAP_FAILED {
