@@ -39,12 +39,7 @@ struct EngineInner {
     /// Why the configured memory layout was given up, if it was.
     memory_fallback: Option<String>,
     compiler: Compiler,
-    /// Lazy compilation's fast tier, built when first needed (never on an
-    /// architecture without lazy stubs).
-    #[cfg_attr(
-        not(target_arch = "x86_64"),
-        allow(dead_code, reason = "no lazy stubs on this architecture")
-    )]
+    /// Lazy compilation's fast tier, built when first needed.
     fast_compiler: OnceLock<std::result::Result<Compiler, String>>,
     signatures: SignatureRegistry,
     /// Wasm-to-host trampolines compiled on demand, by signature id, for
@@ -196,10 +191,6 @@ impl Engine {
     }
 
     /// Lazy compilation's fast tier (see `Compiler::fast_tier`).
-    #[cfg_attr(
-        not(target_arch = "x86_64"),
-        allow(dead_code, reason = "no lazy stubs on this architecture")
-    )]
     pub(crate) fn fast_compiler(&self) -> Result<&Compiler> {
         self.0
             .fast_compiler

@@ -11,10 +11,11 @@
 //! `cljit_unwind` with the `JmpBuf` in `x0`, which restores the saved stack
 //! pointer and leaves through `cljit_enter`'s epilogue, returning 1.
 //!
-//! Lazy compilation's stubs and entries are not written for AArch64 yet:
-//! [`LAZY_COMPILATION`] is false, so a module asked to compile lazily
-//! compiles whole (see `Engine::compiles_lazily`), and the lazy items below
-//! exist only so the shared code builds.
+//! Lazy compilation's stubs, counting prefixes and entries are AArch64
+//! code of the same shape as x86-64's, using only `x16`/`x17` on the way
+//! in; a fast-tier call that does not reach its callee's stub (a `bl`
+//! reaches 128 MiB, a lazy region may be larger) goes through a veneer
+//! placed after the caller.
 
 use std::ffi::c_void;
 
@@ -311,62 +312,304 @@ pub unsafe fn flush_icache(start: usize, len: usize) {
     };
 }
 
+// Lazy compilation's entries, as on x86-64 (see `x86_64.rs`). A slow stub
+// or a counting prefix pushes two words, the function's defined index and
+// the address of the module's state word (which the two entry words
+// follow), and branches to the entry through the state's neighbour; the
+// `tail` convention passes arguments in `x0`-`x8` and `v0`-`v7` and on the
+// stack, never in `x16`/`x17` (which veneers may clobber), so the stubs use
+// only those two. The entry pops the two words, saves `x0`-`x15` and
+// `q0`-`q7` under a frame record that links the caller's frame, calls the
+// Rust function with the state and the index, restores the registers and
+// branches to the address it returned, with `x30` the caller's return
+// address again, so the callee runs as if called directly. If the Rust
+// function returns 0, `cljit_lazy_failed` records the error and returns
+// the entry's `JmpBuf`, and the call unwinds like a trap.
+macro_rules! lazy_entry {
+    ($entry:ident => $target:path) => {
+        std::arch::global_asm!(
+            ".text",
+            concat!(".globl ", stringify!($entry)),
+            concat!(".type ", stringify!($entry), ",%function"),
+            ".p2align 4",
+            concat!(stringify!($entry), ":"),
+            "    ldp x16, x17, [sp], #16",
+            "    stp x29, x30, [sp, #-16]!",
+            "    mov x29, sp",
+            "    sub sp, sp, #256",
+            "    stp x0, x1, [sp]",
+            "    stp x2, x3, [sp, #16]",
+            "    stp x4, x5, [sp, #32]",
+            "    stp x6, x7, [sp, #48]",
+            "    stp x8, x9, [sp, #64]",
+            "    stp x10, x11, [sp, #80]",
+            "    stp x12, x13, [sp, #96]",
+            "    stp x14, x15, [sp, #112]",
+            "    stp q0, q1, [sp, #128]",
+            "    stp q2, q3, [sp, #160]",
+            "    stp q4, q5, [sp, #192]",
+            "    stp q6, q7, [sp, #224]",
+            "    ldr x0, [x17]",
+            "    mov w1, w16",
+            "    bl {target}",
+            "    cbz x0, 3f",
+            "    mov x16, x0",
+            "    ldp q6, q7, [sp, #224]",
+            "    ldp q4, q5, [sp, #192]",
+            "    ldp q2, q3, [sp, #160]",
+            "    ldp q0, q1, [sp, #128]",
+            "    ldp x14, x15, [sp, #112]",
+            "    ldp x12, x13, [sp, #96]",
+            "    ldp x10, x11, [sp, #80]",
+            "    ldp x8, x9, [sp, #64]",
+            "    ldp x6, x7, [sp, #48]",
+            "    ldp x4, x5, [sp, #32]",
+            "    ldp x2, x3, [sp, #16]",
+            "    ldp x0, x1, [sp]",
+            "    mov sp, x29",
+            "    ldp x29, x30, [sp], #16",
+            "    br x16",
+            "3:",
+            "    bl {failed}",
+            "    b {unwind}",
+            concat!(".size ", stringify!($entry), ", . - ", stringify!($entry)),
+            target = sym $target,
+            failed = sym crate::lazy::cljit_lazy_failed,
+            unwind = sym cljit_unwind,
+        );
+    };
+}
+
+lazy_entry!(cljit_lazy_entry => crate::lazy::cljit_lazy_compile);
+lazy_entry!(cljit_tier_entry => crate::lazy::cljit_tier_up);
+
+unsafe extern "C" {
+    fn cljit_lazy_entry();
+    fn cljit_tier_entry();
+}
+
 /// Whether lazy compilation's stubs and entries exist for this
-/// architecture. Not yet on AArch64: modules compile whole.
-pub const LAZY_COMPILATION: bool = false;
+/// architecture.
+pub const LAZY_COMPILATION: bool = true;
 
-/// The address of lazy compilation's entry: none on AArch64 (see
-/// [`LAZY_COMPILATION`]).
+/// The address of lazy compilation's entry (see above).
 pub fn lazy_entry() -> usize {
-    0
+    cljit_lazy_entry as *const () as usize
 }
 
-/// The address of the tier-up entry: none on AArch64.
+/// The address of the tier-up entry (see above).
 pub fn tier_entry() -> usize {
-    0
+    cljit_tier_entry as *const () as usize
 }
 
-/// Bytes before a fast-tier function that counts its calls (unused on
-/// AArch64).
+/// Instruction encodings for the stubs: `x16`/`x17`, stack pointer.
+mod encode {
+    pub const X16: u32 = 16;
+    pub const X17: u32 = 17;
+    /// `brk #0`, filling what no instruction uses.
+    pub const BRK: u32 = 0xd420_0000;
+    /// `stp x16, x17, [sp, #-16]!`
+    pub const PUSH_X16_X17: u32 = 0xa9bf_47f0;
+
+    /// `adrp xd, target` at `pc` (pages within 4 GiB).
+    pub fn adrp(rd: u32, pc: usize, target: usize) -> u32 {
+        let pages = ((target & !0xfff) as i64 - (pc & !0xfff) as i64) >> 12;
+        assert!(
+            (-(1 << 20)..1 << 20).contains(&pages),
+            "lazy stubs, slots and code lie within 4 GiB"
+        );
+        let imm = pages as u32;
+        0x9000_0000 | ((imm & 3) << 29) | (((imm >> 2) & 0x7_ffff) << 5) | rd
+    }
+
+    /// The low 12 bits of `target`, for the instruction after an `adrp`.
+    pub fn lo12(target: usize) -> u32 {
+        (target & 0xfff) as u32
+    }
+
+    /// `add xd, xn, #imm` (`imm` below 4096).
+    pub fn add_imm(rd: u32, rn: u32, imm: u32) -> u32 {
+        assert!(imm < 4096);
+        0x9100_0000 | (imm << 10) | (rn << 5) | rd
+    }
+
+    /// `ldr xt, [xn, #offset]` (a multiple of 8 below 32 KiB).
+    pub fn ldr_x(rt: u32, rn: u32, offset: u32) -> u32 {
+        assert!(offset.is_multiple_of(8) && offset < 8 << 12);
+        0xf940_0000 | ((offset / 8) << 10) | (rn << 5) | rt
+    }
+
+    /// `ldr wt, [xn, #offset]` (a multiple of 4 below 16 KiB).
+    pub fn ldr_w(rt: u32, rn: u32, offset: u32) -> u32 {
+        assert!(offset.is_multiple_of(4) && offset < 4 << 12);
+        0xb940_0000 | ((offset / 4) << 10) | (rn << 5) | rt
+    }
+
+    /// `str wt, [xn, #offset]` (a multiple of 4 below 16 KiB).
+    pub fn str_w(rt: u32, rn: u32, offset: u32) -> u32 {
+        assert!(offset.is_multiple_of(4) && offset < 4 << 12);
+        0xb900_0000 | ((offset / 4) << 10) | (rn << 5) | rt
+    }
+
+    /// `subs wd, wn, #1`
+    pub fn subs_w_1(rd: u32, rn: u32) -> u32 {
+        0x7100_0400 | (rn << 5) | rd
+    }
+
+    /// `movz wd, #(imm & 0xffff)` and `movk wd, #(imm >> 16), lsl #16`.
+    pub fn mov_w(rd: u32, imm: u32) -> [u32; 2] {
+        [
+            0x5280_0000 | ((imm & 0xffff) << 5) | rd,
+            0x72a0_0000 | ((imm >> 16) << 5) | rd,
+        ]
+    }
+
+    /// The word offset from `pc` to `target`, within `bits` signed bits.
+    fn words(pc: usize, target: usize, bits: u32) -> u32 {
+        let delta = target as i64 - pc as i64;
+        let words = delta >> 2;
+        assert!(delta % 4 == 0 && (-(1 << (bits - 1))..1 << (bits - 1)).contains(&words));
+        (words as u32) & ((1 << bits) - 1)
+    }
+
+    /// `b target` at `pc` (within 128 MiB).
+    pub fn b(pc: usize, target: usize) -> u32 {
+        0x1400_0000 | words(pc, target, 26)
+    }
+
+    /// `b.eq target` at `pc` (within 1 MiB).
+    pub fn b_eq(pc: usize, target: usize) -> u32 {
+        0x5400_0000 | (words(pc, target, 19) << 5)
+    }
+
+    /// `br xn`
+    pub fn br(rn: u32) -> u32 {
+        0xd61f_0000 | (rn << 5)
+    }
+
+    /// `ldr xt, #offset` (PC-relative, a multiple of 4).
+    pub fn ldr_literal(rt: u32, offset: u32) -> u32 {
+        0x5800_0000 | ((offset / 4) << 5) | rt
+    }
+
+    /// `insns` as the little-endian bytes of an `N`-byte block, the rest
+    /// filled with `brk #0`.
+    pub fn block<const N: usize>(insns: &[u32]) -> [u8; N] {
+        let mut code = [0; N];
+        for (i, word) in code.chunks_exact_mut(4).enumerate() {
+            word.copy_from_slice(&insns.get(i).copied().unwrap_or(BRK).to_le_bytes());
+        }
+        code
+    }
+}
+
+/// Bytes before a fast-tier function that counts its calls (see
+/// [`lazy_tier_prefix`]); a multiple of every function alignment.
 pub const LAZY_TIER_PREFIX_BYTES: usize = 64;
 
-/// Unreachable on AArch64: no lazy region is ever made (see
-/// [`LAZY_COMPILATION`]).
-#[allow(dead_code, reason = "only lazy compilation's unreached code calls it")]
+/// The counting prefix at `at` of a fast-tier function (defined index
+/// `index`) starting right after it: decrements the counter at `counter`
+/// (not atomically: a lost count only delays tier-up), and when it reaches
+/// zero pushes the index and the address of the state word at `state` and
+/// branches through the word at `entry` (the tier-up entry); else branches
+/// to the function. It uses only `x16` and `x17`, and the stack only on
+/// the way to the entry.
 pub fn lazy_tier_prefix(
-    _at: usize,
-    _counter: usize,
-    _index: u32,
-    _state: usize,
-    _entry: usize,
+    at: usize,
+    counter: usize,
+    index: u32,
+    state: usize,
+    entry: usize,
 ) -> [u8; LAZY_TIER_PREFIX_BYTES] {
-    unreachable!("lazy compilation is refused on this architecture")
+    use encode::*;
+    let hook = at + 24;
+    let [movz, movk] = mov_w(X16, index);
+    let entry_offset = u32::try_from(entry - state).expect("the entry words follow the state");
+    encode::block(&[
+        adrp(X16, at, counter),
+        ldr_w(X17, X16, lo12(counter)),
+        subs_w_1(X17, X17),
+        str_w(X17, X16, lo12(counter)),
+        b_eq(at + 16, hook),
+        b(at + 20, at + LAZY_TIER_PREFIX_BYTES),
+        // hook:
+        movz,
+        movk,
+        adrp(X17, hook + 8, state),
+        add_imm(X17, X17, lo12(state)),
+        PUSH_X16_X17,
+        ldr_x(X16, X17, entry_offset),
+        br(X16),
+    ])
 }
 
-/// Bytes of a function's stub (unused on AArch64).
-pub const LAZY_STUB_BYTES: usize = 8;
-/// Bytes of a function's slow stub (unused on AArch64).
+/// Bytes of a function's stub: what calls to the function and its
+/// `funcref`s point at, a branch through its slot.
+pub const LAZY_STUB_BYTES: usize = 16;
+/// Bytes of a function's slow stub, where its slot points until it is
+/// compiled.
 pub const LAZY_SLOW_STUB_BYTES: usize = 16;
-/// Bytes of a module's shared tail of the slow stubs (unused on AArch64).
-pub const LAZY_COMMON_BYTES: usize = 16;
+/// Bytes of a module's shared tail of the slow stubs.
+pub const LAZY_COMMON_BYTES: usize = 32;
 
-/// Unreachable on AArch64 (see [`LAZY_COMPILATION`]).
-pub fn lazy_stub(_at: usize, _slot: usize) -> [u8; LAZY_STUB_BYTES] {
-    unreachable!("lazy compilation is refused on this architecture")
+/// A stub at `at`: `adrp x16, slot; ldr x16, [x16, :lo12:slot]; br x16`.
+pub fn lazy_stub(at: usize, slot: usize) -> [u8; LAZY_STUB_BYTES] {
+    use encode::*;
+    encode::block(&[adrp(X16, at, slot), ldr_x(X16, X16, lo12(slot)), br(X16)])
 }
 
-/// Unreachable on AArch64 (see [`LAZY_COMPILATION`]).
-pub fn lazy_slow_stub(_at: usize, _index: u32, _common: usize) -> [u8; LAZY_SLOW_STUB_BYTES] {
-    unreachable!("lazy compilation is refused on this architecture")
+/// A slow stub at `at` for defined function `index`: the index in `w16`,
+/// then a branch to the module's common tail at `common` (within 128 MiB).
+pub fn lazy_slow_stub(at: usize, index: u32, common: usize) -> [u8; LAZY_SLOW_STUB_BYTES] {
+    use encode::*;
+    let [movz, movk] = mov_w(X16, index);
+    encode::block(&[movz, movk, b(at + 8, common)])
 }
 
-/// Unreachable on AArch64 (see [`LAZY_COMPILATION`]).
-pub fn lazy_common(_at: usize, _state: usize, _entry: usize) -> [u8; LAZY_COMMON_BYTES] {
-    unreachable!("lazy compilation is refused on this architecture")
+/// The common tail at `at`: pushes `x16` (the index) and the address of
+/// the state word at `state`, then branches through the word at `entry`
+/// ([`lazy_entry`]).
+pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BYTES] {
+    use encode::*;
+    let entry_offset = u32::try_from(entry - state).expect("the entry words follow the state");
+    encode::block(&[
+        adrp(X17, at, state),
+        add_imm(X17, X17, lo12(state)),
+        PUSH_X16_X17,
+        ldr_x(X16, X17, entry_offset),
+        br(X16),
+    ])
+}
+
+/// Bytes of a veneer (see [`veneer`]).
+pub const VENEER_BYTES: usize = 16;
+
+/// Whether a relocation of kind `kind` at `pc` reaches `target` directly:
+/// a `bl` reaches 128 MiB either way; beyond, a call goes through a
+/// [`veneer`].
+pub fn reaches(
+    kind: cljit_compiler::cranelift_codegen::binemit::Reloc,
+    pc: usize,
+    target: usize,
+) -> bool {
+    use cljit_compiler::cranelift_codegen::binemit::Reloc;
+    match kind {
+        Reloc::Arm64Call => (target as i64 - pc as i64).unsigned_abs() < 1 << 27,
+        _ => true,
+    }
+}
+
+/// A veneer: `ldr x16, #8; br x16; .quad target`, for a call that does not
+/// reach its target (`x16` is the intra-procedure-call scratch register
+/// that any call may clobber).
+pub fn veneer(target: usize) -> [u8; VENEER_BYTES] {
+    use encode::*;
+    let mut code: [u8; VENEER_BYTES] = encode::block(&[ldr_literal(X16, 8), br(X16)]);
+    code[8..].copy_from_slice(&(target as u64).to_le_bytes());
+    code
 }
 
 /// Bytes a relocation of kind `kind` patches (see [`patch_relocation`]).
-#[allow(dead_code, reason = "only lazy compilation's unreached code calls it")]
 pub fn relocation_bytes(kind: cljit_compiler::cranelift_codegen::binemit::Reloc) -> usize {
     use cljit_compiler::cranelift_codegen::binemit::Reloc;
     match kind {
@@ -377,16 +620,18 @@ pub fn relocation_bytes(kind: cljit_compiler::cranelift_codegen::binemit::Reloc)
 
 /// Patches a relocation of kind `kind` at `at` (in code being written) to
 /// refer to `target` plus `addend`, for code that runs with the relocation
-/// at `pc`. AArch64 code leaves only absolute addresses (library calls)
-/// for load time; returns false for any other kind.
+/// at `pc`: an absolute address (library calls), or a `bl` (calls to
+/// lazily compiled functions' stubs). Returns false for any other kind,
+/// or a `bl` that does not reach (see [`reaches`]).
 ///
 /// # Safety
 ///
-/// `at` must be writable and hold the relocation's 8 bytes.
+/// `at` must be writable and hold the relocation's bytes (8 for an
+/// absolute address, 4 for a `bl`).
 pub unsafe fn patch_relocation(
     kind: cljit_compiler::cranelift_codegen::binemit::Reloc,
     at: *mut u8,
-    _pc: usize,
+    pc: usize,
     target: usize,
     addend: i64,
 ) -> bool {
@@ -401,6 +646,84 @@ pub unsafe fn patch_relocation(
             };
             true
         }
+        Reloc::Arm64Call => {
+            let delta = (target as i64).wrapping_add(addend) - pc as i64;
+            let words = delta >> 2;
+            if delta % 4 != 0 || !(-(1 << 25)..1 << 25).contains(&words) {
+                return false;
+            }
+            // SAFETY: `at` holds the 4 writable bytes of the `bl` (this
+            // function's contract); reads and writes are unaligned-safe.
+            unsafe {
+                let insn = at.cast::<u32>().read_unaligned();
+                at.cast::<u32>()
+                    .write_unaligned((insn & !0x03ff_ffff) | (words as u32 & 0x03ff_ffff));
+            }
+            true
+        }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(bytes: &[u8]) -> Vec<u32> {
+        bytes
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+            .collect()
+    }
+
+    /// The stubs' instructions, against what GNU objdump decodes the
+    /// same words as (noted beside each).
+    #[test]
+    fn stubs_encode_as_the_assembler_does() {
+        let at = 0x10_0000;
+        // adrp x16, 0x105000; ldr x16, [x16, #0x128]; br x16
+        assert_eq!(
+            words(&lazy_stub(at, 0x10_5128)),
+            [0xb000_0030, 0xf940_9610, 0xd61f_0200, encode::BRK]
+        );
+        // mov w16, #0x1234; movk w16, #0x5678, lsl #16; b 0xfff00
+        assert_eq!(
+            words(&lazy_slow_stub(at, 0x5678_1234, 0xf_ff00)),
+            [0x5282_4690, 0x72aa_cf10, 0x17ff_ffbe, encode::BRK]
+        );
+        // adrp x17, 0xfd000; add x17, x17, #0x7f8;
+        // stp x16, x17, [sp, #-16]!; ldr x16, [x17, #8]; br x16
+        assert_eq!(
+            words(&lazy_common(at, 0xf_d7f8, 0xf_d800))[..5],
+            [
+                0xb0ff_fff1,
+                0x911f_e231,
+                0xa9bf_47f0,
+                0xf940_0630,
+                0xd61f_0200
+            ]
+        );
+        // adrp x16, 0x105000; ldr w17, [x16, #0x124]; subs w17, w17, #1;
+        // str w17, [x16, #0x124]; b.eq at+24; b at+64; then the hook.
+        let prefix = words(&lazy_tier_prefix(at, 0x10_5124, 3, 0xf_d7f8, 0xf_d808));
+        assert_eq!(
+            prefix[..6],
+            [
+                0xb000_0030,
+                0xb941_2611,
+                0x7100_0631,
+                0xb901_2611,
+                0x5400_0040,
+                0x1400_000b
+            ]
+        );
+        // ldr x16, 0x...8; br x16; .quad target
+        let v = veneer(0x1122_3344_5566_7788);
+        assert_eq!(words(&v[..8]), [0x5800_0050, 0xd61f_0200]);
+        assert_eq!(&v[8..], &0x1122_3344_5566_7788u64.to_le_bytes());
+        // A `bl` reaches 128 MiB either way.
+        use cljit_compiler::cranelift_codegen::binemit::Reloc;
+        assert!(reaches(Reloc::Arm64Call, at + (128 << 20), at + 4));
+        assert!(!reaches(Reloc::Arm64Call, at + (128 << 20), at));
     }
 }

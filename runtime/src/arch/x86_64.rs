@@ -471,6 +471,32 @@ pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BY
     code
 }
 
+/// Bytes of a veneer (see [`veneer`]).
+pub const VENEER_BYTES: usize = 16;
+
+/// Whether a relocation of kind `kind` at `pc` reaches `target` directly:
+/// a 32-bit displacement reaches 2 GiB either way, beyond any lazy region.
+pub fn reaches(
+    kind: cljit_compiler::cranelift_codegen::binemit::Reloc,
+    pc: usize,
+    target: usize,
+) -> bool {
+    use cljit_compiler::cranelift_codegen::binemit::Reloc;
+    match kind {
+        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => i32::try_from(target as i64 - pc as i64).is_ok(),
+        _ => true,
+    }
+}
+
+/// A veneer: `jmp [rip]; .quad target`, for a call that does not reach
+/// its target.
+pub fn veneer(target: usize) -> [u8; VENEER_BYTES] {
+    let mut code = [0xcc; VENEER_BYTES];
+    code[..6].copy_from_slice(&[0xff, 0x25, 0, 0, 0, 0]);
+    code[6..14].copy_from_slice(&(target as u64).to_le_bytes());
+    code
+}
+
 /// Bytes a relocation of kind `kind` patches (see [`patch_relocation`]):
 /// 4 for a PC-relative one, 8 for an absolute address.
 pub fn relocation_bytes(kind: cljit_compiler::cranelift_codegen::binemit::Reloc) -> usize {

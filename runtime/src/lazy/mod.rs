@@ -34,7 +34,11 @@
 //! running: each function goes to fresh cache lines past every published
 //! one, and its address is published (a release store) only once it is
 //! complete. Stubs and code lie within 2 GiB of each other, so calls reach
-//! stubs with 32-bit displacements.
+//! stubs with 32-bit displacements on x86-64; an AArch64 `bl` reaches
+//! 128 MiB, and a call placed farther from its callee's stub goes through
+//! a veneer written after the caller's body. On AArch64 the instruction
+//! cache is made to see each function (and the stubs) before it is
+//! published.
 //!
 //! Threads may call the same uncompiled function at once: one compiles it,
 //! the others wait for its code. While the program runs, a background
@@ -43,14 +47,6 @@
 //! call often finds its callee compiled already. A compilation that
 //! fails (an implementation limit of the code generator) ends the call with
 //! the error, as a trap would.
-
-// On an architecture without lazy stubs (`arch::LAZY_COMPILATION` is
-// false, AArch64 so far) this machinery is built but never reached:
-// `Engine::compiles_lazily` says no and the module compiles whole.
-#![cfg_attr(
-    not(target_arch = "x86_64"),
-    allow(dead_code, reason = "no lazy stubs on this architecture")
-)]
 
 use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -340,6 +336,10 @@ impl LazyState {
         let state_slot = self.slot(self.count) as *const AtomicUsize as usize;
         let entry_slot = self.slot(self.count + 1) as *const AtomicUsize as usize;
         write(common, &arch::lazy_common(common, state_slot, entry_slot));
+        let stubs = self.stub(0);
+        // SAFETY: the stubs, slow stubs and common tail, just written, are
+        // mapped.
+        unsafe { arch::flush_icache(stubs, common + arch::LAZY_COMMON_BYTES - stubs) };
         Ok(())
     }
 
@@ -524,14 +524,39 @@ impl LazyState {
         // The prefix is a multiple of every function alignment, so the
         // function after it stays aligned.
         let offset = round_up(*next, CODE_ALIGN.max(f.alignment as usize));
-        let len = prefix + f.body.len().max(1);
+        let entry = self.base() + offset;
+        let start = entry + prefix;
+        // Where each relocation leads, and the calls that do not reach
+        // their target from here (an AArch64 `bl` reaches 128 MiB), which
+        // go through veneers after the body.
+        let targets = f
+            .relocations
+            .iter()
+            .map(|r| match r.target {
+                RelocTarget::Function(callee) => {
+                    let callee = self.info.defined_func_index(callee).ok_or_else(|| {
+                        Error::msg("lazy compilation: a direct call to an import")
+                    })?;
+                    Ok(self.stub(callee.as_u32() as usize))
+                }
+                RelocTarget::LibCall(lc) => crate::code_memory::libcall_address(lc),
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        let body_end = round_up(start + f.body.len().max(1), 8);
+        let far: Vec<usize> = f
+            .relocations
+            .iter()
+            .zip(&targets)
+            .enumerate()
+            .filter(|(_, (r, target))| !arch::reaches(r.kind, start + r.offset as usize, **target))
+            .map(|(i, _)| i)
+            .collect();
+        let len = body_end + far.len() * arch::VENEER_BYTES - entry;
         if offset.saturating_add(len) > self.region.len() {
             return Err(Error::msg(
                 "lazy compilation: the module's code region is full",
             ));
         }
-        let entry = self.base() + offset;
-        let start = entry + prefix;
         if counting {
             let index = def.as_u32();
             let code = arch::lazy_tier_prefix(
@@ -548,16 +573,14 @@ impl LazyState {
         }
         // SAFETY: as for the prefix: `start + body` ends within the range.
         unsafe { self.region.write(start, &f.body) };
-        for r in &f.relocations {
-            let target = match r.target {
-                RelocTarget::Function(callee) => {
-                    let callee = self.info.defined_func_index(callee).ok_or_else(|| {
-                        Error::msg("lazy compilation: a direct call to an import")
-                    })?;
-                    self.stub(callee.as_u32() as usize)
-                }
-                RelocTarget::LibCall(lc) => crate::code_memory::libcall_address(lc)?,
-            };
+        let mut targets = targets;
+        for (n, &i) in far.iter().enumerate() {
+            let at = body_end + n * arch::VENEER_BYTES;
+            // SAFETY: as for the body: the veneers end at `entry + len`.
+            unsafe { self.region.write(at, &arch::veneer(targets[i])) };
+            targets[i] = at;
+        }
+        for (r, &target) in f.relocations.iter().zip(&targets) {
             let at = start + r.offset as usize;
             let bytes = arch::relocation_bytes(r.kind);
             if at + bytes > entry + len {
@@ -574,6 +597,8 @@ impl LazyState {
                 )));
             }
         }
+        // SAFETY: [entry, entry + len) is this function's code, mapped.
+        unsafe { arch::flush_icache(entry, len) };
         *next = offset + len;
         let index = self.info.func_index(def);
         let lazy = self
