@@ -208,10 +208,6 @@ struct Mode {
     config: fn() -> Config,
     /// Every module goes through an artifact (the AOT round trip).
     artifact: bool,
-    /// Modules compile lazily. Where there are no lazy stubs (AArch64 so
-    /// far) they compile whole, and these modes would only repeat the
-    /// eager ones: they are listed there as ignored, with that reason.
-    lazy: bool,
 }
 
 const MODES: &[Mode] = &[
@@ -219,7 +215,6 @@ const MODES: &[Mode] = &[
         name: "guarded",
         config: Config::new,
         artifact: false,
-        lazy: false,
     },
     Mode {
         name: "explicit",
@@ -232,7 +227,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: false,
-        lazy: false,
     },
     Mode {
         name: "artifact",
@@ -242,7 +236,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: true,
-        lazy: false,
     },
     // Every function compiled lazily by the fast tier, reached through its
     // stub on first call, with guard pages and with explicit checks.
@@ -254,7 +247,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: false,
-        lazy: true,
     },
     Mode {
         name: "lazy-explicit",
@@ -266,7 +258,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: false,
-        lazy: true,
     },
     // Lazily compiled, and every function recompiled by the optimising
     // compiler at its first call (the call itself runs on in the fast
@@ -281,7 +272,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: false,
-        lazy: true,
     },
     Mode {
         name: "tier-up-explicit",
@@ -295,7 +285,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: false,
-        lazy: true,
     },
     // Fuel and interrupt checks in every function and loop (with
     // unlimited fuel and no deadline): the instrumentation must not change
@@ -308,7 +297,6 @@ const MODES: &[Mode] = &[
             c
         },
         artifact: false,
-        lazy: false,
     },
 ];
 
@@ -321,7 +309,6 @@ const DETERMINISTIC: Mode = Mode {
         c
     },
     artifact: false,
-    lazy: false,
 };
 
 /// Counts top-level `(assert_` forms, skipping comments and strings: a count
@@ -510,8 +497,7 @@ fn main() {
             let trial = Trial::test(format!("{}::{name}", mode.name), move || {
                 run_script(mode, features, &name, &contents)
             });
-            // Lazy stubs are x86-64 only so far (see `Mode::lazy`).
-            trials.push(trial.with_ignored_flag(mode.lazy && !cfg!(target_arch = "x86_64")));
+            trials.push(trial);
         }
     }
     for (name, contents, features) in scripts

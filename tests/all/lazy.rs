@@ -30,10 +30,6 @@ fn chain(n: usize) -> Vec<u8> {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn functions_compile_when_first_called() {
     let engine = lazy_engine();
     let module = Module::new(&engine, chain(50)).unwrap();
@@ -57,10 +53,6 @@ fn functions_compile_when_first_called() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn small_modules_stay_eager_below_the_threshold() {
     let mut config = Config::new();
     config.lazy_compilation(true).lazy_min_code_bytes(1 << 20);
@@ -175,10 +167,6 @@ fn traps_in_lazy_code_have_backtraces() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn many_threads_call_the_same_uncompiled_function() {
     let engine = lazy_engine();
     let module = Module::new(&engine, chain(200)).unwrap();
@@ -205,10 +193,6 @@ fn many_threads_call_the_same_uncompiled_function() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn a_module_file_compiles_lazily_from_the_bytes_read() {
     let engine = lazy_engine();
     let dir = std::env::temp_dir().join(format!("cljit-lazy-file-{}", std::process::id()));
@@ -237,10 +221,6 @@ fn a_module_file_compiles_lazily_from_the_bytes_read() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn lazy_code_is_written_through_a_view_that_never_runs() {
     let engine = lazy_engine();
     let module = Module::new(&engine, chain(300)).unwrap();
@@ -300,10 +280,6 @@ fn tier_up_engine(threshold: u32) -> Engine {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn hot_functions_tier_up_and_trap_the_same_in_both_tiers() {
     let engine = tier_up_engine(100);
     // $work loops `n` times and divides by zero at iteration `at`: found
@@ -352,10 +328,6 @@ fn hot_functions_tier_up_and_trap_the_same_in_both_tiers() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn tier_up_in_the_background_switches_callers() {
     let mut config = Config::new();
     config.lazy_compilation(true).lazy_tier_up_threshold(50);
@@ -378,10 +350,6 @@ fn tier_up_in_the_background_switches_callers() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn functions_with_huge_fast_frames_are_optimised_at_once() {
     // 3,000 values live across blocks: the fast tier gives each a stack
     // slot (a frame far beyond 16 KiB), so the function is optimised on

@@ -332,10 +332,6 @@ fn cache_dir_follows_flags_and_environment() {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "lazy stubs are x86-64 only so far: modules compile whole"
-)]
 fn a_lazy_run_fills_the_cache_in_the_background() {
     let dir = TempDir::new("cache-lazy");
     let cache = dir.path().join("cache");
