@@ -26,6 +26,7 @@ pub struct Config {
     pub(crate) lazy_min_code_bytes: usize,
     pub(crate) lazy_tier_up_threshold: u32,
     pub(crate) lazy_tier_up_sync: bool,
+    pub(crate) lazy_code_offset: usize,
 }
 
 impl Default for Config {
@@ -47,6 +48,7 @@ impl Default for Config {
             lazy_min_code_bytes: 0,
             lazy_tier_up_threshold: DEFAULT_TIER_UP_THRESHOLD,
             lazy_tier_up_sync: false,
+            lazy_code_offset: 0,
         }
     }
 }
@@ -290,6 +292,17 @@ impl Config {
     /// that the optimised code is in place at a known point).
     pub fn lazy_tier_up_sync(&mut self, sync: bool) -> &mut Config {
         self.lazy_tier_up_sync = sync;
+        self
+    }
+
+    /// Leaves `bytes` of address space (reserved, never committed) between
+    /// a lazy module's stubs and its first compiled function (0 by
+    /// default; for tests: at 128 MiB or more, every AArch64 call from a
+    /// compiled function to a stub goes through a veneer). On x86-64 the
+    /// stubs, counters and code must stay within 2 GiB, so a lazy module
+    /// whose region would not is compiled whole.
+    pub fn lazy_code_offset(&mut self, bytes: usize) -> &mut Config {
+        self.lazy_code_offset = bytes;
         self
     }
 

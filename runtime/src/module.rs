@@ -156,7 +156,8 @@ impl Module {
     /// are, to compile its functions from.
     pub(crate) fn from_shared_lazily(engine: &Engine, binary: SharedBytes) -> Result<Module> {
         let (compiled, bodies) = engine.compiler().compile_lazy_shared(binary)?;
-        let Ok(reservation) = LazyReservation::new(&bodies) else {
+        let offset = engine.config().lazy_code_offset;
+        let Ok(reservation) = LazyReservation::new(&bodies, offset) else {
             return Module::from_compiled(engine, engine.compile_linked(bodies.wasm())?);
         };
         let mut linked = link(compiled)?;

@@ -391,3 +391,52 @@ fn functions_with_huge_fast_frames_are_optimised_at_once() {
     let total: i64 = (0..=40).map(expected).sum();
     assert_eq!(big.call(&mut store, 40).unwrap(), total);
 }
+
+#[test]
+fn code_far_from_its_stubs_calls_them_through_veneers() {
+    // 256 MiB between the stubs and the code: beyond an AArch64 `bl`, so
+    // every call from compiled code to a stub goes through a veneer there
+    // (x86-64's 32-bit calls reach it directly). Direct calls, recursion,
+    // an indirect call, and the optimised tier (hot after one call) too.
+    let wat = r#"(module
+      (type $t (func (param i32) (result i32)))
+      (table 1 funcref)
+      (elem (i32.const 0) $double)
+      (func $double (type $t) (i32.mul (local.get 0) (i32.const 2)))
+      (func $sum (export "sum") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+          (then (i32.const 0))
+          (else (i32.add
+            (call_indirect (type $t) (local.get 0) (i32.const 0))
+            (call $sum (i32.sub (local.get 0) (i32.const 1))))))))"#;
+    for tier_up in [0, 1] {
+        let mut config = Config::new();
+        config
+            .lazy_compilation(true)
+            .lazy_code_offset(256 << 20)
+            .lazy_tier_up_threshold(tier_up)
+            .lazy_tier_up_sync(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        assert!(module.is_lazy(), "the region fits");
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let sum = instance.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+        for _ in 0..3 {
+            assert_eq!(sum.call(&mut store, 100).unwrap(), 100 * 101);
+        }
+        assert_eq!(module.lazily_compiled(), 2);
+        assert_eq!(module.tiered_up(), if tier_up == 1 { 2 } else { 0 });
+    }
+    // A region too large for the architecture's reach is refused, and
+    // the module compiles whole.
+    let mut config = Config::new();
+    config.lazy_compilation(true).lazy_code_offset(8 << 30);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    assert!(!module.is_lazy());
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let sum = instance.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+    assert_eq!(sum.call(&mut store, 10).unwrap(), 110);
+}

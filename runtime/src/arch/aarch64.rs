@@ -581,6 +581,11 @@ pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BY
     ])
 }
 
+/// The largest lazy region: its stubs, counters and code must lie within
+/// `adrp`'s 4 GiB of each other (calls beyond a `bl`'s 128 MiB go through
+/// veneers).
+pub const LAZY_REGION_MAX: usize = 4 << 30;
+
 /// Bytes of a veneer (see [`veneer`]).
 pub const VENEER_BYTES: usize = 16;
 

@@ -471,6 +471,10 @@ pub fn lazy_common(at: usize, state: usize, entry: usize) -> [u8; LAZY_COMMON_BY
     code
 }
 
+/// The largest lazy region: its stubs, counters and code must lie within
+/// 2 GiB of each other (32-bit displacements).
+pub const LAZY_REGION_MAX: usize = (2 << 30) - 4096;
+
 /// Bytes of a veneer (see [`veneer`]).
 pub const VENEER_BYTES: usize = 16;
 

@@ -149,7 +149,9 @@ impl LazyReservation {
     ///
     /// When the address space cannot be had (a low `RLIMIT_AS`, say); the
     /// module can still be compiled eagerly.
-    pub(crate) fn new(bodies: &LazyBodies) -> Result<LazyReservation> {
+    /// `code_offset` bytes of address space are left between the stubs and
+    /// the code (see `Config::lazy_code_offset`).
+    pub(crate) fn new(bodies: &LazyBodies, code_offset: usize) -> Result<LazyReservation> {
         let count = bodies.len();
         let word = size_of::<usize>();
         // Slots, the state, the two entries, then the tier-up counters.
@@ -157,7 +159,9 @@ impl LazyReservation {
         let stubs = slots_bytes;
         let slow_stubs = stubs + count * arch::LAZY_STUB_BYTES;
         let common = slow_stubs + count * arch::LAZY_SLOW_STUB_BYTES;
-        let code = round_up(common + arch::LAZY_COMMON_BYTES, page());
+        let code = round_up(common + arch::LAZY_COMMON_BYTES, page())
+            .checked_add(round_up(code_offset, page()))
+            .ok_or_else(|| Error::msg("lazy compilation: the code offset is too large"))?;
         // Room for every function at a generous size: unoptimised code runs
         // several times larger than its wasm, and each function starts on
         // a cache line with a counting prefix, compiled twice at most.
@@ -169,6 +173,9 @@ impl LazyReservation {
             .saturating_add(64 << 20)
             .min(1536 << 20);
         let size = code + round_up(code_room, page());
+        if size > arch::LAZY_REGION_MAX {
+            return Err(Error::msg("lazy compilation: the region is too large"));
+        }
         let region = Region::new(size, stubs).map_err(|e| io("reserving address space", e))?;
         Ok(LazyReservation {
             region,
