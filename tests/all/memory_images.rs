@@ -171,6 +171,34 @@ fn a_reused_reservation_comes_back_as_the_image_or_as_zeros() {
     }
 }
 
+/// Instantiates `module` with a host table of `size` funcrefs (and the
+/// memory `mem`, if given) as `host.table` (`host.mem`), expecting a trap
+/// after its first element segment stored a function in the table's
+/// slot 0; returns the trap and that function.
+fn instantiate_failing(
+    store: &mut Store<()>,
+    module: &Module,
+    size: u64,
+    mem: Option<cljit::Memory>,
+) -> (cljit::Error, cljit::Func) {
+    let table = Table::new(
+        &mut *store,
+        cljit::TableType::new(cljit::RefType::FUNCREF, size, None),
+        cljit::Ref::Func(None),
+    )
+    .unwrap();
+    let mut linker = Linker::new(module.engine());
+    linker.define("host", "table", table).unwrap();
+    if let Some(mem) = mem {
+        linker.define("host", "mem", mem).unwrap();
+    }
+    let trap = linker.instantiate(&mut *store, module).unwrap_err();
+    let Some(cljit::Ref::Func(Some(peek))) = table.get(&mut *store, 0) else {
+        panic!("the first element segment applied");
+    };
+    (trap, peek)
+}
+
 #[test]
 fn a_failed_instantiation_leaves_its_memory_as_copying_in_order_would() {
     // The first element segment stores `$peek` in the imported table; the
@@ -187,19 +215,8 @@ fn a_failed_instantiation_leaves_its_memory_as_copying_in_order_would() {
         let engine = engine(explicit, 4);
         for (source, module) in modules(&engine, wat) {
             let mut store = Store::new(&engine, ());
-            let table = Table::new(
-                &mut store,
-                cljit::TableType::new(cljit::RefType::FUNCREF, 2, None),
-                cljit::Ref::Func(None),
-            )
-            .unwrap();
-            let mut linker = Linker::new(&engine);
-            linker.define("host", "table", table).unwrap();
-            let trap = linker.instantiate(&mut store, &module).unwrap_err();
+            let (trap, peek) = instantiate_failing(&mut store, &module, 2, None);
             assert_eq!(trap.as_trap(), Some(Trap::TableOutOfBounds));
-            let Some(cljit::Ref::Func(Some(peek))) = table.get(&mut store, 0) else {
-                panic!("the first element segment applied");
-            };
             let mut out = [Val::I32(-1)];
             peek.call(&mut store, &[], &mut out).unwrap();
             assert!(
@@ -230,21 +247,9 @@ fn a_segment_trapping_after_an_imaged_memory_leaves_what_came_before() {
         let engine = engine(explicit, 4);
         for (source, module) in modules(&engine, wat) {
             let mut store = Store::new(&engine, ());
-            let table = Table::new(
-                &mut store,
-                cljit::TableType::new(cljit::RefType::FUNCREF, 1, None),
-                cljit::Ref::Func(None),
-            )
-            .unwrap();
             let mem = cljit::Memory::new(&mut store, cljit::MemoryType::new(1, None)).unwrap();
-            let mut linker = Linker::new(&engine);
-            linker.define("host", "table", table).unwrap();
-            linker.define("host", "mem", mem).unwrap();
-            let trap = linker.instantiate(&mut store, &module).unwrap_err();
+            let (trap, peek) = instantiate_failing(&mut store, &module, 1, Some(mem));
             assert_eq!(trap.as_trap(), Some(Trap::MemoryOutOfBounds), "{source}");
-            let Some(cljit::Ref::Func(Some(peek))) = table.get(&mut store, 0) else {
-                panic!("the element segment applied");
-            };
             let seen: Vec<u8> = (9..17)
                 .map(|at| {
                     let mut out = [Val::I32(-1)];
