@@ -383,25 +383,6 @@ macro_rules! lazy_entry {
 lazy_entry!(cljit_lazy_entry => crate::lazy::cljit_lazy_compile);
 lazy_entry!(cljit_tier_entry => crate::lazy::cljit_tier_up);
 
-unsafe extern "C" {
-    fn cljit_lazy_entry();
-    fn cljit_tier_entry();
-}
-
-/// Whether lazy compilation's stubs and entries exist for this
-/// architecture.
-pub const LAZY_COMPILATION: bool = true;
-
-/// The address of lazy compilation's entry (see above).
-pub fn lazy_entry() -> usize {
-    cljit_lazy_entry as *const () as usize
-}
-
-/// The address of the tier-up entry (see above).
-pub fn tier_entry() -> usize {
-    cljit_tier_entry as *const () as usize
-}
-
 /// Instruction encodings for the stubs: `x16`/`x17`, stack pointer.
 mod encode {
     pub const X16: u32 = 16;

@@ -2,10 +2,11 @@
 //! same items (`context_registers`, `redirect_to_unwind`, `frame_record`,
 //! `callee_saved_registers`, `preserve_all_adapter!`, `Resume::
 //! unwind_to_entry` and `cljit_throw`, `flush_icache`, relocation
-//! patching, and lazy compilation's stubs and entries where
-//! `LAZY_COMPILATION` says they exist), each with its own `cljit_enter`
-//! and `cljit_unwind` in assembly. What every architecture shares is here:
-//! the entry's saved frame, its arguments, and where a throw resumes.
+//! patching, veneers, and lazy compilation's stubs, counting prefixes and
+//! entries), each with its own `cljit_enter`, `cljit_unwind` and lazy
+//! entries in assembly. What every architecture shares is here: the
+//! entry's saved frame, its arguments, where a throw resumes, and the
+//! lazy entries' addresses.
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
@@ -89,4 +90,29 @@ pub unsafe fn enter(buf: *mut JmpBuf, args: &EntryArgs) -> bool {
     // the Rust frame around the call sees no register change; `args` and
     // `buf` are valid for the whole call, as this function requires.
     unsafe { cljit_enter(buf, args) != 0 }
+}
+
+unsafe extern "C" {
+    // Lazy compilation's entries (defined per architecture by its
+    // `lazy_entry!`): entered from stubs with their own register contract,
+    // never called from Rust; only their addresses are taken.
+    fn cljit_lazy_entry();
+    fn cljit_tier_entry();
+}
+
+/// Whether lazy compilation's stubs and entries exist for this
+/// architecture (both supported ones have them; `Engine::compiles_lazily`
+/// asks).
+pub const LAZY_COMPILATION: bool = true;
+
+/// The address of lazy compilation's entry, which a not-yet-compiled
+/// function's slow stub reaches (see the architecture's file).
+pub fn lazy_entry() -> usize {
+    cljit_lazy_entry as *const () as usize
+}
+
+/// The address of the tier-up entry, which a fast-tier function's counting
+/// prefix reaches when it finds the function hot.
+pub fn tier_entry() -> usize {
+    cljit_tier_entry as *const () as usize
 }

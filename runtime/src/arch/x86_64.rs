@@ -360,11 +360,6 @@ macro_rules! lazy_entry {
 lazy_entry!(cljit_lazy_entry => crate::lazy::cljit_lazy_compile);
 lazy_entry!(cljit_tier_entry => crate::lazy::cljit_tier_up);
 
-unsafe extern "C" {
-    fn cljit_lazy_entry();
-    fn cljit_tier_entry();
-}
-
 /// Makes the instruction cache see code just written as data: nothing to
 /// do on x86-64, whose instruction fetch snoops stores.
 ///
@@ -373,20 +368,6 @@ unsafe extern "C" {
 /// None beyond the range being the caller's code; kept `unsafe` to match
 /// the architectures where it matters.
 pub unsafe fn flush_icache(_start: usize, _len: usize) {}
-
-/// Whether lazy compilation's stubs and entries exist for this
-/// architecture.
-pub const LAZY_COMPILATION: bool = true;
-
-/// The address of lazy compilation's entry (see above).
-pub fn lazy_entry() -> usize {
-    cljit_lazy_entry as *const () as usize
-}
-
-/// The address of the tier-up entry (see above).
-pub fn tier_entry() -> usize {
-    cljit_tier_entry as *const () as usize
-}
 
 /// Bytes before a fast-tier function that counts its calls (see
 /// [`lazy_tier_prefix`]); a multiple of every function alignment.
