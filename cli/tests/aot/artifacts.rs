@@ -368,7 +368,12 @@ fn a_running_artifact_survives_its_file_being_replaced_deleted_or_rewritten() {
             }
         }
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"still running\n").unwrap();
+        let written = stdin.write_all(b"still running\n");
+        // A truncated artifact's lost pages may end the run before it reads
+        // (under qemu, whose `read` checks the buffer first, it does).
+        if how != "truncated in place" {
+            written.unwrap();
+        }
         drop(stdin);
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
