@@ -383,6 +383,38 @@ macro_rules! lazy_entry {
 lazy_entry!(cljit_lazy_entry => crate::lazy::cljit_lazy_compile);
 lazy_entry!(cljit_tier_entry => crate::lazy::cljit_tier_up);
 
+/// Makes every thread of this process see code published after this
+/// call: code written while other threads run (lazily compiled or
+/// tiered-up functions) must not be executed by a core that fetched its
+/// address's old contents before [`flush_icache`] ran, and a
+/// context-synchronising event on every core of the process (Linux's
+/// `membarrier` "sync core" command) rules that out, as the Arm
+/// architecture asks for cross-modified code. Registration happens once;
+/// on a kernel without the command this does nothing more than
+/// [`flush_icache`] did (each core still synchronises at its next
+/// exception return).
+pub fn sync_cores() {
+    const REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: libc::c_long = 1 << 6;
+    const PRIVATE_EXPEDITED_SYNC_CORE: libc::c_long = 1 << 5;
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let registered = *REGISTERED.get_or_init(|| {
+        // SAFETY: membarrier takes a command and two integer flags and
+        // touches no memory of ours.
+        unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+                0,
+                0,
+            ) == 0
+        }
+    });
+    if registered {
+        // SAFETY: as above; the process is registered for the command.
+        unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) };
+    }
+}
+
 /// Instruction encodings for the stubs: `x16`/`x17`, stack pointer.
 mod encode {
     pub const X16: u32 = 16;

@@ -369,6 +369,11 @@ lazy_entry!(cljit_tier_entry => crate::lazy::cljit_tier_up);
 /// the architectures where it matters.
 pub unsafe fn flush_icache(_start: usize, _len: usize) {}
 
+/// Makes every thread of this process see code published after this call:
+/// nothing to do on x86-64, where a jump to code written by another core
+/// (and published with a release store) fetches what was written.
+pub fn sync_cores() {}
+
 /// Bytes before a fast-tier function that counts its calls (see
 /// [`lazy_tier_prefix`]); a multiple of every function alignment.
 pub const LAZY_TIER_PREFIX_BYTES: usize = 64;

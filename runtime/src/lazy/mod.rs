@@ -606,6 +606,8 @@ impl LazyState {
         }
         // SAFETY: [entry, entry + len) is this function's code, mapped.
         unsafe { arch::flush_icache(entry, len) };
+        // Other threads may jump to it as soon as the caller publishes it.
+        arch::sync_cores();
         *next = offset + len;
         let index = self.info.func_index(def);
         let lazy = self
