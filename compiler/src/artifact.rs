@@ -1,4 +1,4 @@
-//! Artifacts: a [`CompiledModule`] on disk, behind a header that says what
+//! Artifacts: a [`LinkedModule`] on disk, behind a header that says what
 //! the code needs, so it is never run where it cannot run.
 //!
 //! One layout serves `cljit compile` outputs and cache entries
