@@ -325,8 +325,8 @@ fn layout_from(header: &ArtifactHeader, payload_at: usize) -> Result<Layout, Art
 ///
 /// As [`read_header`].
 pub fn read_layout(artifact: &[u8]) -> Result<(ArtifactHeader, Layout), ArtifactError> {
-    let header = read_header(artifact)?;
-    let (_, payload_at) = split(artifact)?;
+    let (header, payload_at) = split(artifact)?;
+    let header = decode_header(header)?;
     let layout = layout_from(&header, payload_at)?;
     Ok((header, layout))
 }
@@ -359,7 +359,11 @@ fn parts<'a>(artifact: &'a [u8], layout: &Layout) -> Result<(&'a [u8], &'a [u8])
 /// [`ArtifactError::NotAnArtifact`], [`ArtifactError::FormatVersion`], or
 /// [`ArtifactError::Damaged`] when the header does not decode.
 pub fn read_header(artifact: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
-    let (header, _) = split(artifact)?;
+    decode_header(split(artifact)?.0)
+}
+
+/// Decodes header bytes, which must hold exactly one header.
+fn decode_header(header: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
     let (header, rest) =
         postcard::take_from_bytes(header).map_err(|e| damaged(format!("header: {e}")))?;
     if !rest.is_empty() {

@@ -536,7 +536,7 @@ impl LazyState {
         // Where each relocation leads, and the calls that do not reach
         // their target from here (an AArch64 `bl` reaches 128 MiB), which
         // go through veneers after the body.
-        let targets = f
+        let mut targets = f
             .relocations
             .iter()
             .map(|r| match r.target {
@@ -580,7 +580,6 @@ impl LazyState {
         }
         // SAFETY: as for the prefix: `start + body` ends within the range.
         unsafe { self.region.write(start, &f.body) };
-        let mut targets = targets;
         for (n, &i) in far.iter().enumerate() {
             let at = body_end + n * arch::VENEER_BYTES;
             // SAFETY: as for the body: the veneers end at `entry + len`.
