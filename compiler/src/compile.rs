@@ -656,7 +656,7 @@ impl Compiler {
 /// a thread that compiles many functions with `try_call`s they pile up, and
 /// every later function pays for all of them in the passes that walk every
 /// table: Yosys's compile spent 17% in the unreachable-code pass alone.
-fn clear_context(ctx: &mut Context) {
+pub(crate) fn clear_context(ctx: &mut Context) {
     ctx.clear();
     ctx.func.dfg.exception_tables.clear();
 }

@@ -233,21 +233,56 @@ impl Compiler {
             hotness,
         };
         let index = info.func_index(def);
+        // A fresh set when this thread's is in use (never, as compiling
+        // runs no wasm) or was lost to a panic.
+        let mut scratch = SCRATCH.take().unwrap_or_else(Scratch::new);
+        let Scratch { ctx, fctx, allocs } = &mut scratch;
         let mut validator = lazy.bodies[def]
             .validator()
-            .into_validator(FuncValidatorAllocations::default());
-        let mut ctx = Context::new();
-        let mut fctx = FunctionBuilderContext::new();
-        translate_function(
+            .into_validator(std::mem::take(allocs));
+        crate::compile::clear_context(ctx);
+        let translated = translate_function(
             &env,
             index,
             &mut validator,
             &lazy.body(def),
             &mut ctx.func,
-            &mut fctx,
-        )?;
-        self.emit(&mut ctx, index.as_u32())
+            fctx,
+        );
+        *allocs = validator.into_allocations();
+        let compiled = translated.and_then(|()| self.emit(ctx, index.as_u32()));
+        if scratch.ctx.func.dfg.num_insts() <= SCRATCH_KEPT_INSTS {
+            SCRATCH.set(Some(scratch));
+        }
+        compiled
     }
+}
+
+/// What compiling a function allocates, kept per thread between lazy
+/// compilations: a program compiles thousands of functions one at a time,
+/// and fresh contexts made each of them grow every table from empty.
+struct Scratch {
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    allocs: FuncValidatorAllocations,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            ctx: Context::new(),
+            fctx: FunctionBuilderContext::new(),
+            allocs: FuncValidatorAllocations::default(),
+        }
+    }
+}
+
+/// The largest function (in Cranelift instructions) whose scratch a thread
+/// keeps: a giant one's tables are let go rather than held for good.
+const SCRATCH_KEPT_INSTS: usize = 32 * 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
 }
 
 fn error_offset(e: &CompileError) -> u64 {
