@@ -174,20 +174,8 @@ const SUITES: &[Suite] = &[
 /// Scripts expected to fail, as `(name, reason)`.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
     (
-        "exceptions/tag.wast",
-        "links tags whose types are in recursion groups: needs the GC proposal (issue 18)",
-    ),
-    (
         "wasm-v3/ref_null.wast",
         "uses anyref and the other GC heap types: needs the GC proposal (issue 18)",
-    ),
-    (
-        "wasm-v3/type-canon.wast",
-        "declares recursion groups: needs the GC proposal (issue 18)",
-    ),
-    (
-        "wasm-v3/type-equivalence.wast",
-        "declares recursion groups: needs the GC proposal (issue 18)",
     ),
     (
         "wasm-v3/type-rec.wast",

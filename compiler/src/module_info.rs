@@ -114,6 +114,10 @@ pub struct ModuleInfo {
     pub name: Option<String>,
     /// Function types, by type index.
     pub types: PrimaryMap<TypeIndex, FuncType>,
+    /// The recursion groups `types` falls into, in order, as type index
+    /// ranges (a type declared outside `rec` is a group of its own). Empty
+    /// means one group per type.
+    pub rec_groups: Vec<std::ops::Range<u32>>,
     /// Imports, in order.
     pub imports: Vec<Import>,
     /// The type of every function, imports first.
@@ -160,6 +164,17 @@ pub struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// The recursion groups of `types`, as type index ranges covering
+    /// them all in order (one group per type when none were recorded).
+    pub fn type_groups(&self) -> Vec<std::ops::Range<u32>> {
+        if self.rec_groups.is_empty() {
+            let count = u32::try_from(self.types.len()).expect("fewer than 2^32 types");
+            (0..count).map(|i| i..i + 1).collect()
+        } else {
+            self.rec_groups.clone()
+        }
+    }
+
     /// The type of function `index`.
     pub fn func_type(&self, index: FuncIndex) -> &FuncType {
         &self.types[self.functions[index]]
@@ -462,10 +477,10 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 let offset = reader.range().start;
                 for group in reader {
                     let group = group?;
-                    if group.is_explicit_rec_group() {
-                        return Err(gc_refused(offset, "a recursion group of types"));
-                    }
-                    for sub in group.into_types() {
+                    let start = info.types.next_key().as_u32();
+                    let types = group.into_types();
+                    let end = start.saturating_add(u32::try_from(types.len()).unwrap_or(u32::MAX));
+                    for sub in types {
                         if !sub.is_final || !sub.supertype_idxs.is_empty() {
                             return Err(gc_refused(offset, "a subtype declaration"));
                         }
@@ -473,17 +488,18 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                             return Err(gc_refused(offset, "a struct or array type"));
                         };
                         let ty = func_type(ft, offset)?;
-                        // Each type may refer only to those before it, so
-                        // the engine can canonicalise types in order.
-                        let next = info.types.next_key().as_u32();
-                        if ty.referenced_types().any(|t| t >= next) {
-                            return Err(gc_refused(
+                        // A type refers to earlier groups' types and its
+                        // own group's (validated), so the engine can
+                        // canonicalise a group once those before it are.
+                        if ty.referenced_types().any(|t| t >= end) {
+                            return Err(CompileError::Invalid {
                                 offset,
-                                "a function type that refers to itself or a later type",
-                            ));
+                                message: "a function type refers to a later recursion group".into(),
+                            });
                         }
                         info.types.push(ty);
                     }
+                    info.rec_groups.push(start..end);
                 }
             }
             Payload::ImportSection(reader) => {

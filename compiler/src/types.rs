@@ -218,6 +218,34 @@ impl FuncType {
         )
     }
 
+    /// This type with every module type index `i` it refers to replaced by
+    /// `map(i)`.
+    pub fn map_type_indices(&self, map: impl Fn(u32) -> HeapType) -> FuncType {
+        let one = |t: &ValType| match *t {
+            ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::ModuleFunc(index),
+            }) => ValType::Ref(RefType {
+                nullable,
+                heap: map(index),
+            }),
+            other => other,
+        };
+        FuncType::new(self.params.iter().map(one), self.results.iter().map(one))
+    }
+
+    /// The form the engine registers a member of a recursion group that
+    /// starts at module type index `group`, as `canonical` with the ids of
+    /// the types before the group: a reference into the group stays a
+    /// `ModuleFunc`, its index made relative to the group's start (so
+    /// equal groups of different modules read the same).
+    pub fn in_rec_group(&self, ids: &[u32], group: u32) -> FuncType {
+        self.map_type_indices(|i| match i.checked_sub(group) {
+            Some(within) => HeapType::ModuleFunc(within),
+            None => HeapType::EngineFunc(ids[i as usize]),
+        })
+    }
+
     /// The module type indices this type refers to.
     pub fn referenced_types(&self) -> impl Iterator<Item = u32> + '_ {
         self.params

@@ -396,12 +396,17 @@ impl Module {
             .iter()
             .map(|(&ty, slot)| (ty, trampoline(slot)))
             .collect();
-        // In order: a type refers only to earlier ones (checked when the
-        // module was parsed), whose ids are then known.
+        // By recursion group, in order: a type refers only to its own
+        // group and earlier ones (checked when the module was parsed),
+        // whose ids are then known.
         let mut type_ids: Vec<u32> = Vec::with_capacity(info.types.len());
-        for ty in info.types.values() {
-            let id = engine.signatures().register(&ty.canonical(&type_ids));
-            type_ids.push(id);
+        // An empty group (`(rec)`) declares nothing.
+        for group in info.type_groups().into_iter().filter(|g| !g.is_empty()) {
+            let members: Vec<FuncType> = (group.start..group.end)
+                .map(|i| info.types[TypeIndex::from_u32(i)].in_rec_group(&type_ids, group.start))
+                .collect();
+            let first = engine.signatures().register_group(&members);
+            type_ids.extend((0..group.end - group.start).map(|i| first + i));
         }
         let type_ids = type_ids.into_boxed_slice();
         let lazy = match lazy {

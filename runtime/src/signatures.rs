@@ -2,13 +2,20 @@
 //! `u32` id, shared by all modules of the engine, so `call_indirect` checks a
 //! type with one integer compare, across modules.
 //!
+//! Types are registered by recursion group, as WebAssembly 3.0 defines
+//! their identity (iso-recursively): two types are the same when they sit
+//! at the same place in equal groups, a group's members referring to each
+//! other by their place in it (see `FuncType::in_rec_group`). A type
+//! declared alone is a group of one. A group of `n` types gets `n`
+//! consecutive ids.
+//!
 //! Ids are never reused or freed: the registry grows with the number of
 //! distinct function types an engine has seen.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use cljit_compiler::types::FuncType;
+use cljit_compiler::types::{FuncType, HeapType};
 
 /// Function types by id and ids by type.
 #[derive(Debug, Default)]
@@ -18,30 +25,54 @@ pub(crate) struct SignatureRegistry {
 
 #[derive(Debug, Default)]
 struct Inner {
-    ids: HashMap<FuncType, u32>,
+    /// The first id of each group registered, by the group's types.
+    groups: HashMap<Box<[FuncType]>, u32>,
+    /// Every type by id, references into its group resolved to ids.
     types: Vec<FuncType>,
 }
 
 impl SignatureRegistry {
-    /// The id of `ty`, registering it if new.
+    /// The id of `ty`, a type declared alone (its references are engine
+    /// ids), registering it if new.
     pub(crate) fn register(&self, ty: &FuncType) -> u32 {
+        self.register_group(std::slice::from_ref(ty))
+    }
+
+    /// The id of the first type of recursion group `group`, registering
+    /// the group if new; its other types have the ids after it. Members
+    /// refer to each other as `HeapType::ModuleFunc` of their place in the
+    /// group, and to other types by engine id.
+    ///
+    /// # Panics
+    ///
+    /// If `group` is empty (a group always holds a type).
+    pub(crate) fn register_group(&self, group: &[FuncType]) -> u32 {
+        assert!(!group.is_empty(), "a recursion group holds a type");
         if let Some(&id) = self
             .inner
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .ids
-            .get(ty)
+            .groups
+            .get(group)
         {
             return id;
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(&id) = inner.ids.get(ty) {
+        if let Some(&id) = inner.groups.get(group) {
             return id;
         }
-        let id = u32::try_from(inner.types.len()).expect("fewer than 2^32 signatures");
-        inner.types.push(ty.clone());
-        inner.ids.insert(ty.clone(), id);
-        id
+        let first = u32::try_from(inner.types.len()).expect("fewer than 2^32 signatures");
+        u32::try_from(group.len())
+            .ok()
+            .and_then(|n| first.checked_add(n))
+            .expect("fewer than 2^32 signatures");
+        for ty in group {
+            inner
+                .types
+                .push(ty.map_type_indices(|i| HeapType::EngineFunc(first + i)));
+        }
+        inner.groups.insert(group.into(), first);
+        first
     }
 
     /// The type with id `id`.
@@ -57,7 +88,7 @@ impl SignatureRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cljit_compiler::types::ValType;
+    use cljit_compiler::types::{RefType, ValType};
 
     #[test]
     fn equal_types_share_an_id() {
@@ -68,5 +99,42 @@ mod tests {
         assert_eq!(a, c);
         assert_ne!(a, b);
         assert_eq!(r.lookup(b).params(), &[ValType::I32]);
+    }
+
+    /// `(func (param (ref null $self)))`, by its place in its group.
+    fn refers_to(place: u32) -> FuncType {
+        FuncType::new(
+            [ValType::Ref(RefType::new(
+                true,
+                HeapType::ModuleFunc(place),
+            ))],
+            [],
+        )
+    }
+
+    #[test]
+    fn groups_are_identified_by_their_members_in_order() {
+        let r = SignatureRegistry::default();
+        // (rec (type $a (func (param (ref null $b)))) (type $b (func (param (ref null $a)))))
+        let pair = [refers_to(1), refers_to(0)];
+        let first = r.register_group(&pair);
+        assert_eq!(r.register_group(&pair), first, "an equal group is the same");
+        // The same shape alone is a different type: a group of one.
+        let alone = r.register_group(&[refers_to(0)]);
+        assert_ne!(alone, first);
+        assert_ne!(alone, first + 1);
+        // Members resolve to their group's ids.
+        let expect = |id| {
+            FuncType::new(
+                [ValType::Ref(RefType::new(true, HeapType::EngineFunc(id)))],
+                [],
+            )
+        };
+        assert_eq!(r.lookup(first), expect(first + 1));
+        assert_eq!(r.lookup(first + 1), expect(first));
+        assert_eq!(r.lookup(alone), expect(alone));
+        // Ids run on after a group.
+        let plain = r.register(&FuncType::new([ValType::I32], []));
+        assert_eq!(plain, alone + 1);
     }
 }
