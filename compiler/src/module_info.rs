@@ -118,6 +118,9 @@ pub struct ModuleInfo {
     /// ranges (a type declared outside `rec` is a group of its own). Empty
     /// means one group per type.
     pub rec_groups: Vec<std::ops::Range<u32>>,
+    /// Each type's finality and declared supertype, by type index. Empty
+    /// means every type is final with no supertype.
+    pub subtyping: Vec<SubtypeDecl>,
     /// Imports, in order.
     pub imports: Vec<Import>,
     /// The type of every function, imports first.
@@ -164,6 +167,36 @@ pub struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// Type `ty`'s finality and declared supertype.
+    pub fn subtype_decl(&self, ty: TypeIndex) -> SubtypeDecl {
+        self.subtyping
+            .get(ty.as_u32() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The members of recursion group `group` (one of
+    /// [`ModuleInfo::type_groups`]) as the engine registers them, given the
+    /// engine ids of the types before it.
+    pub fn group_members(&self, group: std::ops::Range<u32>, ids: &[u32]) -> Vec<GroupMember> {
+        (group.start..group.end)
+            .map(|i| {
+                let index = TypeIndex::from_u32(i);
+                let decl = self.subtype_decl(index);
+                GroupMember {
+                    decl: SubtypeDecl {
+                        supertype: decl.supertype.map(|s| match s {
+                            HeapType::ModuleFunc(t) => in_group(ids, group.start, t),
+                            other => other,
+                        }),
+                        ..decl
+                    },
+                    ty: self.types[index].in_rec_group(ids, group.start),
+                }
+            })
+            .collect()
+    }
+
     /// The recursion groups of `types`, as type index ranges covering
     /// them all in order (one group per type when none were recorded).
     pub fn type_groups(&self) -> Vec<std::ops::Range<u32>> {
@@ -481,9 +514,26 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                     let types = group.into_types();
                     let end = start.saturating_add(u32::try_from(types.len()).unwrap_or(u32::MAX));
                     for sub in types {
-                        if !sub.is_final || !sub.supertype_idxs.is_empty() {
-                            return Err(gc_refused(offset, "a subtype declaration"));
-                        }
+                        let supertype = match sub.supertype_idxs.as_slice() {
+                            [] => None,
+                            [index] => match index.as_module_index() {
+                                Some(index) if index < info.types.next_key().as_u32() => {
+                                    Some(HeapType::ModuleFunc(index))
+                                }
+                                _ => {
+                                    return Err(CompileError::Invalid {
+                                        offset,
+                                        message: "a supertype must be declared before its subtype"
+                                            .into(),
+                                    });
+                                }
+                            },
+                            _ => return Err(unsupported(Some(offset), "more than one supertype")),
+                        };
+                        info.subtyping.push(SubtypeDecl {
+                            is_final: sub.is_final,
+                            supertype,
+                        });
                         let CompositeInnerType::Func(ft) = &sub.composite_type.inner else {
                             return Err(gc_refused(offset, "a struct or array type"));
                         };

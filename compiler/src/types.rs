@@ -38,8 +38,14 @@ impl ValType {
 
     /// Whether every value of `self` is a value of `other` (engine types).
     pub fn is_subtype_of(self, other: ValType) -> bool {
+        self.is_subtype_of_with(other, &|_, _| false)
+    }
+
+    /// [`ValType::is_subtype_of`] with declared subtyping (see
+    /// [`HeapType::is_subtype_of_with`]).
+    pub fn is_subtype_of_with(self, other: ValType, declared: &dyn Fn(u32, u32) -> bool) -> bool {
         match (self, other) {
-            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of_with(b, declared),
             (a, b) => a == b,
         }
     }
@@ -113,12 +119,20 @@ impl HeapType {
     /// hierarchy, concrete function types below `func`. Function types have
     /// no other subtypes without GC.
     pub fn is_subtype_of(self, other: HeapType) -> bool {
+        self.is_subtype_of_with(other, &|_, _| false)
+    }
+
+    /// [`HeapType::is_subtype_of`], with `declared(a, b)` telling whether
+    /// engine type `a` is a declared subtype of engine type `b` (the
+    /// engine's registry knows; `a != b`).
+    pub fn is_subtype_of_with(self, other: HeapType, declared: &dyn Fn(u32, u32) -> bool) -> bool {
         self == other
             || match (self, other) {
                 (HeapType::NoFunc, o) => o.top() == HeapType::Func,
                 (HeapType::NoExtern, HeapType::Extern) => true,
                 (HeapType::NoExn, HeapType::Exn) => true,
                 (HeapType::EngineFunc(_) | HeapType::ModuleFunc(_), HeapType::Func) => true,
+                (HeapType::EngineFunc(a), HeapType::EngineFunc(b)) => declared(a, b),
                 _ => false,
             }
     }
@@ -173,7 +187,13 @@ impl RefType {
 
     /// Whether every value of `self` is a value of `other` (engine types).
     pub fn is_subtype_of(self, other: RefType) -> bool {
-        (!self.nullable || other.nullable) && self.heap.is_subtype_of(other.heap)
+        self.is_subtype_of_with(other, &|_, _| false)
+    }
+
+    /// [`RefType::is_subtype_of`] with declared subtyping (see
+    /// [`HeapType::is_subtype_of_with`]).
+    pub fn is_subtype_of_with(self, other: RefType, declared: &dyn Fn(u32, u32) -> bool) -> bool {
+        (!self.nullable || other.nullable) && self.heap.is_subtype_of_with(other.heap, declared)
     }
 
     /// This type with a module's type indices replaced by the engine's
@@ -198,6 +218,49 @@ impl fmt::Display for RefType {
             (true, heap) => write!(f, "(ref null {heap})"),
             (false, heap) => write!(f, "(ref {heap})"),
         }
+    }
+}
+
+/// How a type takes part in subtyping: whether it is final (no type may
+/// name it as its supertype) and the supertype it declares, if any. A type
+/// declared without `sub` is final with no supertype.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SubtypeDecl {
+    /// Whether the type is final.
+    pub is_final: bool,
+    /// The declared supertype: a `ModuleFunc` in a module, mapped as the
+    /// type's references are (see [`GroupMember`]).
+    pub supertype: Option<HeapType>,
+}
+
+impl Default for SubtypeDecl {
+    fn default() -> SubtypeDecl {
+        SubtypeDecl {
+            is_final: true,
+            supertype: None,
+        }
+    }
+}
+
+/// A member of a recursion group as the engine registers it: its
+/// declaration and type, with references to earlier types as engine ids
+/// and references into its own group as `ModuleFunc` of their place in it
+/// (see [`FuncType::in_rec_group`]). Equal groups of members are the same
+/// types.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupMember {
+    /// Finality and the supertype.
+    pub decl: SubtypeDecl,
+    /// The function type.
+    pub ty: FuncType,
+}
+
+/// Module type index `i` as a member of the group starting at `group`
+/// refers to it (see [`FuncType::in_rec_group`]).
+pub fn in_group(ids: &[u32], group: u32, i: u32) -> HeapType {
+    match i.checked_sub(group) {
+        Some(within) => HeapType::ModuleFunc(within),
+        None => HeapType::EngineFunc(ids[i as usize]),
     }
 }
 
@@ -240,10 +303,7 @@ impl FuncType {
     /// `ModuleFunc`, its index made relative to the group's start (so
     /// equal groups of different modules read the same).
     pub fn in_rec_group(&self, ids: &[u32], group: u32) -> FuncType {
-        self.map_type_indices(|i| match i.checked_sub(group) {
-            Some(within) => HeapType::ModuleFunc(within),
-            None => HeapType::EngineFunc(ids[i as usize]),
-        })
+        self.map_type_indices(|i| in_group(ids, group, i))
     }
 
     /// The module type indices this type refers to.
@@ -469,11 +529,17 @@ impl GlobalType {
     /// that is a subtype (immutable) or the same (mutable, as it is both
     /// read and written).
     pub fn matches(self, import: GlobalType) -> bool {
+        self.matches_with(import, &|_, _| false)
+    }
+
+    /// [`GlobalType::matches`] with declared subtyping (see
+    /// [`HeapType::is_subtype_of_with`]).
+    pub fn matches_with(self, import: GlobalType, declared: &dyn Fn(u32, u32) -> bool) -> bool {
         self.mutable == import.mutable
             && if self.mutable {
                 self.content == import.content
             } else {
-                self.content.is_subtype_of(import.content)
+                self.content.is_subtype_of_with(import.content, declared)
             }
     }
 }

@@ -200,17 +200,32 @@ fn link_imports(
     for (import, ext) in info.imports.iter().zip(imports) {
         let (m, n) = (import.module.as_str(), import.name.as_str());
         let mismatch = |actual: ExternType| {
-            let expected = module.entity_type(import.index);
-            Error::incompatible_import(m, n, format!("expected {expected}, found {actual}"))
+            let expected = module.entity_type(import.index).to_string();
+            let actual = actual.to_string();
+            // Types that read the same but are not the same type differ
+            // in what their text here does not show.
+            let why = if expected == actual {
+                " (the same signature, but another type: their recursion groups or \
+                 declared supertypes differ)"
+            } else {
+                ""
+            };
+            Error::incompatible_import(m, n, format!("expected {expected}, found {actual}{why}"))
         };
         // Every `write` below uses an offset from this module's VmOffsets
         // naming a field of the written type.
         match (import.index, ext) {
             (EntityIndex::Function(f), Extern::Func(func)) => {
                 // Equal types have equal ids in the engine's registry, which
-                // the module's types and the function's both come from.
+                // the module's types and the function's both come from; a
+                // function of a declared subtype matches too.
                 let expected_id = module.type_ids()[info.functions[f].index()];
-                if func.type_id_in_store(store)? != expected_id {
+                let actual_id = func.type_id_in_store(store)?;
+                if !store
+                    .engine()
+                    .signatures()
+                    .is_subtype(actual_id, expected_id)
+                {
                     return Err(mismatch(ExternType::Func(func.ty_in_store(store))));
                 }
                 let trampoline = module.wasm_to_array(info.functions[f]);
@@ -253,9 +268,11 @@ fn link_imports(
             (EntityIndex::Global(g), Extern::Global(global)) => {
                 let index = global.index(store);
                 let slot = &store.globals[index];
+                let signatures = store.engine().signatures();
+                let declared = |a, b| signatures.is_subtype(a, b);
                 if !slot
                     .ty
-                    .matches(info.globals[g].canonical(module.type_ids()))
+                    .matches_with(info.globals[g].canonical(module.type_ids()), &declared)
                 {
                     return Err(mismatch(ExternType::Global(slot.ty)));
                 }

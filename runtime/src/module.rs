@@ -402,9 +402,7 @@ impl Module {
         let mut type_ids: Vec<u32> = Vec::with_capacity(info.types.len());
         // An empty group (`(rec)`) declares nothing.
         for group in info.type_groups().into_iter().filter(|g| !g.is_empty()) {
-            let members: Vec<FuncType> = (group.start..group.end)
-                .map(|i| info.types[TypeIndex::from_u32(i)].in_rec_group(&type_ids, group.start))
-                .collect();
+            let members = info.group_members(group.clone(), &type_ids);
             let first = engine.signatures().register_group(&members);
             type_ids.extend((0..group.end - group.start).map(|i| first + i));
         }

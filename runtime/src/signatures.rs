@@ -9,13 +9,18 @@
 //! declared alone is a group of one. A group of `n` types gets `n`
 //! consecutive ids.
 //!
+//! A member's declaration (final or not, and its supertype) is part of its
+//! identity, and the registry keeps each id's supertype, so that
+//! `call_indirect` to an open type and import matching can accept a
+//! declared subtype ([`SignatureRegistry::is_subtype`]).
+//!
 //! Ids are never reused or freed: the registry grows with the number of
 //! distinct function types an engine has seen.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use cljit_compiler::types::{FuncType, HeapType};
+use cljit_compiler::types::{FuncType, GroupMember, HeapType, SubtypeDecl};
 
 /// Function types by id and ids by type.
 #[derive(Debug, Default)]
@@ -25,17 +30,23 @@ pub(crate) struct SignatureRegistry {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// The first id of each group registered, by the group's types.
-    groups: HashMap<Box<[FuncType]>, u32>,
+    /// The first id of each group registered, by the group's members.
+    groups: HashMap<Box<[GroupMember]>, u32>,
     /// Every type by id, references into its group resolved to ids.
     types: Vec<FuncType>,
+    /// Every type's declared supertype by id: always a smaller id (an
+    /// earlier group's, or an earlier member's of its own group).
+    supertypes: Vec<Option<u32>>,
 }
 
 impl SignatureRegistry {
     /// The id of `ty`, a type declared alone (its references are engine
     /// ids), registering it if new.
     pub(crate) fn register(&self, ty: &FuncType) -> u32 {
-        self.register_group(std::slice::from_ref(ty))
+        self.register_group(&[GroupMember {
+            decl: SubtypeDecl::default(),
+            ty: ty.clone(),
+        }])
     }
 
     /// The id of the first type of recursion group `group`, registering
@@ -46,7 +57,7 @@ impl SignatureRegistry {
     /// # Panics
     ///
     /// If `group` is empty (a group always holds a type).
-    pub(crate) fn register_group(&self, group: &[FuncType]) -> u32 {
+    pub(crate) fn register_group(&self, group: &[GroupMember]) -> u32 {
         assert!(!group.is_empty(), "a recursion group holds a type");
         if let Some(&id) = self
             .inner
@@ -66,13 +77,39 @@ impl SignatureRegistry {
             .ok()
             .and_then(|n| first.checked_add(n))
             .expect("fewer than 2^32 signatures");
-        for ty in group {
-            inner
-                .types
-                .push(ty.map_type_indices(|i| HeapType::EngineFunc(first + i)));
+        let resolve = |heap: HeapType| match heap {
+            HeapType::ModuleFunc(i) => first + i,
+            HeapType::EngineFunc(id) => id,
+            other => unreachable!("a supertype is a concrete type, not {other}"),
+        };
+        for member in group {
+            inner.types.push(
+                member
+                    .ty
+                    .map_type_indices(|i| HeapType::EngineFunc(first + i)),
+            );
+            inner.supertypes.push(member.decl.supertype.map(resolve));
         }
         inner.groups.insert(group.into(), first);
         first
+    }
+
+    /// Whether type `sub` is `sup` or declares it as a supertype, directly
+    /// or through its supertypes.
+    pub(crate) fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let mut at = Some(sub);
+        // Each supertype has a smaller id, so the walk ends.
+        while let Some(id) = at {
+            if id == sup {
+                return true;
+            }
+            if id < sup {
+                return false;
+            }
+            at = inner.supertypes.get(id as usize).copied().flatten();
+        }
+        false
     }
 
     /// The type with id `id`.
@@ -112,15 +149,50 @@ mod tests {
         )
     }
 
+    fn member(ty: FuncType) -> GroupMember {
+        GroupMember {
+            decl: SubtypeDecl::default(),
+            ty,
+        }
+    }
+
+    #[test]
+    fn supertypes_are_part_of_identity_and_walked() {
+        let r = SignatureRegistry::default();
+        let open = |supertype| GroupMember {
+            decl: SubtypeDecl {
+                is_final: false,
+                supertype,
+            },
+            ty: FuncType::new([], []),
+        };
+        let base = r.register_group(&[open(None)]);
+        let plain = r.register(&FuncType::new([], []));
+        assert_ne!(base, plain, "an open type is not the final one");
+        let mid = r.register_group(&[open(Some(HeapType::EngineFunc(base)))]);
+        // A group whose second member extends its first.
+        let pair = r.register_group(&[
+            open(Some(HeapType::EngineFunc(mid))),
+            open(Some(HeapType::ModuleFunc(0))),
+        ]);
+        assert!(r.is_subtype(mid, base));
+        assert!(r.is_subtype(pair + 1, base), "through two supertypes");
+        assert!(r.is_subtype(pair + 1, pair));
+        assert!(!r.is_subtype(base, mid), "not downwards");
+        assert!(!r.is_subtype(plain, base));
+        assert!(!r.is_subtype(pair, pair + 1));
+        assert!(r.is_subtype(plain, plain));
+    }
+
     #[test]
     fn groups_are_identified_by_their_members_in_order() {
         let r = SignatureRegistry::default();
         // (rec (type $a (func (param (ref null $b)))) (type $b (func (param (ref null $a)))))
-        let pair = [refers_to(1), refers_to(0)];
+        let pair = [member(refers_to(1)), member(refers_to(0))];
         let first = r.register_group(&pair);
         assert_eq!(r.register_group(&pair), first, "an equal group is the same");
         // The same shape alone is a different type: a group of one.
-        let alone = r.register_group(&[refers_to(0)]);
+        let alone = r.register_group(&[member(refers_to(0))]);
         assert_ne!(alone, first);
         assert_ne!(alone, first + 1);
         // Members resolve to their group's ids.

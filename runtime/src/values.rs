@@ -82,7 +82,9 @@ impl Val {
             Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
             Val::FuncRef(Some(f)) => match r.heap {
                 HeapType::Func => true,
-                HeapType::EngineFunc(id) => f.type_id_in_store(store).is_ok_and(|t| t == id),
+                HeapType::EngineFunc(id) => f
+                    .type_id_in_store(store)
+                    .is_ok_and(|t| store.engine().signatures().is_subtype(t, id)),
                 _ => false,
             },
             Val::ExternRef(Some(_)) => r.heap == HeapType::Extern,

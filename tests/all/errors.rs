@@ -212,3 +212,54 @@ fn definitions_from_another_store_are_refused_not_panics() {
     let mut out = [];
     assert!(f.call(&mut second, &[], &mut out).is_err());
 }
+
+#[test]
+fn declared_subtypes_link_and_pass_as_values() {
+    let engine = engine(false);
+    let mut store = Store::new(&engine, ());
+    let provider = Module::new(
+        &engine,
+        r#"(module
+            (type $base (sub (func (result i32))))
+            (type $mid (sub $base (func (result i32))))
+            (type $plain (func (result i32)))
+            (func (export "m") (type $mid) (i32.const 2))
+            (func (export "p") (type $plain) (i32.const 4))
+            (func (export "call") (param (ref null $base)) (result i32)
+                (call_ref $base (local.get 0))))"#,
+    )
+    .unwrap();
+    let provider = Instance::new(&mut store, &provider, &[]).unwrap();
+    let m = provider.get_func(&store, "m").unwrap();
+    let p = provider.get_func(&store, "p").unwrap();
+    let call = provider.get_func(&store, "call").unwrap();
+
+    // A function of a subtype is a value of its supertype's reference type.
+    let mut out = [Val::I32(0)];
+    call.call(&mut store, &[Val::FuncRef(Some(m))], &mut out)
+        .unwrap();
+    assert_eq!(out[0].i32(), Some(2));
+    let error = call
+        .call(&mut store, &[Val::FuncRef(Some(p))], &mut out)
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("argument 0 has type"),
+        "{error}"
+    );
+
+    // And satisfies an import of it; a type that only reads the same does
+    // not, and the error says why.
+    let user = Module::new(
+        &engine,
+        r#"(module (type $base (sub (func (result i32)))) (import "p" "f" (func (type $base))))"#,
+    )
+    .unwrap();
+    Instance::new(&mut store, &user, &[m.into()]).unwrap();
+    let error = Instance::new(&mut store, &user, &[p.into()]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "incompatible import type for `p::f`: expected (func (result i32)), found (func \
+         (result i32)) (the same signature, but another type: their recursion groups or \
+         declared supertypes differ)"
+    );
+}

@@ -46,6 +46,8 @@ macro_rules! foreach_builtin_function {
             exn_release(vmctx: vmctx, exn: pointer);
             /// Throws `exn`: resumes at the handler the unwinder finds, or ends the wasm call with it as the error. Never returns; called with the `tail` convention (see [`Builtin::is_throw`]).
             throw(vmctx: vmctx, exn: pointer);
+            /// `call_indirect` to an open (non-final) type found a function of another type: status, 0 when the function's type `actual` is a declared subtype of `expected`.
+            func_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
             /// The store's fuel ran out: refuel from its reserve, if it has
             /// any. Preserves every register (see
             /// [`Builtin::preserves_all_registers`]); compiled code reloads
@@ -182,6 +184,7 @@ impl Builtin {
         match self.name {
             "memory_copy" | "memory_fill" | "memory_init" => Some(Trap::MemoryOutOfBounds),
             "table_fill" | "table_copy" | "table_init" => Some(Trap::TableOutOfBounds),
+            "func_subtype" => Some(Trap::BadSignature),
             _ => None,
         }
     }
@@ -197,7 +200,7 @@ mod tests {
             assert_eq!(b.index() as usize, i);
             assert_eq!(b.params()[0], BuiltinType::VmContext);
         }
-        assert_eq!(Builtin::COUNT, 14);
+        assert_eq!(Builtin::COUNT, 15);
         assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I64));
         assert_eq!(Builtin::data_drop.result(), None);
     }

@@ -22,7 +22,7 @@
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
 
 use super::{FuncTranslator, TResult};
-use crate::abi::Trap;
+use crate::abi::{Builtin, Trap};
 use crate::indices::{FuncIndex, TableIndex, TypeIndex};
 
 impl FuncTranslator<'_, '_> {
@@ -209,7 +209,24 @@ impl FuncTranslator<'_, '_> {
         let actual = self.load_trusted(types::I32, func_ref, self.offsets.func_ref_type_id());
         let expected = self.signature_id(ty);
         let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.trapnz(mismatch, Trap::BadSignature);
+        if self.info.subtype_decl(ty).is_final {
+            // No type can declare a final type its supertype.
+            self.trapnz(mismatch, Trap::BadSignature);
+        } else {
+            // A function of a declared subtype is called too: the
+            // registry walks `actual`'s supertypes (and traps if
+            // `expected` is not among them).
+            let slow = self.builder.create_block();
+            let matched = self.builder.create_block();
+            self.builder.set_cold_block(slow);
+            self.builder.ins().brif(mismatch, slow, &[], matched, &[]);
+            self.builder.seal_block(slow);
+            self.builder.switch_to_block(slow);
+            self.call_builtin(Builtin::func_subtype, &[actual, expected]);
+            self.builder.ins().jump(matched, &[]);
+            self.builder.seal_block(matched);
+            self.builder.switch_to_block(matched);
+        }
         self.call_func_ref(func_ref, ty, params, kind);
         Ok(())
     }
