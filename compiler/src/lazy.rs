@@ -251,7 +251,10 @@ impl Compiler {
         );
         *allocs = validator.into_allocations();
         let compiled = translated.and_then(|()| self.emit(ctx, index.as_u32()));
-        if scratch.ctx.func.dfg.num_insts() <= SCRATCH_KEPT_INSTS {
+        // A translation that failed part-way leaves the builder context
+        // mid-function (only `finalize` empties it), so that set is
+        // dropped; reused, it would corrupt the next function.
+        if compiled.is_ok() && scratch.ctx.func.dfg.num_insts() <= SCRATCH_KEPT_INSTS {
             SCRATCH.set(Some(scratch));
         }
         compiled
