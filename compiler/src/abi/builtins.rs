@@ -46,13 +46,13 @@ macro_rules! foreach_builtin_function {
             exn_release(vmctx: vmctx, exn: pointer);
             /// Throws `exn`: resumes at the handler the unwinder finds, or ends the wasm call with it as the error. Never returns; called with the `tail` convention (see [`Builtin::is_throw`]).
             throw(vmctx: vmctx, exn: pointer);
-            /// `call_indirect` to an open (non-final) type found a function of another type: status, 0 when the function's type `actual` is a declared subtype of `expected`.
-            func_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
             /// The store's fuel ran out: refuel from its reserve, if it has
             /// any. Preserves every register (see
             /// [`Builtin::preserves_all_registers`]); compiled code reloads
             /// the fuel and traps if there is still none.
             out_of_fuel(vmctx: vmctx);
+            /// `call_indirect` to an open (non-final) type found a function of another type: status, 0 when the function's type `actual` is a declared subtype of `expected`.
+            func_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
         }
     };
 }
