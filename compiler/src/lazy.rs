@@ -9,14 +9,14 @@ use cranelift_codegen::Context;
 use cranelift_entity::PrimaryMap;
 use cranelift_frontend::FunctionBuilderContext;
 use wasmparser::{
-    BinaryReader, FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources,
-    WasmFeatures,
+    BinaryReader, FuncToValidate, FuncValidator, FuncValidatorAllocations, FunctionBody,
+    ValidatorResources, VisitOperator, VisitSimdOperator, WasmFeatures,
 };
 
 use crate::abi::{HotnessCounter, VmOffsets};
 use crate::compile::{CompiledFunction, CompiledModule, Compiler};
 use crate::error::{CompileError, CompileResult};
-use crate::features::explain_invalid;
+use crate::features::{explain_invalid, gc_refused};
 use crate::indices::DefinedFuncIndex;
 use crate::module_info::{ModuleInfo, parse};
 use crate::shared_bytes::SharedBytes;
@@ -123,27 +123,7 @@ impl Compiler {
         &self,
         wasm: SharedBytes,
     ) -> Result<(CompiledModule, LazyBodies), (CompileError, SharedBytes)> {
-        let parsed = match parse(&wasm, self.features()) {
-            Ok(parsed) => parsed,
-            Err(e) => return Err((e, wasm)),
-        };
-        let info = parsed.info;
-        let features = crate::features::validation_features(self.features());
-        let mut bodies = PrimaryMap::with_capacity(parsed.bodies.len());
-        for input in parsed.bodies {
-            let range = input.body.range();
-            bodies.push(LazyBody {
-                range: usize::try_from(range.start).expect("in the module")
-                    ..usize::try_from(range.end).expect("in the module"),
-                validator: input.validator,
-            });
-        }
-        let lazy = LazyBodies {
-            wasm,
-            may_throw: vec![true; info.functions.len()],
-            bodies,
-            features,
-        };
+        let (info, lazy) = self.unvalidated_bodies(wasm)?;
         if let Err(e) = self.validate_bodies(&lazy) {
             return Err((e, lazy.wasm));
         }
@@ -166,6 +146,36 @@ impl Compiler {
         Ok((module, lazy))
     }
 
+    /// Parses `wasm` (its sections validated) and keeps its bodies, not yet
+    /// validated.
+    fn unvalidated_bodies(
+        &self,
+        wasm: SharedBytes,
+    ) -> Result<(ModuleInfo, LazyBodies), (CompileError, SharedBytes)> {
+        let parsed = match parse(&wasm, self.features()) {
+            Ok(parsed) => parsed,
+            Err(e) => return Err((e, wasm)),
+        };
+        let info = parsed.info;
+        let features = crate::features::validation_features(self.features());
+        let mut bodies = PrimaryMap::with_capacity(parsed.bodies.len());
+        for input in parsed.bodies {
+            let range = input.body.range();
+            bodies.push(LazyBody {
+                range: usize::try_from(range.start).expect("in the module")
+                    ..usize::try_from(range.end).expect("in the module"),
+                validator: input.validator,
+            });
+        }
+        let lazy = LazyBodies {
+            wasm,
+            may_throw: vec![true; info.functions.len()],
+            bodies,
+            features,
+        };
+        Ok((info, lazy))
+    }
+
     /// Validates every body, on all cores for a large module; reports the
     /// first invalid one by index.
     fn validate_bodies(&self, lazy: &LazyBodies) -> CompileResult<()> {
@@ -181,7 +191,7 @@ impl Compiler {
             let mut allocs = FuncValidatorAllocations::default();
             for (def, body) in lazy.bodies.iter().skip(part).step_by(threads) {
                 let mut validator = body.validator().into_validator(allocs);
-                validator.validate(&lazy.body(def))?;
+                validate_refusing_gc(&mut validator, &lazy.body(def))?;
                 allocs = validator.into_allocations();
             }
             Ok(())
@@ -261,6 +271,85 @@ impl Compiler {
     }
 }
 
+/// Validates `body` whole, as `FuncValidator::validate` does, and refuses
+/// the instructions cljit does not compile (GC's; see
+/// `features::gc_refused`) with the error translation gives, so a lazily
+/// compiled module is refused when it loads, as an eager one is, not when
+/// the function is first called.
+fn validate_refusing_gc(
+    validator: &mut FuncValidator<ValidatorResources>,
+    body: &FunctionBody<'_>,
+) -> CompileResult<()> {
+    let mut reader = body.get_binary_reader();
+    validator.read_locals(&mut reader)?;
+    reader.set_features(*validator.features());
+    // As eager translation reads (see `translate_function`).
+    let mut ops = wasmparser::OperatorsReader::new(reader);
+    while !ops.eof() {
+        let offset = ops.original_position();
+        ops.visit_operator(&mut RefuseGc {
+            validator: &mut *validator,
+            offset,
+        })??;
+    }
+    ops.finish()?;
+    Ok(())
+}
+
+/// Validates one operator, then refuses it if it is GC's.
+struct RefuseGc<'v> {
+    validator: &'v mut FuncValidator<ValidatorResources>,
+    offset: u64,
+}
+
+macro_rules! refuse_gc {
+    (gc $this:ident $op:ident) => {
+        Err(gc_refused(
+            $this.offset,
+            concat!("the instruction ", stringify!($op)),
+        ))
+    };
+    ($proposal:ident $this:ident $op:ident) => {
+        Ok(())
+    };
+}
+
+macro_rules! define_refuse_gc {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                self.validator.visitor(self.offset).$visit($($($arg),*)?)?;
+                refuse_gc!($proposal self $op)
+            }
+        )*
+    };
+}
+
+macro_rules! define_refuse_gc_simd {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                self.validator.simd_visitor(self.offset).$visit($($($arg),*)?)?;
+                Ok(())
+            }
+        )*
+    };
+}
+
+impl<'a> VisitOperator<'a> for RefuseGc<'_> {
+    type Output = CompileResult<()>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(define_refuse_gc);
+}
+
+impl<'a> VisitSimdOperator<'a> for RefuseGc<'_> {
+    wasmparser::for_each_visit_simd_operator!(define_refuse_gc_simd);
+}
+
 /// What compiling a function allocates, kept per thread between lazy
 /// compilations: a program compiles thousands of functions one at a time,
 /// and fresh contexts made each of them grow every table from empty.
@@ -307,4 +396,66 @@ pub fn code_section_bytes(wasm: &[u8]) -> usize {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::Tunables;
+    use crate::indices::DefinedFuncIndex;
+    use crate::target::Target;
+
+    /// A function whose translation stops part-way (a GC instruction,
+    /// which `compile_lazy` refuses up front but the bodies here skip)
+    /// must not leave the thread's reused scratch mid-function: the next
+    /// function compiled on the thread would inherit its state (Cranelift
+    /// panicked lowering it).
+    #[test]
+    fn a_failed_translation_leaves_the_next_one_sound() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (func (param i32) (result i32) (local i64 f64)
+                    (block (result i32)
+                        (local.set 1 (i64.const 1))
+                        (drop (br_if 0 (local.get 0) (local.get 0)))
+                        (i31.get_s (ref.i31 (local.get 0)))))
+                (func (param i32) (result i32) (local i32)
+                    (block
+                        (loop
+                            (br_if 1 (i32.eqz (local.get 0)))
+                            (local.set 1 (i32.add (local.get 1) (local.get 0)))
+                            (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                            (br 0)))
+                    (local.get 1)))"#,
+        )
+        .unwrap();
+        let compiler = Compiler::new(
+            &Target::Host,
+            Tunables::default(),
+            crate::features::default_features(),
+        )
+        .unwrap()
+        .fast_tier()
+        .unwrap();
+        let (info, bodies) = compiler
+            .unvalidated_bodies(SharedBytes::from(wasm))
+            .map_err(|(e, _)| e)
+            .unwrap();
+        let offsets = VmOffsets::new(compiler.isa().pointer_bytes(), info.vm_counts());
+        let compile = |i| {
+            compiler.compile_lazy_function(
+                &info,
+                &offsets,
+                &bodies,
+                DefinedFuncIndex::from_u32(i),
+                None,
+            )
+        };
+        for _ in 0..3 {
+            let error = compile(0).unwrap_err();
+            assert!(error.to_string().contains("gc"), "{error}");
+        }
+        let compiled = compile(1).unwrap();
+        assert!(!compiled.body.is_empty());
+    }
 }
