@@ -216,16 +216,9 @@ impl FuncTranslator<'_, '_> {
             // A function of a declared subtype is called too: the
             // registry walks `actual`'s supertypes (and traps if
             // `expected` is not among them).
-            let slow = self.builder.create_block();
-            let matched = self.builder.create_block();
-            self.builder.set_cold_block(slow);
-            self.builder.ins().brif(mismatch, slow, &[], matched, &[]);
-            self.builder.seal_block(slow);
-            self.builder.switch_to_block(slow);
-            self.call_builtin(Builtin::func_subtype, &[actual, expected]);
-            self.builder.ins().jump(matched, &[]);
-            self.builder.seal_block(matched);
-            self.builder.switch_to_block(matched);
+            self.cold_path(mismatch, |tr| {
+                tr.call_builtin(Builtin::func_subtype, &[actual, expected]);
+            });
         }
         self.call_func_ref(func_ref, ty, params, kind);
         Ok(())

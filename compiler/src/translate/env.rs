@@ -201,6 +201,21 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().trapz(cond, trap_code(trap));
     }
 
+    /// Emits `path` in a cold block taken when `cond` is non-zero, after
+    /// which the code goes on (in a new block) as when it is zero.
+    pub(crate) fn cold_path(&mut self, cond: Value, path: impl FnOnce(&mut Self)) {
+        let cold = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(cold);
+        self.builder.ins().brif(cond, cold, &[], next, &[]);
+        self.builder.seal_block(cold);
+        self.builder.switch_to_block(cold);
+        path(self);
+        self.builder.ins().jump(next, &[]);
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
+    }
+
     /// The signature of the `throw` builtin, declared once.
     pub(crate) fn throw_signature(&mut self) -> SigRef {
         let index = Builtin::throw.index();

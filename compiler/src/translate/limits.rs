@@ -270,25 +270,18 @@ impl FuncTranslator<'_, '_> {
         let counter = self.builder.ins().iconst(types::I64, hot.counter as i64);
         let count = self.builder.ins().load(types::I32, flags, counter, 0);
         let reached = self.builder.ins().icmp_imm_s(IntCC::Equal, count, 1);
-        let hook = self.builder.create_block();
-        let next = self.builder.create_block();
-        self.builder.set_cold_block(hook);
-        self.builder.ins().brif(reached, hook, &[], next, &[]);
-        self.builder.seal_block(hook);
-        self.builder.switch_to_block(hook);
-        let mut signature = ir::Signature::new(self.isa.default_call_conv());
-        signature.params.push(ir::AbiParam::new(types::I64));
-        signature.params.push(ir::AbiParam::new(types::I32));
-        let signature = self.builder.import_signature(signature);
-        let callee = self.builder.ins().iconst(types::I64, hot.hook as i64);
-        let context = self.builder.ins().iconst(types::I64, hot.context as i64);
-        let index = self.builder.ins().iconst(types::I32, i64::from(hot.index));
-        self.builder
-            .ins()
-            .call_indirect(signature, callee, &[context, index]);
-        self.builder.ins().jump(next, &[]);
-        self.builder.seal_block(next);
-        self.builder.switch_to_block(next);
+        self.cold_path(reached, |tr| {
+            let mut signature = ir::Signature::new(tr.isa.default_call_conv());
+            signature.params.push(ir::AbiParam::new(types::I64));
+            signature.params.push(ir::AbiParam::new(types::I32));
+            let signature = tr.builder.import_signature(signature);
+            let callee = tr.builder.ins().iconst(types::I64, hot.hook as i64);
+            let context = tr.builder.ins().iconst(types::I64, hot.context as i64);
+            let index = tr.builder.ins().iconst(types::I32, i64::from(hot.index));
+            tr.builder
+                .ins()
+                .call_indirect(signature, callee, &[context, index]);
+        });
         let counter = self.builder.ins().iconst(types::I64, hot.counter as i64);
         let count = self.builder.ins().load(types::I32, flags, counter, 0);
         let count = self.builder.ins().iadd_imm_s(count, -1);
@@ -390,24 +383,17 @@ impl FuncTranslator<'_, '_> {
             .builder
             .ins()
             .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
-        let refuel = self.builder.create_block();
-        let next = self.builder.create_block();
-        self.builder.set_cold_block(refuel);
-        self.builder.ins().brif(exhausted, refuel, &[], next, &[]);
-        self.builder.seal_block(refuel);
-        self.builder.switch_to_block(refuel);
-        self.fuel_save();
-        self.call_builtin(Builtin::out_of_fuel, &[]);
-        self.fuel_load();
-        let value = self.builder.use_var(var);
-        let still = self
-            .builder
-            .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
-        self.trapnz(still, Trap::OutOfFuel);
-        self.builder.ins().jump(next, &[]);
-        self.builder.seal_block(next);
-        self.builder.switch_to_block(next);
+        self.cold_path(exhausted, |tr| {
+            tr.fuel_save();
+            tr.call_builtin(Builtin::out_of_fuel, &[]);
+            tr.fuel_load();
+            let value = tr.builder.use_var(var);
+            let still = tr
+                .builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
+            tr.trapnz(still, Trap::OutOfFuel);
+        });
     }
 
     /// One load from the store's interrupt page, which faults (as an
