@@ -4,7 +4,8 @@
 //! WebAssembly 2.0 core plus relaxed SIMD, run with the proposals of 3.0
 //! turned off; `wasm-v3`, the WebAssembly 3.0 core scripts, and the
 //! folders of the 3.0 proposals cljit implements, run with cljit's
-//! defaults) and our own regression scripts
+//! defaults, as is the GC folder, whose scripts are known failures until
+//! GC lands) and our own regression scripts
 //! (`tests/misc_testsuite`), each run once per configuration: guard pages
 //! (no bounds checks in code), explicit bounds checks, through artifacts,
 //! lazily compiled and with tier-up forced at every function's first call
