@@ -115,12 +115,11 @@ pub struct ModuleInfo {
     /// Function types, by type index.
     pub types: PrimaryMap<TypeIndex, FuncType>,
     /// The recursion groups `types` falls into, in order, as type index
-    /// ranges (a type declared outside `rec` is a group of its own). Empty
-    /// means one group per type.
+    /// ranges covering every type (a type declared outside `rec` is a
+    /// group of its own; an empty `(rec)` is not recorded).
     pub rec_groups: Vec<std::ops::Range<u32>>,
-    /// Each type's finality and declared supertype, by type index. Empty
-    /// means every type is final with no supertype.
-    pub subtyping: Vec<SubtypeDecl>,
+    /// Each type's finality and declared supertype, by type index.
+    pub subtyping: PrimaryMap<TypeIndex, SubtypeDecl>,
     /// Imports, in order.
     pub imports: Vec<Import>,
     /// The type of every function, imports first.
@@ -169,14 +168,11 @@ pub struct ModuleInfo {
 impl ModuleInfo {
     /// Type `ty`'s finality and declared supertype.
     pub fn subtype_decl(&self, ty: TypeIndex) -> SubtypeDecl {
-        self.subtyping
-            .get(ty.as_u32() as usize)
-            .copied()
-            .unwrap_or_default()
+        self.subtyping[ty]
     }
 
     /// The members of recursion group `group` (one of
-    /// [`ModuleInfo::type_groups`]) as the engine registers them, given the
+    /// [`ModuleInfo::rec_groups`]) as the engine registers them, given the
     /// engine ids of the types before it.
     pub fn group_members(&self, group: std::ops::Range<u32>, ids: &[u32]) -> Vec<GroupMember> {
         (group.start..group.end)
@@ -195,17 +191,6 @@ impl ModuleInfo {
                 }
             })
             .collect()
-    }
-
-    /// The recursion groups of `types`, as type index ranges covering
-    /// them all in order (one group per type when none were recorded).
-    pub fn type_groups(&self) -> Vec<std::ops::Range<u32>> {
-        if self.rec_groups.is_empty() {
-            let count = u32::try_from(self.types.len()).expect("fewer than 2^32 types");
-            (0..count).map(|i| i..i + 1).collect()
-        } else {
-            self.rec_groups.clone()
-        }
     }
 
     /// The type of function `index`.
@@ -549,7 +534,9 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                         }
                         info.types.push(ty);
                     }
-                    info.rec_groups.push(start..end);
+                    if start < end {
+                        info.rec_groups.push(start..end);
+                    }
                 }
             }
             Payload::ImportSection(reader) => {

@@ -400,8 +400,7 @@ impl Module {
         // group and earlier ones (checked when the module was parsed),
         // whose ids are then known.
         let mut type_ids: Vec<u32> = Vec::with_capacity(info.types.len());
-        // An empty group (`(rec)`) declares nothing.
-        for group in info.type_groups().into_iter().filter(|g| !g.is_empty()) {
+        for group in &info.rec_groups {
             let members = info.group_members(group.clone(), &type_ids);
             let first = engine.signatures().register_group(&members);
             type_ids.extend((0..group.end - group.start).map(|i| first + i));

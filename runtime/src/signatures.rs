@@ -97,6 +97,11 @@ impl SignatureRegistry {
     /// Whether type `sub` is `sup` or declares it as a supertype, directly
     /// or through its supertypes.
     pub(crate) fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        // Equal types, the common case (every import of a final type),
+        // need no lock.
+        if sub == sup {
+            return true;
+        }
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let mut at = Some(sub);
         // Each supertype has a smaller id, so the walk ends.

@@ -58,7 +58,7 @@
 //! one still faults unless an identical load dominates it with no call or
 //! store in between, which takes tens of thousands of nested loops.)
 
-use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Value, condcodes::IntCC, types};
 use cranelift_frontend::Variable;
 
 use super::FuncTranslator;
@@ -378,22 +378,23 @@ impl FuncTranslator<'_, '_> {
         };
         let var = fuel.var;
         self.fuel_flush();
-        let value = self.builder.use_var(var);
-        let exhausted = self
-            .builder
-            .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
+        let exhausted = self.fuel_exhausted(var);
         self.cold_path(exhausted, |tr| {
             tr.fuel_save();
             tr.call_builtin(Builtin::out_of_fuel, &[]);
             tr.fuel_load();
-            let value = tr.builder.use_var(var);
-            let still = tr
-                .builder
-                .ins()
-                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0);
+            let still = tr.fuel_exhausted(var);
             tr.trapnz(still, Trap::OutOfFuel);
         });
+    }
+
+    /// Whether the fuel counter in `var` has run out (reached zero from
+    /// below).
+    fn fuel_exhausted(&mut self, var: Variable) -> Value {
+        let value = self.builder.use_var(var);
+        self.builder
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, value, 0)
     }
 
     /// One load from the store's interrupt page, which faults (as an
