@@ -158,6 +158,7 @@ fn value_cljit(v: &cljit::Val) -> Value {
         cljit::Val::FuncRef(f) => Value::Ref { null: f.is_none() },
         cljit::Val::ExternRef(e) => Value::Ref { null: e.is_none() },
         cljit::Val::ExnRef(e) => Value::Ref { null: e.is_none() },
+        cljit::Val::AnyRef(a) => Value::Ref { null: a.is_none() },
     }
 }
 

@@ -225,10 +225,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "the GC proposal: structs, arrays, i31 and casts (issue 18)",
     ),
     (
-        "gc/i31.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
         "gc/ref_cast.wast",
         "the GC proposal: structs, arrays, i31 and casts (issue 18)",
     ),
@@ -243,18 +239,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     (
         "gc/struct.wast",
         "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/type-subtyping.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "wasm-v3/ref_null.wast",
-        "uses anyref and the other GC heap types: needs the GC proposal (issue 18)",
-    ),
-    (
-        "wasm-v3/type-rec.wast",
-        "declares recursive types and structs: needs the GC proposal (issue 18)",
     ),
 ];
 

@@ -19,6 +19,15 @@ fn to_ref(r: Option<&wasm_ref_t>, element: RefType) -> Result<Ref, String> {
     // Whether the element's nullability or concrete function type allows
     // it is the table's own check.
     let func = element.is_func();
+    if element.is_any() {
+        // The C API has no anyref objects: a foreign object stands for
+        // one, as `any.convert_extern` makes it.
+        return match r.map(|r| &r.obj) {
+            None => Ok(Ref::Any(None)),
+            Some(Obj::Foreign(e)) => Ok(Ref::Any(Some(e.to_any()))),
+            Some(_) => Err("an anyref table holds only foreign objects".into()),
+        };
+    }
     match (func, r.map(|r| &r.obj)) {
         (true, None) => Ok(Ref::Func(None)),
         (false, None) => Ok(Ref::Extern(None)),
@@ -34,6 +43,7 @@ fn from_ref(r: Ref, store: *mut wasm_store_t) -> Option<Box<wasm_ref_t>> {
     match r {
         Ref::Func(f) => f.map(|f| wasm_ref_t::boxed(store, Obj::Func(f))),
         Ref::Extern(e) => e.map(|e| wasm_ref_t::boxed(store, Obj::Foreign(e))),
+        Ref::Any(a) => a.map(|a| wasm_ref_t::boxed(store, Obj::Foreign(a.to_extern()))),
     }
 }
 

@@ -105,6 +105,7 @@ impl wasm_val_t {
     pub(crate) fn from_val(v: &Val, store: *mut wasm_store_t) -> Result<wasm_val_t, String> {
         let (kind, of) = match *v {
             Val::ExnRef(_) => return Err("exnref values have no C value kind".into()),
+            Val::AnyRef(_) => return Err("anyref values have no C value kind".into()),
             Val::I32(i) => (valkind::I32, wasm_val_union { i32: i }),
             Val::I64(i) => (valkind::I64, wasm_val_union { i64: i }),
             Val::F32(bits) => (

@@ -411,7 +411,19 @@ impl WastContext {
                 ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
                 ..
             }) => Val::ExnRef(None),
+            WastArgCore::RefNull(HeapType::Abstract {
+                ty:
+                    AbstractHeapType::Any
+                    | AbstractHeapType::Eq
+                    | AbstractHeapType::I31
+                    | AbstractHeapType::Struct
+                    | AbstractHeapType::Array
+                    | AbstractHeapType::None,
+                ..
+            }) => Val::AnyRef(None),
             WastArgCore::RefExtern(n) => Val::ExternRef(Some(self.extern_ref(*n))),
+            // A host value seen as `any` (`any.convert_extern`).
+            WastArgCore::RefHost(n) => Val::AnyRef(Some(self.extern_ref(*n).to_any())),
             other => bail!("unsupported argument {other:?}"),
         })
     }
@@ -451,11 +463,25 @@ impl WastContext {
             (Val::FuncRef(f), WastRetCore::RefNull(_)) => f.is_none(),
             (Val::ExternRef(e), WastRetCore::RefNull(_)) => e.is_none(),
             (Val::ExnRef(e), WastRetCore::RefNull(_)) => e.is_none(),
+            (Val::AnyRef(a), WastRetCore::RefNull(_)) => a.is_none(),
+            (Val::AnyRef(a), WastRetCore::RefAny) => a.is_some(),
+            (Val::AnyRef(a), WastRetCore::RefEq) => a.is_some_and(|a| a.is_eq()),
+            (Val::AnyRef(a), WastRetCore::RefI31) => a.is_some_and(|a| a.is_i31()),
+            (Val::AnyRef(Some(a)), WastRetCore::RefHost(n)) => {
+                a.to_extern()
+                    .data(&self.store)
+                    .ok()
+                    .and_then(|d| d.downcast_ref::<u32>())
+                    == Some(n)
+            }
             (Val::FuncRef(f), WastRetCore::RefFunc(None)) => f.is_some(),
             (Val::ExternRef(e), WastRetCore::RefExtern(None)) => e.is_some(),
             (Val::ExternRef(Some(e)), WastRetCore::RefExtern(Some(n))) => {
-                let data = e.data(&self.store)?;
-                data.downcast_ref::<u32>() == Some(n)
+                // An externref made from a wasm anyref has no host data.
+                e.data(&self.store)
+                    .ok()
+                    .and_then(|d| d.downcast_ref::<u32>())
+                    == Some(n)
             }
             (_, WastRetCore::Either(options)) => {
                 for option in options {

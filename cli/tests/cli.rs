@@ -288,7 +288,7 @@ fn wasm_feature_and_memory_flags() {
     );
     let gc = temp_file(
         "gc.wat",
-        br#"(module (type (struct)) (func (export "f") (result i32) (i31.get_s (ref.i31 (i32.const 1)))))"#,
+        br#"(module (type $s (struct)) (func (export "f") (result i32) (ref.is_null (struct.new $s))))"#,
     );
     let o = cljit(&["run", gc.to_str().unwrap()]);
     assert_error(&o, 1, "gc");

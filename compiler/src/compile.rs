@@ -301,7 +301,7 @@ impl Compiler {
             if map.contains_key(&ty_index) {
                 continue;
             }
-            let ty = &info.types[ty_index];
+            let ty = info.types[ty_index].func();
             let slot = match by_type.get(&(imported, ty)) {
                 Some(&slot) => slot,
                 None => {

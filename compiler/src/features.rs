@@ -101,6 +101,52 @@ pub(crate) fn gc_refused(offset: u64, what: impl Into<String>) -> CompileError {
     }
 }
 
+/// Whether cljit compiles the GC instruction named `$op` (as
+/// `wasmparser` names it); the others are refused with [`gc_refused`].
+/// The translator's visitor forwards the same list.
+macro_rules! gc_op_compiled {
+    (RefI31) => {
+        true
+    };
+    (I31GetS) => {
+        true
+    };
+    (I31GetU) => {
+        true
+    };
+    (RefEq) => {
+        true
+    };
+    (RefTestNonNull) => {
+        true
+    };
+    (RefTestNullable) => {
+        true
+    };
+    (RefCastNonNull) => {
+        true
+    };
+    (RefCastNullable) => {
+        true
+    };
+    (BrOnCast) => {
+        true
+    };
+    (BrOnCastFail) => {
+        true
+    };
+    (AnyConvertExtern) => {
+        true
+    };
+    (ExternConvertAny) => {
+        true
+    };
+    ($other:ident) => {
+        false
+    };
+}
+pub(crate) use gc_op_compiled;
+
 /// The proposals a feature needs enabled alongside it to validate anything.
 fn with_prerequisites(feature: WasmFeatures) -> WasmFeatures {
     if feature == WasmFeatures::RELAXED_SIMD {

@@ -304,10 +304,14 @@ struct RefuseGc<'v> {
 
 macro_rules! refuse_gc {
     (gc $this:ident $op:ident) => {
-        Err(gc_refused(
-            $this.offset,
-            concat!("the instruction ", stringify!($op)),
-        ))
+        if crate::features::gc_op_compiled!($op) {
+            Ok(())
+        } else {
+            Err(gc_refused(
+                $this.offset,
+                concat!("the instruction ", stringify!($op)),
+            ))
+        }
     };
     ($proposal:ident $this:ident $op:ident) => {
         Ok(())
@@ -418,7 +422,7 @@ mod tests {
                     (block (result i32)
                         (local.set 1 (i64.const 1))
                         (drop (br_if 0 (local.get 0) (local.get 0)))
-                        (i31.get_s (ref.i31 (local.get 0)))))
+                        (array.len (ref.null array))))
                 (func (param i32) (result i32) (local i32)
                     (block
                         (loop

@@ -113,7 +113,7 @@ pub struct ModuleInfo {
     /// The module's name from the name section, if any.
     pub name: Option<String>,
     /// Function types, by type index.
-    pub types: PrimaryMap<TypeIndex, FuncType>,
+    pub types: PrimaryMap<TypeIndex, CompositeType>,
     /// The recursion groups `types` falls into, in order, as type index
     /// ranges covering every type (a type declared outside `rec` is a
     /// group of its own; an empty `(rec)` is not recorded).
@@ -182,7 +182,7 @@ impl ModuleInfo {
                 GroupMember {
                     decl: SubtypeDecl {
                         supertype: decl.supertype.map(|s| match s {
-                            HeapType::ModuleFunc(t) => in_group(ids, group.start, t),
+                            HeapType::Module(kind, t) => in_group(ids, group.start, kind, t),
                             other => other,
                         }),
                         ..decl
@@ -195,7 +195,15 @@ impl ModuleInfo {
 
     /// The type of function `index`.
     pub fn func_type(&self, index: FuncIndex) -> &FuncType {
-        &self.types[self.functions[index]]
+        self.types[self.functions[index]].func()
+    }
+
+    /// The kind of type `index` (a validated index), as [`Kinds`] looks it
+    /// up.
+    pub fn type_kind(&self, index: u32) -> TypeKind {
+        self.types
+            .get(TypeIndex::from_u32(index))
+            .map_or(TypeKind::Func, CompositeType::kind)
     }
 
     /// Whether function `index` is imported.
@@ -309,29 +317,49 @@ pub struct ParsedModule<'a> {
     pub bodies: Vec<FunctionInput<'a>>,
 }
 
+/// The kind of each of a module's types, by type index (validated, so
+/// every index asked about is defined).
+pub(crate) type Kinds<'k> = &'k dyn Fn(u32) -> TypeKind;
+
+/// A [`Kinds`] lookup over the kinds of the types defined so far.
+fn kinds_of(kinds: &[TypeKind]) -> impl Fn(u32) -> TypeKind + '_ {
+    move |i| kinds.get(i as usize).copied().unwrap_or(TypeKind::Func)
+}
+
 /// Converts a parser value type.
-pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> CompileResult<ValType> {
+pub(crate) fn val_type(
+    ty: wasmparser::ValType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<ValType> {
     Ok(match ty {
         wasmparser::ValType::I32 => ValType::I32,
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type(r, offset)?),
+        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type(r, offset, kinds)?),
     })
 }
 
-/// Converts a parser reference type: the heap types of function
-/// references and exceptions; GC's are refused.
-pub(crate) fn ref_type(ty: wasmparser::RefType, offset: u64) -> CompileResult<RefType> {
+/// Converts a parser reference type.
+pub(crate) fn ref_type(
+    ty: wasmparser::RefType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<RefType> {
     Ok(RefType::new(
         ty.is_nullable(),
-        heap_type(ty.heap_type(), offset)?,
+        heap_type(ty.heap_type(), offset, kinds)?,
     ))
 }
 
 /// Converts a parser heap type (see [`ref_type`]).
-pub(crate) fn heap_type(ty: wasmparser::HeapType, offset: u64) -> CompileResult<HeapType> {
+pub(crate) fn heap_type(
+    ty: wasmparser::HeapType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<HeapType> {
     use wasmparser::AbstractHeapType as A;
     match ty {
         wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
@@ -341,10 +369,16 @@ pub(crate) fn heap_type(ty: wasmparser::HeapType, offset: u64) -> CompileResult<
             A::NoFunc => Ok(HeapType::NoFunc),
             A::NoExtern => Ok(HeapType::NoExtern),
             A::NoExn => Ok(HeapType::NoExn),
+            A::Any => Ok(HeapType::Any),
+            A::Eq => Ok(HeapType::Eq),
+            A::I31 => Ok(HeapType::I31),
+            A::Struct => Ok(HeapType::Struct),
+            A::Array => Ok(HeapType::Array),
+            A::None => Ok(HeapType::None),
             other => Err(gc_refused(offset, format!("the heap type {other:?}"))),
         },
         wasmparser::HeapType::Concrete(index) => match index.as_module_index() {
-            Some(index) => Ok(HeapType::ModuleFunc(index)),
+            Some(index) => Ok(HeapType::Module(kinds(index), index)),
             None => Err(unsupported(Some(offset), "a canonicalised type index")),
         },
         other => Err(unsupported(
@@ -354,26 +388,84 @@ pub(crate) fn heap_type(ty: wasmparser::HeapType, offset: u64) -> CompileResult<
     }
 }
 
-fn func_type(ty: &wasmparser::FuncType, offset: u64) -> CompileResult<FuncType> {
+fn func_type(ty: &wasmparser::FuncType, offset: u64, kinds: Kinds<'_>) -> CompileResult<FuncType> {
     let params = ty
         .params()
         .iter()
-        .map(|&t| val_type(t, offset))
+        .map(|&t| val_type(t, offset, kinds))
         .collect::<CompileResult<Vec<_>>>()?;
     let results = ty
         .results()
         .iter()
-        .map(|&t| val_type(t, offset))
+        .map(|&t| val_type(t, offset, kinds))
         .collect::<CompileResult<Vec<_>>>()?;
     Ok(FuncType::new(params, results))
 }
 
-fn table_type(ty: &wasmparser::TableType, offset: u64) -> CompileResult<TableType> {
+fn field_type(
+    ty: &wasmparser::FieldType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<FieldType> {
+    let storage = match ty.element_type {
+        wasmparser::StorageType::I8 => StorageType::I8,
+        wasmparser::StorageType::I16 => StorageType::I16,
+        wasmparser::StorageType::Val(t) => StorageType::Val(val_type(t, offset, kinds)?),
+    };
+    Ok(FieldType {
+        storage,
+        mutable: ty.mutable,
+    })
+}
+
+fn composite_type(
+    ty: &wasmparser::CompositeType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<CompositeType> {
+    if ty.shared {
+        return Err(unsupported(Some(offset), "shared types"));
+    }
+    Ok(match &ty.inner {
+        CompositeInnerType::Func(f) => CompositeType::Func(func_type(f, offset, kinds)?),
+        CompositeInnerType::Struct(s) => CompositeType::Struct(StructType {
+            fields: s
+                .fields
+                .iter()
+                .map(|f| field_type(f, offset, kinds))
+                .collect::<CompileResult<_>>()?,
+        }),
+        CompositeInnerType::Array(a) => CompositeType::Array(ArrayType {
+            element: field_type(&a.0, offset, kinds)?,
+        }),
+        CompositeInnerType::Cont(_) => {
+            return Err(unsupported(
+                Some(offset),
+                "continuation types (stack switching)",
+            ));
+        }
+    })
+}
+
+/// The kind of a parser composite type.
+fn kind_of(ty: &wasmparser::CompositeType) -> TypeKind {
+    match ty.inner {
+        CompositeInnerType::Struct(_) => TypeKind::Struct,
+        CompositeInnerType::Array(_) => TypeKind::Array,
+        _ => TypeKind::Func,
+    }
+}
+
+fn table_type(
+    ty: &wasmparser::TableType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<TableType> {
     if ty.shared {
         return Err(unsupported(Some(offset), "shared tables"));
     }
     Ok(TableType {
-        element: ref_type(ty.element_type, offset)?,
+        element: ref_type(ty.element_type, offset, kinds)?,
         min_elements: ty.initial,
         max_elements: ty.maximum,
         table64: ty.table64,
@@ -399,18 +491,22 @@ fn memory_type(ty: &wasmparser::MemoryType, offset: u64) -> CompileResult<Memory
     })
 }
 
-fn global_type(ty: &wasmparser::GlobalType, offset: u64) -> CompileResult<GlobalType> {
+fn global_type(
+    ty: &wasmparser::GlobalType,
+    offset: u64,
+    kinds: Kinds<'_>,
+) -> CompileResult<GlobalType> {
     if ty.shared {
         return Err(unsupported(Some(offset), "shared globals"));
     }
     Ok(GlobalType {
-        content: val_type(ty.content_type, offset)?,
+        content: val_type(ty.content_type, offset, kinds)?,
         mutable: ty.mutable,
     })
 }
 
 /// Converts a validated constant expression.
-fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
+fn const_expr(expr: &wasmparser::ConstExpr<'_>, kinds: Kinds<'_>) -> CompileResult<ConstExpr> {
     let mut reader = expr.get_operators_reader();
     let mut ops = Vec::new();
     loop {
@@ -422,7 +518,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
             Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
             Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
             Operator::V128Const { value } => ConstOp::V128Const(value.i128() as u128),
-            Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset)?),
+            Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty, offset, kinds)?),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
             Operator::I32Add => ConstOp::I32Add,
@@ -431,6 +527,9 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> CompileResult<ConstExpr> {
             Operator::I64Add => ConstOp::I64Add,
             Operator::I64Sub => ConstOp::I64Sub,
             Operator::I64Mul => ConstOp::I64Mul,
+            Operator::RefI31 => ConstOp::RefI31,
+            Operator::AnyConvertExtern => ConstOp::AnyConvertExtern,
+            Operator::ExternConvertAny => ConstOp::ExternConvertAny,
             other => {
                 return Err(unsupported(
                     Some(offset),
@@ -468,6 +567,8 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
     let features = crate::features::validation_features(features);
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
+    // The kind of every type so far (see `Kinds`).
+    let mut kinds: Vec<TypeKind> = Vec::new();
     let mut bodies = Vec::new();
 
     let mut parser = Parser::new(0);
@@ -496,14 +597,17 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 for group in reader {
                     let group = group?;
                     let start = info.types.next_key().as_u32();
-                    let types = group.into_types();
+                    let types: Vec<_> = group.into_types().collect();
                     let end = start.saturating_add(u32::try_from(types.len()).unwrap_or(u32::MAX));
+                    // A member may refer to any member of its group.
+                    kinds.extend(types.iter().map(|t| kind_of(&t.composite_type)));
+                    let group_kinds = kinds_of(&kinds);
                     for sub in types {
                         let supertype = match sub.supertype_idxs.as_slice() {
                             [] => None,
                             [index] => match index.as_module_index() {
                                 Some(index) if index < info.types.next_key().as_u32() => {
-                                    Some(HeapType::ModuleFunc(index))
+                                    Some(HeapType::Module(group_kinds(index), index))
                                 }
                                 _ => {
                                     return Err(CompileError::Invalid {
@@ -519,17 +623,14 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                             is_final: sub.is_final,
                             supertype,
                         });
-                        let CompositeInnerType::Func(ft) = &sub.composite_type.inner else {
-                            return Err(gc_refused(offset, "a struct or array type"));
-                        };
-                        let ty = func_type(ft, offset)?;
+                        let ty = composite_type(&sub.composite_type, offset, &group_kinds)?;
                         // A type refers to earlier groups' types and its
                         // own group's (validated), so the engine can
                         // canonicalise a group once those before it are.
-                        if ty.referenced_types().any(|t| t >= end) {
+                        if ty.referenced_types().iter().any(|&t| t >= end) {
                             return Err(CompileError::Invalid {
                                 offset,
-                                message: "a function type refers to a later recursion group".into(),
+                                message: "a type refers to a later recursion group".into(),
                             });
                         }
                         info.types.push(ty);
@@ -549,7 +650,11 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                         }
                         TypeRef::Table(ty) => {
                             info.num_imported_tables += 1;
-                            EntityIndex::Table(info.tables.push(table_type(&ty, offset)?))
+                            EntityIndex::Table(info.tables.push(table_type(
+                                &ty,
+                                offset,
+                                &kinds_of(&kinds),
+                            )?))
                         }
                         TypeRef::Memory(ty) => {
                             info.num_imported_memories += 1;
@@ -557,7 +662,11 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                         }
                         TypeRef::Global(ty) => {
                             info.num_imported_globals += 1;
-                            EntityIndex::Global(info.globals.push(global_type(&ty, offset)?))
+                            EntityIndex::Global(info.globals.push(global_type(
+                                &ty,
+                                offset,
+                                &kinds_of(&kinds),
+                            )?))
                         }
                         TypeRef::Tag(tag) => {
                             info.num_imported_tags += 1;
@@ -582,9 +691,12 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                     let table = table?;
                     info.table_inits.push(match &table.init {
                         wasmparser::TableInit::RefNull => None,
-                        wasmparser::TableInit::Expr(expr) => Some(const_expr(expr)?),
+                        wasmparser::TableInit::Expr(expr) => {
+                            Some(const_expr(expr, &kinds_of(&kinds))?)
+                        }
                     });
-                    info.tables.push(table_type(&table.ty, offset)?);
+                    info.tables
+                        .push(table_type(&table.ty, offset, &kinds_of(&kinds))?);
                 }
             }
             Payload::MemorySection(reader) => {
@@ -597,8 +709,10 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                 let offset = reader.range().start;
                 for global in reader {
                     let global = global?;
-                    info.globals.push(global_type(&global.ty, offset)?);
-                    info.global_inits.push(const_expr(&global.init_expr)?);
+                    info.globals
+                        .push(global_type(&global.ty, offset, &kinds_of(&kinds))?);
+                    info.global_inits
+                        .push(const_expr(&global.init_expr, &kinds_of(&kinds))?);
                 }
             }
             Payload::ExportSection(reader) => {
@@ -625,7 +739,7 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                             offset_expr,
                         } => SegmentMode::Active {
                             target: TableIndex::from_u32(table_index.unwrap_or(0)),
-                            offset: const_expr(&offset_expr)?,
+                            offset: const_expr(&offset_expr, &kinds_of(&kinds))?,
                         },
                     };
                     let (element_type, items) = match element.items {
@@ -639,9 +753,12 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                         wasmparser::ElementItems::Expressions(ty, exprs) => {
                             let exprs = exprs
                                 .into_iter()
-                                .map(|e| const_expr(&e?))
+                                .map(|e| const_expr(&e?, &kinds_of(&kinds)))
                                 .collect::<CompileResult<Vec<_>>>()?;
-                            (ref_type(ty, offset)?, ElementItems::Expressions(exprs))
+                            (
+                                ref_type(ty, offset, &kinds_of(&kinds))?,
+                                ElementItems::Expressions(exprs),
+                            )
                         }
                     };
                     info.elements.push(ElementSegment {
@@ -661,7 +778,7 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule
                             offset_expr,
                         } => SegmentMode::Active {
                             target: MemoryIndex::from_u32(memory_index),
-                            offset: const_expr(&offset_expr)?,
+                            offset: const_expr(&offset_expr, &kinds_of(&kinds))?,
                         },
                     };
                     let start = info.data_bytes.len();

@@ -73,14 +73,26 @@ impl fmt::Display for ValType {
     }
 }
 
-/// What a reference points at (the function-references proposal's heap
-/// types, without those of GC).
+/// What a concrete type defines: a function, a struct or an array type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TypeKind {
+    /// A function type.
+    Func,
+    /// A struct type.
+    Struct,
+    /// An array type.
+    Array,
+}
+
+/// What a reference points at: the abstract heap types of function
+/// references, exceptions and GC, and concrete (defined) types.
 ///
-/// A concrete function type appears in two forms: by the module's type
-/// index in a [`ModuleInfo`](crate::ModuleInfo), and by the engine's
-/// canonical signature id in the types the runtime hands out, where types
-/// from different modules must compare. [`RefType::canonical`] turns the
-/// first into the second.
+/// A concrete type appears in two forms: by the module's type index in a
+/// [`ModuleInfo`](crate::ModuleInfo), and by the engine's canonical type
+/// id in the types the runtime hands out, where types from different
+/// modules must compare. [`RefType::canonical`] turns the first into the
+/// second. Both carry the kind of the type, which places it in the
+/// function or the `any` hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum HeapType {
     /// Any function (`func`).
@@ -95,29 +107,63 @@ pub enum HeapType {
     NoExtern,
     /// No exception: only null (`noexn`).
     NoExn,
-    /// Functions of the module's type with this index.
-    ModuleFunc(u32),
-    /// Functions of the engine's canonical signature with this id.
-    EngineFunc(u32),
+    /// Any internal reference (`any`): an `eq` value or a host value
+    /// converted with `any.convert_extern`.
+    Any,
+    /// A reference that `ref.eq` compares (`eq`): an `i31`, a struct or an
+    /// array.
+    Eq,
+    /// An unboxed 31-bit integer (`i31`).
+    I31,
+    /// Any struct (`struct`).
+    Struct,
+    /// Any array (`array`).
+    Array,
+    /// No internal reference: only null (`none`).
+    None,
+    /// Values of the module's type with this index.
+    Module(TypeKind, u32),
+    /// Values of the engine's canonical type with this id.
+    Engine(TypeKind, u32),
 }
 
 impl HeapType {
-    /// The top of this type's hierarchy: `func`, `extern` or `exn`.
+    /// The top of this type's hierarchy: `func`, `extern`, `exn` or `any`.
     pub fn top(self) -> HeapType {
         match self {
+            HeapType::Any
+            | HeapType::Eq
+            | HeapType::I31
+            | HeapType::Struct
+            | HeapType::Array
+            | HeapType::None
+            | HeapType::Module(TypeKind::Struct | TypeKind::Array, _)
+            | HeapType::Engine(TypeKind::Struct | TypeKind::Array, _) => HeapType::Any,
             HeapType::Func
             | HeapType::NoFunc
-            | HeapType::ModuleFunc(_)
-            | HeapType::EngineFunc(_) => HeapType::Func,
+            | HeapType::Module(TypeKind::Func, _)
+            | HeapType::Engine(TypeKind::Func, _) => HeapType::Func,
             HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
             HeapType::Exn | HeapType::NoExn => HeapType::Exn,
         }
     }
 
+    /// The bottom of this type's hierarchy, whose only value is null:
+    /// `nofunc`, `noextern`, `noexn` or `none`.
+    pub fn bottom(self) -> HeapType {
+        match self.top() {
+            HeapType::Func => HeapType::NoFunc,
+            HeapType::Extern => HeapType::NoExtern,
+            HeapType::Exn => HeapType::NoExn,
+            _ => HeapType::None,
+        }
+    }
+
     /// Whether every value of `self` is a value of `other`, for engine
     /// (canonical) types: the bottom types are below everything of their
-    /// hierarchy, concrete function types below `func`. Function types have
-    /// no other subtypes without GC.
+    /// hierarchy, concrete function types below `func`, `i31`, `struct`
+    /// and `array` below `eq`, and `eq` below `any`; concrete function
+    /// types are below those they declare as supertypes.
     pub fn is_subtype_of(self, other: HeapType) -> bool {
         self.is_subtype_of_with(other, &|_, _| false)
     }
@@ -129,10 +175,27 @@ impl HeapType {
         self == other
             || match (self, other) {
                 (HeapType::NoFunc, o) => o.top() == HeapType::Func,
+                (HeapType::None, o) => o.top() == HeapType::Any,
+                (
+                    HeapType::Eq | HeapType::I31 | HeapType::Struct | HeapType::Array,
+                    HeapType::Any,
+                ) => true,
+                (HeapType::I31 | HeapType::Struct | HeapType::Array, HeapType::Eq) => true,
+                (
+                    HeapType::Engine(TypeKind::Struct, _) | HeapType::Module(TypeKind::Struct, _),
+                    HeapType::Struct | HeapType::Eq | HeapType::Any,
+                ) => true,
+                (
+                    HeapType::Engine(TypeKind::Array, _) | HeapType::Module(TypeKind::Array, _),
+                    HeapType::Array | HeapType::Eq | HeapType::Any,
+                ) => true,
                 (HeapType::NoExtern, HeapType::Extern) => true,
                 (HeapType::NoExn, HeapType::Exn) => true,
-                (HeapType::EngineFunc(_) | HeapType::ModuleFunc(_), HeapType::Func) => true,
-                (HeapType::EngineFunc(a), HeapType::EngineFunc(b)) => declared(a, b),
+                (
+                    HeapType::Engine(TypeKind::Func, _) | HeapType::Module(TypeKind::Func, _),
+                    HeapType::Func,
+                ) => true,
+                (HeapType::Engine(_, a), HeapType::Engine(_, b)) => declared(a, b),
                 _ => false,
             }
     }
@@ -147,8 +210,14 @@ impl fmt::Display for HeapType {
             HeapType::NoFunc => f.write_str("nofunc"),
             HeapType::NoExtern => f.write_str("noextern"),
             HeapType::NoExn => f.write_str("noexn"),
-            HeapType::ModuleFunc(index) => write!(f, "{index}"),
-            HeapType::EngineFunc(id) => write!(f, "<signature {id}>"),
+            HeapType::Any => f.write_str("any"),
+            HeapType::Eq => f.write_str("eq"),
+            HeapType::I31 => f.write_str("i31"),
+            HeapType::Struct => f.write_str("struct"),
+            HeapType::Array => f.write_str("array"),
+            HeapType::None => f.write_str("none"),
+            HeapType::Module(_, index) => write!(f, "{index}"),
+            HeapType::Engine(_, id) => write!(f, "<type {id}>"),
         }
     }
 }
@@ -169,6 +238,8 @@ impl RefType {
     pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
     /// `exnref`: a nullable reference to any exception.
     pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
+    /// `anyref`: a nullable reference to any internal value.
+    pub const ANYREF: RefType = RefType::new(true, HeapType::Any);
 
     /// A reference type.
     pub const fn new(nullable: bool, heap: HeapType) -> RefType {
@@ -183,6 +254,11 @@ impl RefType {
     /// Whether this refers to host values.
     pub fn is_extern(self) -> bool {
         self.heap.top() == HeapType::Extern
+    }
+
+    /// Whether this refers to internal values (the `any` hierarchy of GC).
+    pub fn is_any(self) -> bool {
+        self.heap.top() == HeapType::Any
     }
 
     /// Whether every value of `self` is a value of `other` (engine types).
@@ -200,8 +276,8 @@ impl RefType {
     /// signature ids, `ids[index]`.
     pub fn canonical(self, ids: &[u32]) -> RefType {
         match self.heap {
-            HeapType::ModuleFunc(index) => RefType {
-                heap: HeapType::EngineFunc(ids[index as usize]),
+            HeapType::Module(kind, index) => RefType {
+                heap: HeapType::Engine(kind, ids[index as usize]),
                 ..self
             },
             _ => self,
@@ -215,6 +291,12 @@ impl fmt::Display for RefType {
             (true, HeapType::Func) => f.write_str("funcref"),
             (true, HeapType::Extern) => f.write_str("externref"),
             (true, HeapType::Exn) => f.write_str("exnref"),
+            (true, HeapType::Any) => f.write_str("anyref"),
+            (true, HeapType::Eq) => f.write_str("eqref"),
+            (true, HeapType::I31) => f.write_str("i31ref"),
+            (true, HeapType::Struct) => f.write_str("structref"),
+            (true, HeapType::Array) => f.write_str("arrayref"),
+            (true, HeapType::None) => f.write_str("nullref"),
             (true, heap) => write!(f, "(ref null {heap})"),
             (false, heap) => write!(f, "(ref {heap})"),
         }
@@ -228,7 +310,7 @@ impl fmt::Display for RefType {
 pub struct SubtypeDecl {
     /// Whether the type is final.
     pub is_final: bool,
-    /// The declared supertype: a `ModuleFunc` in a module, mapped as the
+    /// The declared supertype: a `Module` type in a module, mapped as the
     /// type's references are (see [`GroupMember`]).
     pub supertype: Option<HeapType>,
 }
@@ -244,23 +326,211 @@ impl Default for SubtypeDecl {
 
 /// A member of a recursion group as the engine registers it: its
 /// declaration and type, with references to earlier types as engine ids
-/// and references into its own group as `ModuleFunc` of their place in it
-/// (see [`FuncType::in_rec_group`]). Equal groups of members are the same
-/// types.
+/// and references into its own group as `Module` types of their place in
+/// it (see [`CompositeType::in_rec_group`]). Equal groups of members are
+/// the same types.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GroupMember {
     /// Finality and the supertype.
     pub decl: SubtypeDecl,
-    /// The function type.
-    pub ty: FuncType,
+    /// The type.
+    pub ty: CompositeType,
 }
 
-/// Module type index `i` as a member of the group starting at `group`
-/// refers to it (see [`FuncType::in_rec_group`]).
-pub fn in_group(ids: &[u32], group: u32, i: u32) -> HeapType {
+/// Module type index `i` (of kind `kind`) as a member of the group
+/// starting at `group` refers to it (see [`CompositeType::in_rec_group`]).
+pub fn in_group(ids: &[u32], group: u32, kind: TypeKind, i: u32) -> HeapType {
     match i.checked_sub(group) {
-        Some(within) => HeapType::ModuleFunc(within),
-        None => HeapType::EngineFunc(ids[i as usize]),
+        Some(within) => HeapType::Module(kind, within),
+        None => HeapType::Engine(kind, ids[i as usize]),
+    }
+}
+
+/// How a field or an array element is stored: a value type, or a packed
+/// 8- or 16-bit integer (read with `struct.get_s`/`_u`, `array.get_s`/`_u`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StorageType {
+    /// A packed 8-bit integer.
+    I8,
+    /// A packed 16-bit integer.
+    I16,
+    /// A value type.
+    Val(ValType),
+}
+
+impl StorageType {
+    /// The value type a read gives (`i32` for packed types).
+    pub fn unpacked(self) -> ValType {
+        match self {
+            StorageType::I8 | StorageType::I16 => ValType::I32,
+            StorageType::Val(t) => t,
+        }
+    }
+
+    /// This storage with `map` applied to a reference's concrete type.
+    fn map(self, map: &impl Fn(TypeKind, u32) -> HeapType) -> StorageType {
+        match self {
+            StorageType::Val(t) => StorageType::Val(map_val_type(t, map)),
+            packed => packed,
+        }
+    }
+}
+
+impl fmt::Display for StorageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageType::I8 => f.write_str("i8"),
+            StorageType::I16 => f.write_str("i16"),
+            StorageType::Val(t) => t.fmt(f),
+        }
+    }
+}
+
+/// A struct field or an array's element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FieldType {
+    /// How the value is stored.
+    pub storage: StorageType,
+    /// Whether `struct.set`/`array.set` may write it.
+    pub mutable: bool,
+}
+
+impl FieldType {
+    fn map(self, map: &impl Fn(TypeKind, u32) -> HeapType) -> FieldType {
+        FieldType {
+            storage: self.storage.map(map),
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mutable {
+            write!(f, "(mut {})", self.storage)
+        } else {
+            self.storage.fmt(f)
+        }
+    }
+}
+
+/// A struct type: its fields, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub struct StructType {
+    /// The fields.
+    pub fields: Box<[FieldType]>,
+}
+
+/// An array type: its element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ArrayType {
+    /// The element type.
+    pub element: FieldType,
+}
+
+/// A type a module defines: a function, struct or array type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CompositeType {
+    /// A function type.
+    Func(FuncType),
+    /// A struct type.
+    Struct(StructType),
+    /// An array type.
+    Array(ArrayType),
+}
+
+impl CompositeType {
+    /// Which kind of type this is.
+    pub fn kind(&self) -> TypeKind {
+        match self {
+            CompositeType::Func(_) => TypeKind::Func,
+            CompositeType::Struct(_) => TypeKind::Struct,
+            CompositeType::Array(_) => TypeKind::Array,
+        }
+    }
+
+    /// The function type, for a type validation made sure is one.
+    ///
+    /// # Panics
+    ///
+    /// If this is a struct or an array type.
+    pub fn func(&self) -> &FuncType {
+        match self {
+            CompositeType::Func(f) => f,
+            other => panic!("validated: a function type, not {other:?}"),
+        }
+    }
+
+    /// The function type, if this is one.
+    pub fn as_func(&self) -> Option<&FuncType> {
+        match self {
+            CompositeType::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// This type with every concrete type it refers to replaced by
+    /// `map(kind, index)`.
+    pub fn map_type_indices(&self, map: impl Fn(TypeKind, u32) -> HeapType) -> CompositeType {
+        match self {
+            CompositeType::Func(f) => CompositeType::Func(f.map_type_indices(&map)),
+            CompositeType::Struct(s) => CompositeType::Struct(StructType {
+                fields: s.fields.iter().map(|f| f.map(&map)).collect(),
+            }),
+            CompositeType::Array(a) => CompositeType::Array(ArrayType {
+                element: a.element.map(&map),
+            }),
+        }
+    }
+
+    /// The form the engine registers a member of a recursion group that
+    /// starts at module type index `group`, as `canonical` with the ids of
+    /// the types before the group: a reference into the group stays a
+    /// `Module` type, its index made relative to the group's start (so
+    /// equal groups of different modules read the same).
+    pub fn in_rec_group(&self, ids: &[u32], group: u32) -> CompositeType {
+        self.map_type_indices(|kind, i| in_group(ids, group, kind, i))
+    }
+
+    /// The module type indices this type refers to.
+    pub fn referenced_types(&self) -> Vec<u32> {
+        // Collected through a cell: `map_type_indices` takes `Fn`.
+        let out = std::cell::RefCell::new(Vec::new());
+        let _ = self.map_type_indices(|kind, i| {
+            out.borrow_mut().push(i);
+            HeapType::Module(kind, i)
+        });
+        out.into_inner()
+    }
+}
+
+impl fmt::Display for CompositeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompositeType::Func(t) => t.fmt(f),
+            CompositeType::Struct(s) => {
+                f.write_str("(struct")?;
+                for field in s.fields.iter() {
+                    write!(f, " (field {field})")?;
+                }
+                f.write_str(")")
+            }
+            CompositeType::Array(a) => write!(f, "(array {})", a.element),
+        }
+    }
+}
+
+/// `t` with `map` applied to a reference's concrete type.
+fn map_val_type(t: ValType, map: &impl Fn(TypeKind, u32) -> HeapType) -> ValType {
+    match t {
+        ValType::Ref(RefType {
+            nullable,
+            heap: HeapType::Module(kind, index),
+        }) => ValType::Ref(RefType {
+            nullable,
+            heap: map(kind, index),
+        }),
+        other => other,
     }
 }
 
@@ -281,43 +551,13 @@ impl FuncType {
         )
     }
 
-    /// This type with every module type index `i` it refers to replaced by
-    /// `map(i)`.
-    pub fn map_type_indices(&self, map: impl Fn(u32) -> HeapType) -> FuncType {
-        let one = |t: &ValType| match *t {
-            ValType::Ref(RefType {
-                nullable,
-                heap: HeapType::ModuleFunc(index),
-            }) => ValType::Ref(RefType {
-                nullable,
-                heap: map(index),
-            }),
-            other => other,
-        };
-        FuncType::new(self.params.iter().map(one), self.results.iter().map(one))
-    }
-
-    /// The form the engine registers a member of a recursion group that
-    /// starts at module type index `group`, as `canonical` with the ids of
-    /// the types before the group: a reference into the group stays a
-    /// `ModuleFunc`, its index made relative to the group's start (so
-    /// equal groups of different modules read the same).
-    pub fn in_rec_group(&self, ids: &[u32], group: u32) -> FuncType {
-        self.map_type_indices(|i| in_group(ids, group, i))
-    }
-
-    /// The module type indices this type refers to.
-    pub fn referenced_types(&self) -> impl Iterator<Item = u32> + '_ {
-        self.params
-            .iter()
-            .chain(self.results.iter())
-            .filter_map(|t| match t {
-                ValType::Ref(RefType {
-                    heap: HeapType::ModuleFunc(index),
-                    ..
-                }) => Some(*index),
-                _ => None,
-            })
+    /// This type with every concrete type it refers to replaced by
+    /// `map(kind, index)`.
+    pub fn map_type_indices(&self, map: &impl Fn(TypeKind, u32) -> HeapType) -> FuncType {
+        FuncType::new(
+            self.params.iter().map(|&t| map_val_type(t, map)),
+            self.results.iter().map(|&t| map_val_type(t, map)),
+        )
     }
 
     /// Creates a function type from its parameter and result types.
@@ -571,6 +811,12 @@ pub enum ConstOp {
     RefNull(HeapType),
     /// Push a reference to the function with this index.
     RefFunc(u32),
+    /// Pop an `i32` and push it as an `i31` reference (`ref.i31`).
+    RefI31,
+    /// Pop an `externref` and push it as an `anyref` (`any.convert_extern`).
+    AnyConvertExtern,
+    /// Pop an `anyref` and push it as an `externref` (`extern.convert_any`).
+    ExternConvertAny,
     /// Push the value of the global with this index (an import, in 2.0).
     GlobalGet(u32),
     /// Pop two `i32`s and push their sum (extended-const).

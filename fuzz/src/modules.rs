@@ -161,6 +161,7 @@ fn value(v: &Val) -> Value {
         Val::FuncRef(f) => Value::Ref { null: f.is_none() },
         Val::ExternRef(e) => Value::Ref { null: e.is_none() },
         Val::ExnRef(e) => Value::Ref { null: e.is_none() },
+        Val::AnyRef(a) => Value::Ref { null: a.is_none() },
     }
 }
 

@@ -355,7 +355,8 @@ fn define_tags(store: &mut StoreOpaque, module: &Module, data: &mut InstanceData
     let offsets = module.offsets();
     for (t, &ty) in info.tags.iter().skip(info.num_imported_tags as usize) {
         let type_id = module.type_ids()[ty.index()];
-        let params = u32::try_from(info.types[ty].params().len()).expect("bounded by wasmparser");
+        let params =
+            u32::try_from(info.types[ty].func().params().len()).expect("bounded by wasmparser");
         let index = store.new_tag(type_id, params);
         let definition: *const VmTagDefinition = &*store.tags[index].definition;
         data.tags.push(index);
@@ -483,6 +484,12 @@ fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Res
                 // SAFETY: the definition is live while the store is.
                 ValRaw::from_bytes(unsafe { (*def).storage })
             }
+            ConstOp::RefI31 => {
+                let v = stack.pop().ok_or_else(bad)?.get_i32();
+                ValRaw::pointer(crate::gc::i31_word(v))
+            }
+            // The conversions keep the word: see `gc.rs`.
+            ConstOp::AnyConvertExtern | ConstOp::ExternConvertAny => stack.pop().ok_or_else(bad)?,
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = stack.pop().ok_or_else(bad)?.get_i32();
                 let a = stack.pop().ok_or_else(bad)?.get_i32();

@@ -30,6 +30,7 @@ mod exn_ref;
 mod externals;
 mod file_bytes;
 mod func;
+mod gc;
 pub mod guest;
 mod instance;
 mod instantiate;
@@ -65,6 +66,7 @@ pub use file_bytes::FileBytes;
 pub use func::{
     Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WithCaller,
 };
+pub use gc::{AnyRef, I31};
 pub use guest::{GuestError, GuestMemory};
 pub use instance::Instance;
 pub use limits::{

@@ -163,6 +163,12 @@ unsafe extern "C" fn func_subtype(vmctx: *mut u8, actual: u32, expected: u32) ->
     u32::from(!store.engine().signatures().is_subtype(actual, expected))
 }
 
+unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, _) = unsafe { context(vmctx) };
+    u32::from(store.engine().signatures().is_subtype(actual, expected))
+}
+
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: *mut u8) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };

@@ -493,7 +493,7 @@ impl Module {
             EntityIndex::Table(t) => ExternType::Table(info.tables[t].canonical(ids)),
             EntityIndex::Memory(m) => ExternType::Memory(info.memories[m]),
             EntityIndex::Global(g) => ExternType::Global(info.globals[g].canonical(ids)),
-            EntityIndex::Tag(t) => ExternType::Tag(info.types[info.tags[t]].canonical(ids)),
+            EntityIndex::Tag(t) => ExternType::Tag(info.types[info.tags[t]].func().canonical(ids)),
         }
     }
 

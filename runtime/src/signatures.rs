@@ -1,11 +1,12 @@
-//! The engine-wide registry of function types: every distinct type gets one
-//! `u32` id, shared by all modules of the engine, so `call_indirect` checks a
-//! type with one integer compare, across modules.
+//! The engine-wide registry of defined types (function, struct and array
+//! types): every distinct type gets one `u32` id, shared by all modules of
+//! the engine, so `call_indirect` and casts check a type with one integer
+//! compare, across modules.
 //!
 //! Types are registered by recursion group, as WebAssembly 3.0 defines
 //! their identity (iso-recursively): two types are the same when they sit
 //! at the same place in equal groups, a group's members referring to each
-//! other by their place in it (see `FuncType::in_rec_group`). A type
+//! other by their place in it (see `CompositeType::in_rec_group`). A type
 //! declared alone is a group of one. A group of `n` types gets `n`
 //! consecutive ids.
 //!
@@ -20,9 +21,9 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use cljit_compiler::types::{FuncType, GroupMember, HeapType, SubtypeDecl};
+use cljit_compiler::types::{CompositeType, FuncType, GroupMember, HeapType, SubtypeDecl};
 
-/// Function types by id and ids by type.
+/// Types by id and ids by type.
 #[derive(Debug, Default)]
 pub(crate) struct SignatureRegistry {
     inner: RwLock<Inner>,
@@ -33,25 +34,25 @@ struct Inner {
     /// The first id of each group registered, by the group's members.
     groups: HashMap<Box<[GroupMember]>, u32>,
     /// Every type by id, references into its group resolved to ids.
-    types: Vec<FuncType>,
+    types: Vec<CompositeType>,
     /// Every type's declared supertype by id: always a smaller id (an
     /// earlier group's, or an earlier member's of its own group).
     supertypes: Vec<Option<u32>>,
 }
 
 impl SignatureRegistry {
-    /// The id of `ty`, a type declared alone (its references are engine
-    /// ids), registering it if new.
+    /// The id of `ty`, a final function type declared alone (its
+    /// references are engine ids), registering it if new.
     pub(crate) fn register(&self, ty: &FuncType) -> u32 {
         self.register_group(&[GroupMember {
             decl: SubtypeDecl::default(),
-            ty: ty.clone(),
+            ty: CompositeType::Func(ty.clone()),
         }])
     }
 
     /// The id of the first type of recursion group `group`, registering
     /// the group if new; its other types have the ids after it. Members
-    /// refer to each other as `HeapType::ModuleFunc` of their place in the
+    /// refer to each other as `HeapType::Module` types of their place in the
     /// group, and to other types by engine id.
     ///
     /// # Panics
@@ -78,15 +79,15 @@ impl SignatureRegistry {
             .and_then(|n| first.checked_add(n))
             .expect("fewer than 2^32 signatures");
         let resolve = |heap: HeapType| match heap {
-            HeapType::ModuleFunc(i) => first + i,
-            HeapType::EngineFunc(id) => id,
+            HeapType::Module(_, i) => first + i,
+            HeapType::Engine(_, id) => id,
             other => unreachable!("a supertype is a concrete type, not {other}"),
         };
         for member in group {
             inner.types.push(
                 member
                     .ty
-                    .map_type_indices(|i| HeapType::EngineFunc(first + i)),
+                    .map_type_indices(|kind, i| HeapType::Engine(kind, first + i)),
             );
             inner.supertypes.push(member.decl.supertype.map(resolve));
         }
@@ -117,20 +118,22 @@ impl SignatureRegistry {
         false
     }
 
-    /// The type with id `id`.
+    /// The function type with id `id`.
     ///
     /// # Panics
     ///
-    /// If `id` was not returned by `register` (ids come only from it).
+    /// If `id` is not a function type's id (callers hold a function's).
     pub(crate) fn lookup(&self, id: u32) -> FuncType {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).types[id as usize].clone()
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).types[id as usize]
+            .func()
+            .clone()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cljit_compiler::types::{RefType, ValType};
+    use cljit_compiler::types::{RefType, TypeKind, ValType};
 
     #[test]
     fn equal_types_share_an_id() {
@@ -148,7 +151,7 @@ mod tests {
         FuncType::new(
             [ValType::Ref(RefType::new(
                 true,
-                HeapType::ModuleFunc(place),
+                HeapType::Module(TypeKind::Func, place),
             ))],
             [],
         )
@@ -157,7 +160,7 @@ mod tests {
     fn member(ty: FuncType) -> GroupMember {
         GroupMember {
             decl: SubtypeDecl::default(),
-            ty,
+            ty: CompositeType::Func(ty),
         }
     }
 
@@ -169,16 +172,16 @@ mod tests {
                 is_final: false,
                 supertype,
             },
-            ty: FuncType::new([], []),
+            ty: CompositeType::Func(FuncType::new([], [])),
         };
         let base = r.register_group(&[open(None)]);
         let plain = r.register(&FuncType::new([], []));
         assert_ne!(base, plain, "an open type is not the final one");
-        let mid = r.register_group(&[open(Some(HeapType::EngineFunc(base)))]);
+        let mid = r.register_group(&[open(Some(HeapType::Engine(TypeKind::Func, base)))]);
         // A group whose second member extends its first.
         let pair = r.register_group(&[
-            open(Some(HeapType::EngineFunc(mid))),
-            open(Some(HeapType::ModuleFunc(0))),
+            open(Some(HeapType::Engine(TypeKind::Func, mid))),
+            open(Some(HeapType::Module(TypeKind::Func, 0))),
         ]);
         assert!(r.is_subtype(mid, base));
         assert!(r.is_subtype(pair + 1, base), "through two supertypes");
@@ -203,7 +206,10 @@ mod tests {
         // Members resolve to their group's ids.
         let expect = |id| {
             FuncType::new(
-                [ValType::Ref(RefType::new(true, HeapType::EngineFunc(id)))],
+                [ValType::Ref(RefType::new(
+                    true,
+                    HeapType::Engine(TypeKind::Func, id),
+                ))],
                 [],
             )
         };

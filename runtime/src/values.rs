@@ -1,9 +1,11 @@
 //! Values crossing between the host and wasm: [`Val`] for the typed API,
-//! [`Ref`] for table elements, [`ExternRef`] for host references, and
+//! [`Ref`] for table elements, [`ExternRef`] for host references
+//! ([`AnyRef`], in `gc/`, for the `any` hierarchy), and
 //! [`V128`] for typed functions. (The raw 16-byte slots these are encoded
 //! into are [`ValRaw`], in `vm/val_raw.rs`.)
 
 use std::any::Any;
+use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 
 use cljit_compiler::types::{HeapType, RefType, ValType};
@@ -11,6 +13,7 @@ use cljit_compiler::types::{HeapType, RefType, ValType};
 use crate::error::{Error, Result};
 use crate::exn_ref::ExnRef;
 use crate::func::Func;
+use crate::gc::{AnyRef, is_i31_word};
 use crate::store::{AsContext, AsContextMut, ExternData, StoreId, StoreOpaque};
 use crate::vm::val_raw::ValRaw;
 use crate::vm::vmcontext::{VmExnObject, VmFuncRef};
@@ -34,6 +37,9 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
     /// An `exnref`; `None` is null.
     ExnRef(Option<ExnRef>),
+    /// An `anyref` (or a reference of another type of its hierarchy:
+    /// `eqref`, `i31ref`, ...); `None` is null.
+    AnyRef(Option<AnyRef>),
 }
 
 impl Val {
@@ -49,6 +55,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::ExnRef(_) => ValType::Ref(RefType::EXNREF),
+            Val::AnyRef(_) => ValType::Ref(RefType::ANYREF),
         }
     }
 
@@ -62,6 +69,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::Ref(r) if r.is_extern() => Val::ExternRef(None),
             ValType::Ref(r) if r.is_func() => Val::FuncRef(None),
+            ValType::Ref(r) if r.is_any() => Val::AnyRef(None),
             ValType::Ref(_) => Val::ExnRef(None),
         }
     }
@@ -75,14 +83,24 @@ impl Val {
             return self.ty() == ty;
         };
         match self {
-            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) if !r.nullable => false,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None)
+                if !r.nullable =>
+            {
+                false
+            }
             Val::FuncRef(None) => r.is_func(),
             Val::ExternRef(None) => r.is_extern(),
+            Val::AnyRef(None) => r.is_any(),
+            Val::AnyRef(Some(a)) => match r.heap {
+                HeapType::Any => true,
+                HeapType::Eq | HeapType::I31 => a.is_i31(),
+                _ => false,
+            },
             Val::ExnRef(None) => r.heap.top() == HeapType::Exn,
             Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
             Val::FuncRef(Some(f)) => match r.heap {
                 HeapType::Func => true,
-                HeapType::EngineFunc(id) => f
+                HeapType::Engine(_, id) => f
                     .type_id_in_store(store)
                     .is_ok_and(|t| store.engine().signatures().is_subtype(t, id)),
                 _ => false,
@@ -152,6 +170,10 @@ impl Val {
                 Some(e) => e.raw(store)?,
                 None => 0,
             }),
+            Val::AnyRef(a) => ValRaw::pointer(match a {
+                Some(a) => a.raw(store.id())?,
+                None => 0,
+            }),
         })
     }
 
@@ -171,14 +193,14 @@ impl Val {
                 NonNull::new(raw.get_pointer() as *mut VmFuncRef)
                     .map(|p| Func::from_raw(store.id(), p)),
             ),
-            ValType::Ref(r) if r.is_extern() => {
-                Val::ExternRef(NonNull::new(raw.get_pointer() as *mut ExternData).map(|p| {
-                    ExternRef {
-                        store: store.id(),
-                        ptr: p,
-                    }
-                }))
-            }
+            ValType::Ref(r) if r.is_extern() => Val::ExternRef(
+                NonZeroUsize::new(raw.get_pointer())
+                    .map(|w| ExternRef::from_parts(store.id(), w)),
+            ),
+            ValType::Ref(r) if r.is_any() => Val::AnyRef(
+                NonZeroUsize::new(raw.get_pointer())
+                    .map(|w| AnyRef::from_word(store.id(), w)),
+            ),
             ValType::Ref(_) => Val::ExnRef(
                 NonNull::new(raw.get_pointer() as *mut VmExnObject)
                     .map(|p| ExnRef::from_raw(store.id(), p)),
@@ -218,15 +240,18 @@ pub enum Ref {
     Func(Option<Func>),
     /// A host reference; `None` is null.
     Extern(Option<ExternRef>),
+    /// A reference of the `any` hierarchy; `None` is null.
+    Any(Option<AnyRef>),
 }
 
 impl Ref {
-    /// The nullable abstract reference type of this value (`funcref` or
-    /// `externref`).
+    /// The nullable abstract reference type of this value (`funcref`,
+    /// `externref` or `anyref`).
     pub fn ty(&self) -> RefType {
         match self {
             Ref::Func(_) => RefType::FUNCREF,
             Ref::Extern(_) => RefType::EXTERNREF,
+            Ref::Any(_) => RefType::ANYREF,
         }
     }
 
@@ -237,7 +262,7 @@ impl Ref {
 
     /// Whether this is a null reference.
     pub fn is_null(&self) -> bool {
-        matches!(self, Ref::Func(None) | Ref::Extern(None))
+        matches!(self, Ref::Func(None) | Ref::Extern(None) | Ref::Any(None))
     }
 
     /// The raw table element, checking the reference belongs to `store`.
@@ -245,7 +270,8 @@ impl Ref {
         Ok(match self {
             Ref::Func(Some(f)) => f.raw_func_ref(store)? as usize,
             Ref::Extern(Some(e)) => e.raw(store)?,
-            Ref::Func(None) | Ref::Extern(None) => 0,
+            Ref::Any(Some(a)) => a.raw(store.id())?,
+            Ref::Func(None) | Ref::Extern(None) | Ref::Any(None) => 0,
         })
     }
 
@@ -259,6 +285,7 @@ impl Ref {
         match unsafe { Val::from_raw(ValRaw::pointer(raw), ValType::Ref(ty), store) } {
             Val::FuncRef(f) => Ref::Func(f),
             Val::ExternRef(e) => Ref::Extern(e),
+            Val::AnyRef(a) => Ref::Any(a),
             _ => unreachable!("reference types decode to references"),
         }
     }
@@ -269,24 +296,21 @@ impl From<Ref> for Val {
         match r {
             Ref::Func(f) => Val::FuncRef(f),
             Ref::Extern(e) => Val::ExternRef(e),
+            Ref::Any(a) => Val::AnyRef(a),
         }
     }
 }
 
 /// A reference to a host value that wasm can hold and pass around but not
-/// look into. It lives as long as its store.
+/// look into, or (made by `extern.convert_any`) a wasm `anyref` seen as
+/// one. It lives as long as its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     store: StoreId,
-    ptr: NonNull<ExternData>,
+    /// The reference word (see `cljit_compiler::abi::gc`): a boxed
+    /// [`ExternData`] of the store, or a word of the `any` hierarchy.
+    word: NonZeroUsize,
 }
-
-// SAFETY: the pointer is only dereferenced through the owning store (checked
-// by id), which provides the synchronisation; the value is `Send + Sync`.
-unsafe impl Send for ExternRef {}
-// SAFETY: shared handles only copy the id and pointer; the value behind
-// it is `Sync` and is reached only through the owning store.
-unsafe impl Sync for ExternRef {}
 
 impl ExternRef {
     /// Wraps `value` in a new reference owned by `store`.
@@ -294,13 +318,14 @@ impl ExternRef {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
         let mut data = Box::new(ExternData {
+            header: crate::gc::GcHeader::EXTERN,
             value: Box::new(value),
         });
-        let ptr = NonNull::from(&mut *data);
+        let word = NonNull::from(&mut *data).addr();
         store.externs.push(data);
         ExternRef {
             store: store.id(),
-            ptr,
+            word,
         }
     }
 
@@ -308,21 +333,54 @@ impl ExternRef {
     ///
     /// # Errors
     ///
-    /// If the reference belongs to another store.
+    /// If the reference belongs to another store, or holds a wasm
+    /// reference rather than host data (see [`ExternRef::to_any`]).
     pub fn data<'a, S: AsContext>(&self, store: &'a S) -> Result<&'a (dyn Any + Send + Sync)> {
         let opaque = store.as_context().opaque();
         if opaque.id() != self.store {
             return Err(Error::msg("externref used with the wrong store"));
         }
-        // SAFETY: the data is owned by the store, which outlives 'a.
-        Ok(unsafe { &*self.ptr.as_ptr() }.value.as_ref())
+        let not_host = || Error::msg("the externref holds a wasm anyref, not host data");
+        if is_i31_word(self.word.get()) {
+            return Err(not_host());
+        }
+        let ptr = self.word.get() as *const ExternData;
+        // SAFETY: a word that is neither null nor an `i31` points at an
+        // object with a header (this store's host values are the only
+        // objects there are), owned by the store, which outlives 'a.
+        let data = unsafe { &*ptr };
+        if data.header.kind != cljit_compiler::abi::gc::GcKind::Extern as u8 {
+            return Err(not_host());
+        }
+        Ok(data.value.as_ref())
+    }
+
+    /// `extern.convert_any`'s inverse, `any.convert_extern`: this
+    /// reference as an `anyref`.
+    pub fn to_any(&self) -> AnyRef {
+        AnyRef::convert_extern(*self)
+    }
+
+    /// `extern.convert_any`: a wasm `anyref` as an `externref`.
+    pub fn convert_any(any: AnyRef) -> ExternRef {
+        any.to_extern()
+    }
+
+    /// The store and word.
+    pub(crate) fn parts(&self) -> (StoreId, NonZeroUsize) {
+        (self.store, self.word)
+    }
+
+    /// A handle for a non-null reference word made in store `store`.
+    pub(crate) fn from_parts(store: StoreId, word: NonZeroUsize) -> ExternRef {
+        ExternRef { store, word }
     }
 
     pub(crate) fn raw(&self, store: &StoreOpaque) -> Result<usize> {
-        if store.id() != self.store {
+        if store.id() != self.store && !is_i31_word(self.word.get()) {
             return Err(Error::msg("externref used with the wrong store"));
         }
-        Ok(self.ptr.as_ptr() as usize)
+        Ok(self.word.get())
     }
 }
 

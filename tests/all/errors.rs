@@ -111,7 +111,7 @@ fn unsupported_features_are_refused_clearly() {
     // module that is invalid whatever is enabled names none.
     let error = Module::new(
         &Engine::default(),
-        "(module (type (struct)) (func (result i32) (i31.get_s (ref.i31 (i32.const 1)))))",
+        "(module (type $s (struct)) (func (result i32) (ref.is_null (struct.new $s))))",
     )
     .unwrap_err();
     assert_eq!(disabled_feature(&error), Some("gc"));

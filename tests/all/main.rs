@@ -7,6 +7,7 @@ mod crash;
 mod disas;
 mod errors;
 mod exceptions;
+mod gc;
 mod host;
 mod lazy;
 mod limits;

@@ -603,10 +603,16 @@ fn format_value(v: &Val) -> String {
         Val::F32(bits) => f32::from_bits(*bits).to_string(),
         Val::F64(bits) => f64::from_bits(*bits).to_string(),
         Val::V128(v) => v.to_string(),
-        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => "null".to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
+            "null".to_string()
+        }
         Val::FuncRef(Some(_)) => "<funcref>".to_string(),
         Val::ExternRef(Some(_)) => "<externref>".to_string(),
         Val::ExnRef(Some(_)) => "<exnref>".to_string(),
+        Val::AnyRef(Some(a)) => match a.as_i31() {
+            Some(i) => format!("i31 {}", i.get_i32()),
+            None => "<anyref>".to_string(),
+        },
     }
 }
 

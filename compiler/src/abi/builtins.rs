@@ -53,6 +53,8 @@ macro_rules! foreach_builtin_function {
             out_of_fuel(vmctx: vmctx);
             /// `call_indirect` to an open (non-final) type found a function of another type: status, 0 when the function's type `actual` is a declared subtype of `expected`.
             func_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
+            /// `ref.test`, `ref.cast` and `br_on_cast*` to an open (non-final) type found an object or function of another type: 1 when its type `actual` is a declared subtype of `expected`, else 0.
+            is_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
         }
     };
 }
@@ -200,7 +202,7 @@ mod tests {
             assert_eq!(b.index() as usize, i);
             assert_eq!(b.params()[0], BuiltinType::VmContext);
         }
-        assert_eq!(Builtin::COUNT, 15);
+        assert_eq!(Builtin::COUNT, 16);
         assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I64));
         assert_eq!(Builtin::data_drop.result(), None);
     }

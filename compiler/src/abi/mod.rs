@@ -2,12 +2,14 @@
 //!
 //! Everything both sides must agree on is defined here, once: the VMContext
 //! layout ([`VmOffsets`]), trap kinds and trap tables ([`Trap`]), exception
-//! handler tables ([`HandlerTable`]), the list of
+//! handler tables ([`HandlerTable`]), the word of a GC reference
+//! ([`gc`]), the list of
 //! runtime entry points ([`Builtin`]) and the compile knobs ([`Tunables`]).
 //! This module imports nothing from Cranelift, so it could become a crate of
 //! its own unchanged.
 
 pub mod builtins;
+pub mod gc;
 pub mod handlers;
 pub mod hotness;
 pub mod trap;

@@ -47,11 +47,15 @@ pub enum Trap {
     NullFunctionReference = 14,
     /// `throw_ref` of null.
     NullExceptionReference = 15,
+    /// `i31.get_s` or `i31.get_u` of null.
+    NullI31Reference = 16,
+    /// `ref.cast` of a value not of the target type.
+    CastFailure = 17,
 }
 
 impl Trap {
     /// All trap kinds, in code order.
-    pub const ALL: [Trap; 16] = [
+    pub const ALL: [Trap; 18] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -68,6 +72,8 @@ impl Trap {
         Trap::NullReference,
         Trap::NullFunctionReference,
         Trap::NullExceptionReference,
+        Trap::NullI31Reference,
+        Trap::CastFailure,
     ];
 
     /// The one-byte code stored in trap tables.
@@ -99,6 +105,8 @@ impl Trap {
             Trap::NullReference => "null reference",
             Trap::NullFunctionReference => "null function reference",
             Trap::NullExceptionReference => "null exception reference",
+            Trap::NullI31Reference => "null i31 reference",
+            Trap::CastFailure => "cast failure",
         }
     }
 }

@@ -65,7 +65,7 @@ impl FuncTranslator<'_, '_> {
         self.note_loop_or_call();
         let ty = TypeIndex::from_u32(type_index);
         let func_ref = self.pop();
-        let num_params = self.info.types[ty].params().len();
+        let num_params = self.info.types[ty].func().params().len();
         let params = self.popn(num_params);
         self.trapz(func_ref, Trap::NullFunctionReference);
         self.call_func_ref(func_ref, ty, params, kind);
@@ -158,7 +158,7 @@ impl FuncTranslator<'_, '_> {
         self.note_loop_or_call();
         let index = FuncIndex::from_u32(function_index);
         let ty = self.info.functions[index];
-        let num_params = self.info.types[ty].params().len();
+        let num_params = self.info.types[ty].func().params().len();
         let params = self.popn(num_params);
         let mut args = Vec::with_capacity(num_params + 2);
         let callee = if self.info.is_imported_func(index) {
@@ -195,7 +195,7 @@ impl FuncTranslator<'_, '_> {
         self.note_loop_or_call();
         let ty = TypeIndex::from_u32(type_index);
         let index = self.pop();
-        let num_params = self.info.types[ty].params().len();
+        let num_params = self.info.types[ty].func().params().len();
         let params = self.popn(num_params);
 
         let entry = self.table_element_address(

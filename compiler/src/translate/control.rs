@@ -88,7 +88,7 @@ impl ControlFrame {
     }
 }
 
-fn block_args(values: &[Value]) -> Vec<BlockArg> {
+pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|&v| BlockArg::Value(v)).collect()
 }
 
@@ -97,9 +97,12 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn block_signature(&self, ty: BlockType) -> TResultTypes {
         match ty {
             BlockType::Empty => Ok((Vec::new(), Vec::new())),
-            BlockType::Type(t) => Ok((Vec::new(), vec![val_type(t, 0)?])),
+            BlockType::Type(t) => Ok((
+                Vec::new(),
+                vec![val_type(t, 0, &|i| self.info.type_kind(i))?],
+            )),
             BlockType::FuncType(index) => {
-                let ft = &self.info.types[TypeIndex::from_u32(index)];
+                let ft = self.info.types[TypeIndex::from_u32(index)].func();
                 Ok((ft.params().to_vec(), ft.results().to_vec()))
             }
         }

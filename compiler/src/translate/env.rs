@@ -233,7 +233,7 @@ impl FuncTranslator<'_, '_> {
         if let Some(&sig) = self.env.sigs.get(&index) {
             return sig;
         }
-        let sig = wasm_signature(&self.info.types[index], self.pointer_type);
+        let sig = wasm_signature(self.info.types[index].func(), self.pointer_type);
         let sig = self.builder.import_signature(sig);
         self.env.sigs.insert(index, sig);
         sig

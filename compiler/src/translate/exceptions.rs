@@ -177,7 +177,7 @@ impl FuncTranslator<'_, '_> {
         let ptr = self.pointer_type;
         let values = self.load_trusted(ptr, exn, self.offsets.exn_object_values());
         let ty = self.info.tags[tag];
-        let params = self.info.types[ty].params().to_vec();
+        let params = self.info.types[ty].func().params().to_vec();
         params
             .iter()
             .enumerate()
@@ -198,7 +198,7 @@ impl FuncTranslator<'_, '_> {
         self.note_loop_or_call();
         let tag = TagIndex::from_u32(tag_index);
         let ty: TypeIndex = self.info.tags[tag];
-        let n = self.info.types[ty].params().len();
+        let n = self.info.types[ty].func().params().len();
         let payload = self.popn(n);
         let tag_arg = self.iconst32(tag_index);
         let exn = self

@@ -130,7 +130,7 @@ impl FuncTranslator<'_, '_> {
         let mut values = Vec::new();
         if let Some(tag) = tag {
             let ty = self.info.tags[tag];
-            for &p in self.info.types[ty].params() {
+            for &p in self.info.types[ty].func().params() {
                 let v = self
                     .builder
                     .append_block_param(block, super::ir_type(p, ptr));

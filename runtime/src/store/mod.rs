@@ -54,8 +54,12 @@ pub(crate) struct GlobalSlot {
     pub(crate) _owned: Option<Box<VmGlobalDefinition>>,
 }
 
-/// The host value behind an `externref`, owned by the store.
+/// The host value behind an `externref`, owned by the store. It starts
+/// with the header compiled code reads to tell it from a struct or array
+/// when it is seen as an `anyref` (see `cljit_compiler::abi::gc`).
+#[repr(C)]
 pub(crate) struct ExternData {
+    pub(crate) header: crate::gc::GcHeader,
     pub(crate) value: Box<dyn Any + Send + Sync>,
 }
 
