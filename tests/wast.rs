@@ -183,64 +183,7 @@ const SUITES: &[Suite] = &[
 ];
 
 /// Scripts expected to fail, as `(name, reason)`.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "gc/array.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/array_copy.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/array_fill.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/array_init_data.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/array_init_elem.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/array_new_data.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/array_new_elem.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/br_on_cast.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/br_on_cast_fail.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/extern.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/ref_cast.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/ref_eq.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/ref_test.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-    (
-        "gc/struct.wast",
-        "the GC proposal: structs, arrays, i31 and casts (issue 18)",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 /// Scripts of a 2.0 suite that run with cljit's defaults instead, as
 /// `(name, reason)`.

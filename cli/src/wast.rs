@@ -467,6 +467,8 @@ impl WastContext {
             (Val::AnyRef(a), WastRetCore::RefAny) => a.is_some(),
             (Val::AnyRef(a), WastRetCore::RefEq) => a.is_some_and(|a| a.is_eq()),
             (Val::AnyRef(a), WastRetCore::RefI31) => a.is_some_and(|a| a.is_i31()),
+            (Val::AnyRef(a), WastRetCore::RefStruct) => a.is_some_and(|a| a.is_struct()),
+            (Val::AnyRef(a), WastRetCore::RefArray) => a.is_some_and(|a| a.is_array()),
             (Val::AnyRef(Some(a)), WastRetCore::RefHost(n)) => {
                 a.to_extern()
                     .data(&self.store)

@@ -286,15 +286,13 @@ fn wasm_feature_and_memory_flags() {
         "{}",
         stderr(&o)
     );
-    let gc = temp_file(
-        "gc.wat",
-        br#"(module (type $s (struct)) (func (export "f") (result i32) (ref.is_null (struct.new $s))))"#,
-    );
-    let o = cljit(&["run", gc.to_str().unwrap()]);
-    assert_error(&o, 1, "gc");
+    let threads = temp_file("threads.wat", br#"(module (memory 1 1 shared))"#);
+    let o = cljit(&["run", threads.to_str().unwrap()]);
+    assert_error(&o, 1, "threads");
     assert!(
-        stderr(&o)
-            .contains("note: the module uses the `gc` proposal, which cljit does not support yet"),
+        stderr(&o).contains(
+            "note: the module uses the `threads` proposal, which cljit does not support yet"
+        ),
         "{}",
         stderr(&o)
     );

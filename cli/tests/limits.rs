@@ -261,7 +261,11 @@ fn bad_values_say_what_each_key_expects() {
             "threads=y",
             "the threads proposal is not supported by cljit yet",
         ),
-        ("-W", "gc", "the gc proposal is not supported by cljit yet"),
+        (
+            "-W",
+            "stack-switching",
+            "the stack-switching proposal is not supported by cljit yet",
+        ),
         (
             "-W",
             "warp-drive",

@@ -329,12 +329,10 @@ impl Compiler {
     ///
     /// As [`Compiler::compile`] for invalid modules.
     pub fn validate(&self, wasm: &[u8]) -> CompileResult<()> {
-        wasmparser::Validator::new_with_features(crate::features::validation_features(
-            self.features,
-        ))
-        .validate_all(wasm)
-        .map(drop)
-        .map_err(|e| explain_invalid(wasm, self.features, e.into()))
+        wasmparser::Validator::new_with_features(self.features)
+            .validate_all(wasm)
+            .map(drop)
+            .map_err(|e| explain_invalid(wasm, self.features, e.into()))
     }
 
     /// The machine this compiler's code is for: its triple and the CPU

@@ -50,7 +50,7 @@ pub fn feature_name(feature: WasmFeatures) -> Option<&'static str> {
 /// and the proposals beyond 2.0 cljit implements (extended constant
 /// expressions, wide arithmetic, multi-memory, 64-bit memories and tables,
 /// custom page sizes, tail calls, typed function references, exception
-/// handling), as
+/// handling, GC), as
 /// wasmtime enables them.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
@@ -65,6 +65,7 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::GC
 }
 
 /// The features cljit can compile; enabling anything else is refused.
@@ -73,79 +74,6 @@ pub fn default_features() -> WasmFeatures {
 pub fn supported_features() -> WasmFeatures {
     default_features() | WasmFeatures::LEGACY_EXCEPTIONS
 }
-
-/// The features the validator runs with for a compiler of `features`.
-///
-/// WebAssembly 3.0 lets a constant expression read any earlier immutable
-/// global, not only an imported one, but `wasmparser` allows that only with
-/// its `gc` feature. So with typed function references on (3.0's type
-/// system), the validator also gets `gc`, and cljit refuses GC's own
-/// constructs itself, with the same error as a disabled proposal: its
-/// types and heap types when the module is parsed, its instructions when
-/// a body is translated (see [`gc_refused`]).
-pub fn validation_features(features: WasmFeatures) -> WasmFeatures {
-    if features.contains(WasmFeatures::FUNCTION_REFERENCES) {
-        features | WasmFeatures::GC
-    } else {
-        features
-    }
-}
-
-/// The error for a GC construct at `offset`: the `gc` proposal is not
-/// supported (see [`validation_features`]).
-pub(crate) fn gc_refused(offset: u64, what: impl Into<String>) -> CompileError {
-    CompileError::DisabledFeature {
-        offset,
-        feature: "gc",
-        message: what.into(),
-    }
-}
-
-/// Whether cljit compiles the GC instruction named `$op` (as
-/// `wasmparser` names it); the others are refused with [`gc_refused`].
-/// The translator's visitor forwards the same list.
-macro_rules! gc_op_compiled {
-    (RefI31) => {
-        true
-    };
-    (I31GetS) => {
-        true
-    };
-    (I31GetU) => {
-        true
-    };
-    (RefEq) => {
-        true
-    };
-    (RefTestNonNull) => {
-        true
-    };
-    (RefTestNullable) => {
-        true
-    };
-    (RefCastNonNull) => {
-        true
-    };
-    (RefCastNullable) => {
-        true
-    };
-    (BrOnCast) => {
-        true
-    };
-    (BrOnCastFail) => {
-        true
-    };
-    (AnyConvertExtern) => {
-        true
-    };
-    (ExternConvertAny) => {
-        true
-    };
-    ($other:ident) => {
-        false
-    };
-}
-pub(crate) use gc_op_compiled;
 
 /// The proposals a feature needs enabled alongside it to validate anything.
 fn with_prerequisites(feature: WasmFeatures) -> WasmFeatures {
@@ -172,7 +100,6 @@ pub(crate) fn explain_invalid(
     let CompileError::Invalid { offset, message } = error else {
         return error;
     };
-    let features = validation_features(features);
     let passes =
         |features: WasmFeatures| match Validator::new_with_features(features).validate_all(wasm) {
             Ok(_) => true,

@@ -9,14 +9,14 @@ use cranelift_codegen::Context;
 use cranelift_entity::PrimaryMap;
 use cranelift_frontend::FunctionBuilderContext;
 use wasmparser::{
-    BinaryReader, FuncToValidate, FuncValidator, FuncValidatorAllocations, FunctionBody,
-    ValidatorResources, VisitOperator, VisitSimdOperator, WasmFeatures,
+    BinaryReader, FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources,
+    WasmFeatures,
 };
 
 use crate::abi::{HotnessCounter, VmOffsets};
 use crate::compile::{CompiledFunction, CompiledModule, Compiler};
 use crate::error::{CompileError, CompileResult};
-use crate::features::{explain_invalid, gc_refused};
+use crate::features::explain_invalid;
 use crate::indices::DefinedFuncIndex;
 use crate::module_info::{ModuleInfo, parse};
 use crate::shared_bytes::SharedBytes;
@@ -157,7 +157,7 @@ impl Compiler {
             Err(e) => return Err((e, wasm)),
         };
         let info = parsed.info;
-        let features = crate::features::validation_features(self.features());
+        let features = self.features();
         let mut bodies = PrimaryMap::with_capacity(parsed.bodies.len());
         for input in parsed.bodies {
             let range = input.body.range();
@@ -191,7 +191,7 @@ impl Compiler {
             let mut allocs = FuncValidatorAllocations::default();
             for (def, body) in lazy.bodies.iter().skip(part).step_by(threads) {
                 let mut validator = body.validator().into_validator(allocs);
-                validate_refusing_gc(&mut validator, &lazy.body(def))?;
+                validator.validate(&lazy.body(def))?;
                 allocs = validator.into_allocations();
             }
             Ok(())
@@ -271,89 +271,6 @@ impl Compiler {
     }
 }
 
-/// Validates `body` whole, as `FuncValidator::validate` does, and refuses
-/// the instructions cljit does not compile (GC's; see
-/// `features::gc_refused`) with the error translation gives, so a lazily
-/// compiled module is refused when it loads, as an eager one is, not when
-/// the function is first called.
-fn validate_refusing_gc(
-    validator: &mut FuncValidator<ValidatorResources>,
-    body: &FunctionBody<'_>,
-) -> CompileResult<()> {
-    let mut reader = body.get_binary_reader();
-    validator.read_locals(&mut reader)?;
-    reader.set_features(*validator.features());
-    // As eager translation reads (see `translate_function`).
-    let mut ops = wasmparser::OperatorsReader::new(reader);
-    while !ops.eof() {
-        let offset = ops.original_position();
-        ops.visit_operator(&mut RefuseGc {
-            validator: &mut *validator,
-            offset,
-        })??;
-    }
-    ops.finish()?;
-    Ok(())
-}
-
-/// Validates one operator, then refuses it if it is GC's.
-struct RefuseGc<'v> {
-    validator: &'v mut FuncValidator<ValidatorResources>,
-    offset: u64,
-}
-
-macro_rules! refuse_gc {
-    (gc $this:ident $op:ident) => {
-        if crate::features::gc_op_compiled!($op) {
-            Ok(())
-        } else {
-            Err(gc_refused(
-                $this.offset,
-                concat!("the instruction ", stringify!($op)),
-            ))
-        }
-    };
-    ($proposal:ident $this:ident $op:ident) => {
-        Ok(())
-    };
-}
-
-macro_rules! define_refuse_gc {
-    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
-        $(
-            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
-                self.validator.visitor(self.offset).$visit($($($arg),*)?)?;
-                refuse_gc!($proposal self $op)
-            }
-        )*
-    };
-}
-
-macro_rules! define_refuse_gc_simd {
-    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
-        $(
-            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
-                self.validator.simd_visitor(self.offset).$visit($($($arg),*)?)?;
-                Ok(())
-            }
-        )*
-    };
-}
-
-impl<'a> VisitOperator<'a> for RefuseGc<'_> {
-    type Output = CompileResult<()>;
-
-    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
-        Some(self)
-    }
-
-    wasmparser::for_each_visit_operator!(define_refuse_gc);
-}
-
-impl<'a> VisitSimdOperator<'a> for RefuseGc<'_> {
-    wasmparser::for_each_visit_simd_operator!(define_refuse_gc_simd);
-}
-
 /// What compiling a function allocates, kept per thread between lazy
 /// compilations: a program compiles thousands of functions one at a time,
 /// and fresh contexts made each of them grow every table from empty.
@@ -422,7 +339,7 @@ mod tests {
                     (block (result i32)
                         (local.set 1 (i64.const 1))
                         (drop (br_if 0 (local.get 0) (local.get 0)))
-                        (array.len (ref.null array))))
+                        (i32.add (i32.const 1) (local.get 1))))
                 (func (param i32) (result i32) (local i32)
                     (block
                         (loop
@@ -457,7 +374,7 @@ mod tests {
         };
         for _ in 0..3 {
             let error = compile(0).unwrap_err();
-            assert!(error.to_string().contains("gc"), "{error}");
+            assert!(error.to_string().contains("type mismatch"), "{error}");
         }
         let compiled = compile(1).unwrap();
         assert!(!compiled.body.is_empty());

@@ -17,7 +17,6 @@ use wasmparser::{
 
 use crate::abi::VmCounts;
 use crate::error::{CompileError, CompileResult, unsupported};
-use crate::features::gc_refused;
 use crate::indices::*;
 use crate::shared_bytes::SharedBytes;
 use crate::types::*;
@@ -375,7 +374,10 @@ pub(crate) fn heap_type(
             A::Struct => Ok(HeapType::Struct),
             A::Array => Ok(HeapType::Array),
             A::None => Ok(HeapType::None),
-            other => Err(gc_refused(offset, format!("the heap type {other:?}"))),
+            other => Err(unsupported(
+                Some(offset),
+                format!("the heap type {other:?}"),
+            )),
         },
         wasmparser::HeapType::Concrete(index) => match index.as_module_index() {
             Some(index) => Ok(HeapType::Module(kinds(index), index)),
@@ -530,6 +532,18 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>, kinds: Kinds<'_>) -> CompileResu
             Operator::RefI31 => ConstOp::RefI31,
             Operator::AnyConvertExtern => ConstOp::AnyConvertExtern,
             Operator::ExternConvertAny => ConstOp::ExternConvertAny,
+            Operator::StructNew { struct_type_index } => ConstOp::StructNew(struct_type_index),
+            Operator::StructNewDefault { struct_type_index } => {
+                ConstOp::StructNewDefault(struct_type_index)
+            }
+            Operator::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+            Operator::ArrayNewDefault { array_type_index } => {
+                ConstOp::ArrayNewDefault(array_type_index)
+            }
+            Operator::ArrayNewFixed {
+                array_type_index,
+                array_size,
+            } => ConstOp::ArrayNewFixed(array_type_index, array_size),
             other => {
                 return Err(unsupported(
                     Some(offset),
@@ -564,7 +578,6 @@ fn entity_index(kind: ExternalKind, index: u32) -> EntityIndex {
 /// offset), [`CompileError::Unsupported`] for valid constructs cljit does not
 /// implement.
 pub fn parse(bytes: &[u8], features: WasmFeatures) -> CompileResult<ParsedModule<'_>> {
-    let features = crate::features::validation_features(features);
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     // The kind of every type so far (see `Kinds`).

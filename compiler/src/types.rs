@@ -817,6 +817,19 @@ pub enum ConstOp {
     AnyConvertExtern,
     /// Pop an `anyref` and push it as an `externref` (`extern.convert_any`).
     ExternConvertAny,
+    /// Pop the fields of a struct of this type and push a new one
+    /// (`struct.new`).
+    StructNew(u32),
+    /// Push a new struct of this type with default fields.
+    StructNewDefault(u32),
+    /// Pop a value and a length and push a new array of this type
+    /// (`array.new`).
+    ArrayNew(u32),
+    /// Pop a length and push a new array of this type of default elements.
+    ArrayNewDefault(u32),
+    /// Pop this many elements and push a new array of this type of them
+    /// (`array.new_fixed`).
+    ArrayNewFixed(u32, u32),
     /// Push the value of the global with this index (an import, in 2.0).
     GlobalGet(u32),
     /// Pop two `i32`s and push their sum (extended-const).

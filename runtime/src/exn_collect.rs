@@ -126,6 +126,9 @@ impl StoreOpaque {
                 ));
             }
         }
+        // Exceptions structs and arrays hold (the GC heap's objects are not
+        // traced from here: any of them may still be reachable).
+        self.gc.exception_words(|word| marker.word(word));
         while let Some(index) = marker.work.pop() {
             let object = &*self.exceptions[index].object;
             // SAFETY: an exception's tag is a definition of this store,

@@ -32,6 +32,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result, WasmBacktrace};
 use crate::externals::{Extern, global_storage};
 use crate::func::call_raw;
+use crate::gc::GcHeap;
 use crate::instance::Instance;
 use crate::libcalls;
 use crate::memory::LinearMemory;
@@ -410,7 +411,7 @@ fn define_globals(store: &mut StoreOpaque, module: &Module, data: &mut InstanceD
     let offsets = module.offsets();
     for (def, init) in info.global_inits.iter() {
         let index = info.global_index(def);
-        let value = eval_const(init, store, data)?;
+        let value = eval_const(init, &store.globals, &mut store.gc, data)?;
         let offset = offsets.vmctx_defined_global(def.as_u32());
         // SAFETY: the offset names defined global `def`'s inline
         // VmGlobalDefinition.
@@ -435,7 +436,7 @@ fn initialize_tables(store: &mut StoreOpaque, module: &Module, data: &InstanceDa
     let first_defined = info.num_imported_tables as usize;
     for (def, init) in info.table_inits.iter().enumerate() {
         let Some(init) = init else { continue };
-        let value = eval_const(init, store, data)?.get_pointer();
+        let value = eval_const(init, &store.globals, &mut store.gc, data)?.get_pointer();
         let index = data.tables[first_defined + def];
         store.tables[index].elements_mut().fill(value);
     }
@@ -461,9 +462,19 @@ fn trap(trap: Trap) -> Error {
 
 /// Evaluates a constant expression in the context of a (partly built)
 /// instance: its globals so far and its function references.
-fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Result<ValRaw> {
+///
+/// Structs and arrays it makes go on the GC heap without a collection
+/// (they are held here, where the collector cannot see them), or fail the
+/// instantiation when the heap is full.
+fn eval_const(
+    expr: &ConstExpr,
+    globals: &[GlobalSlot],
+    heap: &mut GcHeap,
+    data: &InstanceData,
+) -> Result<ValRaw> {
     let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
     let bad = || Error::msg("malformed constant expression");
+    let full = || trap(Trap::GcHeapOutOfMemory);
     for op in &expr.ops {
         let value = match *op {
             ConstOp::I32Const(v) => ValRaw::i32(v),
@@ -480,7 +491,7 @@ fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Res
                     .globals
                     .get(GlobalIndex::from_u32(g).index())
                     .ok_or_else(bad)?;
-                let def = store.globals[*slot].definition;
+                let def = globals[*slot].definition;
                 // SAFETY: the definition is live while the store is.
                 ValRaw::from_bytes(unsafe { (*def).storage })
             }
@@ -490,6 +501,50 @@ fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Res
             }
             // The conversions keep the word: see `gc.rs`.
             ConstOp::AnyConvertExtern | ConstOp::ExternConvertAny => stack.pop().ok_or_else(bad)?,
+            ConstOp::StructNew(ty) | ConstOp::StructNewDefault(ty) => {
+                let (object, layout) =
+                    crate::gc::alloc_object(heap, &data.module, ty, None).ok_or_else(full)?;
+                if let ConstOp::StructNew(_) = op {
+                    let at = stack
+                        .len()
+                        .checked_sub(layout.fields.len())
+                        .ok_or_else(bad)?;
+                    for (i, value) in stack.drain(at..).enumerate() {
+                        // SAFETY: field `i` of a fresh struct of this layout.
+                        unsafe {
+                            crate::gc::write_storage(
+                                object + layout.offsets[i] as usize,
+                                layout.fields[i],
+                                value,
+                            );
+                        }
+                    }
+                }
+                ValRaw::pointer(object)
+            }
+            ConstOp::ArrayNew(ty) | ConstOp::ArrayNewDefault(ty) => {
+                let len = stack.pop().ok_or_else(bad)?.get_i32() as u32;
+                let (array, layout) =
+                    crate::gc::alloc_object(heap, &data.module, ty, Some(len)).ok_or_else(full)?;
+                if let ConstOp::ArrayNew(_) = op {
+                    let value = stack.pop().ok_or_else(bad)?;
+                    for i in 0..len {
+                        // SAFETY: element `i` of a fresh array of `len`.
+                        unsafe { crate::gc::write_element(array, &layout, i, value) };
+                    }
+                }
+                ValRaw::pointer(array)
+            }
+            ConstOp::ArrayNewFixed(ty, n) => {
+                let (array, layout) =
+                    crate::gc::alloc_object(heap, &data.module, ty, Some(n)).ok_or_else(full)?;
+                let at = stack.len().checked_sub(n as usize).ok_or_else(bad)?;
+                for (i, value) in (0..).zip(stack.drain(at..)) {
+                    // SAFETY: element `i` of a fresh array of `n`.
+                    unsafe { crate::gc::write_element(array, &layout, i, value) };
+                }
+                ValRaw::pointer(array)
+            }
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = stack.pop().ok_or_else(bad)?.get_i32();
                 let a = stack.pop().ok_or_else(bad)?.get_i32();
@@ -517,7 +572,15 @@ fn eval_const(expr: &ConstExpr, store: &StoreOpaque, data: &InstanceData) -> Res
 /// An active segment's offset: an `i32`, or an `i64` for a 64-bit memory
 /// or table, read as unsigned.
 fn eval_offset(expr: &ConstExpr, is64: bool, store: &StoreOpaque, handle: usize) -> Result<u64> {
-    let value = eval_const(expr, store, &store.instances[handle])?;
+    // An offset is an integer: its expression makes no object, so it gets
+    // an empty heap of its own.
+    let mut no_objects = GcHeap::default();
+    let value = eval_const(
+        expr,
+        &store.globals,
+        &mut no_objects,
+        &store.instances[handle],
+    )?;
     Ok(if is64 {
         value.get_i64() as u64
     } else {
@@ -602,6 +665,7 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
     for (ei, segment) in info.elements.iter() {
         let values: Vec<usize> = {
             let data = &store.instances[handle];
+            let (globals, heap) = (&store.globals, &mut store.gc);
             match &segment.items {
                 ElementItems::Functions(funcs) => funcs
                     .iter()
@@ -609,7 +673,7 @@ fn initialize_segments(store: &mut StoreOpaque, handle: usize) -> Result<()> {
                     .collect(),
                 ElementItems::Expressions(exprs) => exprs
                     .iter()
-                    .map(|e| eval_const(e, store, data).map(|v| v.get_pointer()))
+                    .map(|e| eval_const(e, globals, heap, data).map(|v| v.get_pointer()))
                     .collect::<Result<_>>()?,
             }
         };

@@ -70,8 +70,8 @@ pub use gc::{AnyRef, I31};
 pub use guest::{GuestError, GuestMemory};
 pub use instance::Instance;
 pub use limits::{
-    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
-    StoreLimits, StoreLimitsBuilder,
+    DEFAULT_GC_HEAP_LIMIT, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT,
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::Linker;
 pub use module::{ExternType, Module};

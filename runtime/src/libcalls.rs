@@ -25,6 +25,11 @@ use crate::traps;
 use crate::vm::table::range;
 use crate::vm::vmcontext::vmctx_read_ptr;
 
+use crate::gc::{
+    array_init_data, array_init_elem, array_new, array_new_data, array_new_elem, gc_memmove,
+    struct_new,
+};
+
 const OK: u32 = 0;
 const TRAP: u32 = 1;
 

@@ -10,6 +10,7 @@
 //! A refused instantiation is an error naming the limit.
 
 use crate::error::{Error, Result};
+pub use crate::gc::DEFAULT_GC_HEAP_LIMIT;
 
 /// How many instances a store may hold when its limiter does not say.
 pub const DEFAULT_INSTANCE_LIMIT: usize = 10_000;
@@ -85,6 +86,13 @@ pub trait ResourceLimiter {
     fn memories(&self) -> usize {
         DEFAULT_MEMORY_LIMIT
     }
+
+    /// The most bytes the store's GC heap (its structs and arrays) may
+    /// take; read when the limiter is installed. An allocation that does
+    /// not fit even after a collection traps (`GC heap out of memory`).
+    fn gc_heap_size(&self) -> usize {
+        DEFAULT_GC_HEAP_LIMIT
+    }
 }
 
 /// A ready [`ResourceLimiter`]: caps on memory size, table size and the
@@ -97,6 +105,7 @@ pub struct StoreLimits {
     instances: usize,
     tables: usize,
     memories: usize,
+    gc_heap_size: usize,
     trap_on_grow_failure: bool,
 }
 
@@ -108,6 +117,7 @@ impl Default for StoreLimits {
             instances: DEFAULT_INSTANCE_LIMIT,
             tables: DEFAULT_TABLE_LIMIT,
             memories: DEFAULT_MEMORY_LIMIT,
+            gc_heap_size: DEFAULT_GC_HEAP_LIMIT,
             trap_on_grow_failure: false,
         }
     }
@@ -151,6 +161,13 @@ impl StoreLimitsBuilder {
     /// The most memories the store may hold.
     pub fn memories(mut self, count: usize) -> StoreLimitsBuilder {
         self.0.memories = count;
+        self
+    }
+
+    /// The most bytes the store's GC heap may take (see
+    /// [`ResourceLimiter::gc_heap_size`]).
+    pub fn gc_heap_size(mut self, bytes: usize) -> StoreLimitsBuilder {
+        self.0.gc_heap_size = bytes;
         self
     }
 
@@ -233,6 +250,10 @@ impl ResourceLimiter for StoreLimits {
 
     fn memories(&self) -> usize {
         self.memories
+    }
+
+    fn gc_heap_size(&self) -> usize {
+        self.gc_heap_size
     }
 }
 

@@ -93,7 +93,13 @@ impl Val {
             Val::AnyRef(None) => r.is_any(),
             Val::AnyRef(Some(a)) => match r.heap {
                 HeapType::Any => true,
-                HeapType::Eq | HeapType::I31 => a.is_i31(),
+                HeapType::Eq => a.is_eq(),
+                HeapType::I31 => a.is_i31(),
+                HeapType::Struct => a.is_struct(),
+                HeapType::Array => a.is_array(),
+                HeapType::Engine(_, id) => a
+                    .object_type_id()
+                    .is_some_and(|t| store.engine().signatures().is_subtype(t, id)),
                 _ => false,
             },
             Val::ExnRef(None) => r.heap.top() == HeapType::Exn,
@@ -195,11 +201,13 @@ impl Val {
             ),
             ValType::Ref(r) if r.is_extern() => Val::ExternRef(
                 NonZeroUsize::new(raw.get_pointer())
-                    .map(|w| ExternRef::from_parts(store.id(), w)),
+                    // SAFETY: per the contract, the word was made in `store`.
+                    .map(|w| unsafe { ExternRef::from_word(store.id(), w) }),
             ),
             ValType::Ref(r) if r.is_any() => Val::AnyRef(
                 NonZeroUsize::new(raw.get_pointer())
-                    .map(|w| AnyRef::from_word(store.id(), w)),
+                    // SAFETY: per the contract, the word was made in `store`.
+                    .map(|w| unsafe { AnyRef::from_word(store.id(), w) }),
             ),
             ValType::Ref(_) => Val::ExnRef(
                 NonNull::new(raw.get_pointer() as *mut VmExnObject)
@@ -310,6 +318,9 @@ pub struct ExternRef {
     /// The reference word (see `cljit_compiler::abi::gc`): a boxed
     /// [`ExternData`] of the store, or a word of the `any` hierarchy.
     word: NonZeroUsize,
+    /// As in [`AnyRef`]: the kind byte and type id of what the word is.
+    kind: u8,
+    type_id: u32,
 }
 
 impl ExternRef {
@@ -326,6 +337,8 @@ impl ExternRef {
         ExternRef {
             store: store.id(),
             word,
+            kind: cljit_compiler::abi::gc::GcKind::Extern as u8,
+            type_id: u32::MAX,
         }
     }
 
@@ -340,18 +353,15 @@ impl ExternRef {
         if opaque.id() != self.store {
             return Err(Error::msg("externref used with the wrong store"));
         }
-        let not_host = || Error::msg("the externref holds a wasm anyref, not host data");
-        if is_i31_word(self.word.get()) {
-            return Err(not_host());
+        if self.kind != cljit_compiler::abi::gc::GcKind::Extern as u8 {
+            return Err(Error::msg(
+                "the externref holds a wasm anyref, not host data",
+            ));
         }
         let ptr = self.word.get() as *const ExternData;
-        // SAFETY: a word that is neither null nor an `i31` points at an
-        // object with a header (this store's host values are the only
-        // objects there are), owned by the store, which outlives 'a.
+        // SAFETY: a host value's word points at its `ExternData`, owned by
+        // the store, which outlives 'a.
         let data = unsafe { &*ptr };
-        if data.header.kind != cljit_compiler::abi::gc::GcKind::Extern as u8 {
-            return Err(not_host());
-        }
         Ok(data.value.as_ref())
     }
 
@@ -366,14 +376,36 @@ impl ExternRef {
         any.to_extern()
     }
 
-    /// The store and word.
-    pub(crate) fn parts(&self) -> (StoreId, NonZeroUsize) {
-        (self.store, self.word)
+    /// The store, word, kind and type id.
+    pub(crate) fn parts(&self) -> (StoreId, NonZeroUsize, u8, u32) {
+        (self.store, self.word, self.kind, self.type_id)
     }
 
-    /// A handle for a non-null reference word made in store `store`.
-    pub(crate) fn from_parts(store: StoreId, word: NonZeroUsize) -> ExternRef {
-        ExternRef { store, word }
+    /// A handle from its parts (see [`ExternRef::parts`]).
+    pub(crate) fn from_parts(
+        store: StoreId,
+        word: NonZeroUsize,
+        kind: u8,
+        type_id: u32,
+    ) -> ExternRef {
+        ExternRef {
+            store,
+            word,
+            kind,
+            type_id,
+        }
+    }
+
+    /// A handle for `word`, a non-null reference word made in store
+    /// `store`, pinning the object it may be.
+    ///
+    /// # Safety
+    ///
+    /// `word` must be an `i31`, a host value or a live object of `store`.
+    pub(crate) unsafe fn from_word(store: StoreId, word: NonZeroUsize) -> ExternRef {
+        // SAFETY: per the contract.
+        let (kind, type_id) = unsafe { crate::gc::describe_and_pin(word.get()) };
+        ExternRef::from_parts(store, word, kind, type_id)
     }
 
     pub(crate) fn raw(&self, store: &StoreOpaque) -> Result<usize> {

@@ -18,7 +18,7 @@ const MODULE: &str = r#"(module
     (func (export "to_any") (param externref) (result anyref)
         (any.convert_extern (local.get 0))))"#;
 
-fn call(store: &mut cljit::Store<()>, f: Func, args: &[Val]) -> cljit::Result<Val> {
+fn call<T>(store: &mut cljit::Store<T>, f: Func, args: &[Val]) -> cljit::Result<Val> {
     let mut results = [Val::I32(0)];
     let ty = f.ty(&*store);
     results[0] = Val::default_for(ty.results()[0]);
@@ -111,4 +111,269 @@ fn anyref_tables_and_globals_hold_i31s_and_check_their_types() {
     assert!(Global::new(&mut store, i31_only, Val::AnyRef(None)).is_err());
     let host = ExternRef::new(&mut store, 1u32).to_any();
     assert!(Global::new(&mut store, i31_only, Val::AnyRef(Some(host))).is_err());
+}
+
+/// A store whose GC heap may take `bytes`.
+fn small_heap_store(engine: &cljit::Engine, bytes: usize) -> cljit::Store<cljit::StoreLimits> {
+    let mut store = cljit::Store::new(
+        engine,
+        cljit::StoreLimitsBuilder::new().gc_heap_size(bytes).build(),
+    );
+    store.limiter(|limits| limits);
+    store
+}
+
+const PROGRAMS: &str = include_str!("../gc/programs.wat");
+
+#[test]
+fn a_gc_program_runs_in_a_small_heap_collecting_thousands_of_times() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, PROGRAMS).unwrap();
+    let mut store = small_heap_store(&engine, 256 * 1024);
+    let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+    let list = instance.get_typed_func::<i32, i32>(&store, "list").unwrap();
+    let trees = instance
+        .get_typed_func::<(i32, i32), i32>(&store, "trees")
+        .unwrap();
+    let hashmap = instance
+        .get_typed_func::<(i32, i32), i32>(&store, "hashmap")
+        .unwrap();
+    let arrays = instance
+        .get_typed_func::<(i32, i32), i32>(&store, "arrays")
+        .unwrap();
+
+    // 4,000 nodes fit; each call's garbage is collected by the next ones.
+    for _ in 0..200 {
+        assert_eq!(list.call(&mut store, 4000).unwrap(), 4000 * 3999 / 2);
+    }
+    // Depth 10: 2,047 nodes a tree, one long-lived and 400 short-lived.
+    assert_eq!(trees.call(&mut store, (10, 400)).unwrap(), 401 * 2047);
+    // Each round adds 0..2000 over 1,000 keys and looks all of them up.
+    assert_eq!(
+        hashmap.call(&mut store, (2000, 300)).unwrap(),
+        300 * (2000 * 1999 / 2)
+    );
+    // Arrays of 100 KiB: large objects, freed one by one.
+    assert_eq!(arrays.call(&mut store, (2000, 12_800)).unwrap(), 12_800);
+
+    let (footprint, collections) = store.gc_heap_stats();
+    assert!(
+        footprint <= 256 * 1024,
+        "the heap kept to its limit: {footprint}"
+    );
+    assert!(collections >= 1000, "only {collections} collections");
+}
+
+#[test]
+fn a_full_heap_traps_and_the_store_recovers() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, PROGRAMS).unwrap();
+    let mut store = small_heap_store(&engine, 256 * 1024);
+    let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+    let hoard = instance
+        .get_typed_func::<i32, i32>(&store, "hoard")
+        .unwrap();
+    let error = hoard.call(&mut store, 1_000_000).unwrap_err();
+    assert_eq!(error.as_trap(), Some(cljit::Trap::GcHeapOutOfMemory));
+    // What the trapped call held is garbage now.
+    assert!(store.gc() > 0);
+    assert_eq!(hoard.call(&mut store, 1000).unwrap(), 1000);
+    let arrays = instance
+        .get_typed_func::<(i32, i32), i32>(&store, "arrays")
+        .unwrap();
+    // An array larger than the whole heap, and one whose size overflows.
+    let error = arrays.call(&mut store, (1, 1 << 20)).unwrap_err();
+    assert_eq!(error.as_trap(), Some(cljit::Trap::GcHeapOutOfMemory));
+    let error = arrays.call(&mut store, (1, i32::MAX)).unwrap_err();
+    assert_eq!(error.as_trap(), Some(cljit::Trap::GcHeapOutOfMemory));
+}
+
+#[test]
+fn cycles_and_deep_lists_survive_collections_while_reachable() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, PROGRAMS).unwrap();
+    let mut store = small_heap_store(&engine, 4 << 20);
+    let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+    let cycle = instance.get_func(&store, "cycle").unwrap();
+    let sum_n = instance.get_func(&store, "sum_n").unwrap();
+    let list = instance.get_typed_func::<i32, i32>(&store, "list").unwrap();
+
+    // 50,000 nodes in a cycle, held by a host handle only.
+    let head = call(&mut store, cycle, &[Val::I32(50_000)]).unwrap();
+    let before = store.gc_heap_stats();
+    for _ in 0..100 {
+        list.call(&mut store, 10_000).unwrap();
+    }
+    assert!(store.gc_heap_stats().1 > before.1, "collections ran");
+    let expect: i64 = (0..50_000i64).sum::<i64>() * 2;
+    let sum = call(&mut store, sum_n, &[head, Val::I32(100_000)]).unwrap();
+    assert_eq!(sum.i32(), Some(expect as i32), "twice round the cycle");
+}
+
+#[test]
+fn objects_in_wasm_frames_survive_collections_in_host_calls_and_traps() {
+    let engine = engine(false);
+    let module = cljit::Module::new(
+        &engine,
+        r#"(module
+            (type $box (struct (field (mut i32))))
+            (import "host" "churn" (func $churn))
+            (global $kept (mut (ref null $box)) (ref.null $box))
+            (func (export "garbage") (param $n i32)
+                (loop $l
+                    (drop (struct.new $box (local.get $n)))
+                    (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+            (func (export "hold") (param i32) (result i32)
+                (local $b (ref $box))
+                (local.set $b (struct.new $box (local.get 0)))
+                (call $churn)
+                (struct.get $box 0 (local.get $b)))
+            (func (export "keep_and_trap") (param i32)
+                (global.set $kept (struct.new $box (local.get 0)))
+                (drop (struct.new $box (i32.const 0)))
+                (unreachable))
+            (func (export "kept") (result i32)
+                (struct.get $box 0 (global.get $kept))))"#,
+    )
+    .unwrap();
+    let mut store = small_heap_store(&engine, 1 << 20);
+    let mut linker = cljit::Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "churn",
+            |mut caller: cljit::Caller<'_, cljit::StoreLimits>| -> cljit::Result<()> {
+                let garbage = caller
+                    .get_export("garbage")
+                    .and_then(|e| e.into_func())
+                    .ok_or_else(|| cljit::Error::msg("no garbage export"))?;
+                // Enough garbage to collect many times below `hold`.
+                garbage.call(&mut caller, &[Val::I32(200_000)], &mut [])
+            },
+        )
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let hold = instance.get_typed_func::<i32, i32>(&store, "hold").unwrap();
+    let (_, before) = store.gc_heap_stats();
+    for i in 0..5 {
+        assert_eq!(hold.call(&mut store, 1000 + i).unwrap(), 1000 + i);
+    }
+    assert!(store.gc_heap_stats().1 >= before + 5, "collections ran");
+
+    let keep = instance
+        .get_typed_func::<i32, ()>(&store, "keep_and_trap")
+        .unwrap();
+    let error = keep.call(&mut store, 77).unwrap_err();
+    assert_eq!(error.as_trap(), Some(cljit::Trap::UnreachableCodeReached));
+    store.gc();
+    let kept = instance.get_typed_func::<(), i32>(&store, "kept").unwrap();
+    assert_eq!(kept.call(&mut store, ()).unwrap(), 77);
+}
+
+#[test]
+fn stores_on_many_threads_collect_their_own_heaps() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, PROGRAMS).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (engine, module) = (engine.clone(), module.clone());
+            std::thread::spawn(move || {
+                let mut store = small_heap_store(&engine, 512 * 1024);
+                let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+                let trees = instance
+                    .get_typed_func::<(i32, i32), i32>(&store, "trees")
+                    .unwrap();
+                let depth = 8 + t;
+                let nodes = (1 << (depth + 1)) - 1;
+                assert_eq!(trees.call(&mut store, (depth, 100)).unwrap(), 101 * nodes);
+                store.gc_heap_stats().1
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap() > 0, "every store collected");
+    }
+}
+
+#[test]
+fn the_host_reads_and_writes_fields_and_elements_of_pinned_objects() {
+    let engine = engine(false);
+    let (mut store, instance) = instantiate(
+        &engine,
+        r#"(module
+            (type $pair (struct (field i32) (field (mut i64)) (field (mut i8))))
+            (type $bytes (array (mut i8)))
+            (type $frozen (array i32))
+            (func (export "pair") (result anyref)
+                (struct.new $pair (i32.const -5) (i64.const 9) (i32.const 255)))
+            (func (export "bytes") (result anyref)
+                (array.new $bytes (i32.const 200) (i32.const 3)))
+            (func (export "frozen") (result anyref)
+                (array.new_fixed $frozen 2 (i32.const 1) (i32.const 2)))
+            (func (export "garbage") (param $n i32)
+                (loop $l
+                    (drop (struct.new $pair (i32.const 0) (i64.const 0) (i32.const 0)))
+                    (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))"#,
+    );
+    let get = |store: &mut cljit::Store<()>, name: &str| {
+        let f = instance.get_func(&*store, name).unwrap();
+        let Val::AnyRef(Some(a)) = call(store, f, &[]).unwrap() else {
+            panic!("{name} returns an object");
+        };
+        a
+    };
+    let pair = get(&mut store, "pair");
+    let bytes = get(&mut store, "bytes");
+    let frozen = get(&mut store, "frozen");
+    assert!(pair.is_struct() && !pair.is_array() && pair.is_eq());
+    assert!(bytes.is_array() && !bytes.is_i31());
+
+    assert_eq!(pair.field(&store, 0).unwrap().i32(), Some(-5));
+    assert_eq!(pair.field(&store, 1).unwrap().i64(), Some(9));
+    assert_eq!(
+        pair.field(&store, 2).unwrap().i32(),
+        Some(255),
+        "packed: zero-extended"
+    );
+    pair.set_field(&mut store, 1, Val::I64(-1)).unwrap();
+    pair.set_field(&mut store, 2, Val::I32(0x1234)).unwrap();
+    assert_eq!(
+        pair.field(&store, 2).unwrap().i32(),
+        Some(0x34),
+        "packed: truncated"
+    );
+    assert!(
+        pair.set_field(&mut store, 0, Val::I32(1)).is_err(),
+        "immutable"
+    );
+    assert!(
+        pair.set_field(&mut store, 1, Val::I32(1)).is_err(),
+        "wrong type"
+    );
+    assert!(pair.field(&store, 3).is_err());
+    assert!(pair.array_len(&store).is_err());
+
+    assert_eq!(bytes.array_len(&store).unwrap(), 3);
+    bytes.array_set(&mut store, 2, Val::I32(7)).unwrap();
+    assert_eq!(bytes.array_get(&store, 2).unwrap().i32(), Some(7));
+    assert_eq!(bytes.array_get(&store, 0).unwrap().i32(), Some(200));
+    assert!(bytes.array_get(&store, 3).is_err());
+    assert!(
+        frozen.array_set(&mut store, 0, Val::I32(5)).is_err(),
+        "immutable"
+    );
+
+    // Host handles pin their objects: a collection after much garbage
+    // frees the garbage and keeps them.
+    let garbage = instance.get_func(&store, "garbage").unwrap();
+    garbage
+        .call(&mut store, &[Val::I32(100_000)], &mut [])
+        .unwrap();
+    assert!(store.gc() > 0, "the garbage was freed");
+    assert_eq!(pair.field(&store, 1).unwrap().i64(), Some(-1));
+    assert_eq!(frozen.array_get(&store, 1).unwrap().i32(), Some(2));
+
+    // A handle belongs to its store.
+    let (other, _) = instantiate(&engine, "(module)");
+    assert!(pair.field(&other, 0).is_err());
 }

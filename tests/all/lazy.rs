@@ -442,18 +442,27 @@ fn code_far_from_its_stubs_calls_them_through_veneers() {
 }
 
 #[test]
-fn instructions_cljit_refuses_are_refused_at_load_as_eagerly() {
-    // The validator knows GC, so its instructions validate; cljit refuses
-    // them itself. Lazily, that must happen when the module loads, not
-    // when the function is first called (if ever).
+fn invalid_bodies_are_refused_at_load_as_eagerly_and_gc_compiles_lazily() {
+    // Lazily, an invalid body must be refused when the module loads, not
+    // when the function is first called (if ever), with the eager error.
     let wat = r#"(module
         (func (export "unused") (param i32) (result i32)
-            (array.len (ref.null array)))
+            (i32.add (i32.const 1) (i64.const 2)))
         (func (export "f") (result i32) (i32.const 1)))"#;
     let lazy = Module::new(&lazy_engine(), wat).unwrap_err().to_string();
     let eager = Module::new(&Engine::default(), wat)
         .unwrap_err()
         .to_string();
     assert_eq!(lazy, eager);
-    assert!(lazy.contains("ArrayLen") && lazy.contains("gc"), "{lazy}");
+    assert!(lazy.contains("type mismatch"), "{lazy}");
+
+    let gc = r#"(module
+        (type $a (array (mut i32)))
+        (func (export "len") (param i32) (result i32)
+            (array.len (array.new_default $a (local.get 0)))))"#;
+    let module = Module::new(&lazy_engine(), gc).unwrap();
+    let mut store = Store::new(module.engine(), ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let len = instance.get_typed_func::<i32, i32>(&store, "len").unwrap();
+    assert_eq!(len.call(&mut store, 9).unwrap(), 9);
 }

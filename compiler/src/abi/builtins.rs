@@ -55,6 +55,20 @@ macro_rules! foreach_builtin_function {
             func_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
             /// `ref.test`, `ref.cast` and `br_on_cast*` to an open (non-final) type found an object or function of another type: 1 when its type `actual` is a declared subtype of `expected`, else 0.
             is_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
+            /// `struct.new` of module type `ty`: a zeroed struct with its header, or null when the GC heap is full.
+            struct_new(vmctx: vmctx, ty: i32) -> pointer;
+            /// `array.new` of module type `ty`: a zeroed array of `len` elements, or null when the GC heap is full.
+            array_new(vmctx: vmctx, ty: i32, len: i32) -> pointer;
+            /// `array.new_data`: the array, null when the GC heap is full, or [`ARRAY_NEW_OUT_OF_BOUNDS`] when the segment is too short.
+            array_new_data(vmctx: vmctx, ty: i32, data: i32, src: i32, len: i32) -> pointer;
+            /// `array.new_elem`: the array, null when the GC heap is full, or [`ARRAY_NEW_OUT_OF_BOUNDS`] when the segment is too short.
+            array_new_elem(vmctx: vmctx, ty: i32, elem: i32, src: i32, len: i32) -> pointer;
+            /// `array.init_data` into elements `dst..dst + len` of `array` (checked by the caller): status.
+            array_init_data(vmctx: vmctx, ty: i32, array: pointer, data: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// `array.init_elem` into elements `dst..dst + len` of `array` (checked by the caller): status.
+            array_init_elem(vmctx: vmctx, array: pointer, elem: i32, dst: i32, src: i32, len: i32) -> i32;
+            /// Copies `len` bytes from `src` to `dst` (which may overlap), for `array.copy`.
+            gc_memmove(vmctx: vmctx, dst: pointer, src: pointer, len: i64);
         }
     };
 }
@@ -65,6 +79,11 @@ macro_rules! foreach_builtin_function {
 /// [`Trap::HostError`], which stands for the recorded error). Other results
 /// are the old size, or `-1` when the memory or table did not grow.
 pub const GROW_TRAP: i64 = -2;
+
+/// What `array_new_data` and `array_new_elem` return when the segment
+/// holds fewer than the elements asked for: not an object's address (those
+/// are aligned), and not null (a full heap).
+pub const ARRAY_NEW_OUT_OF_BOUNDS: usize = 1;
 
 /// The status a host function's array call returns when it throws a wasm
 /// exception: the exception is in its first value slot, and the
@@ -187,6 +206,8 @@ impl Builtin {
             "memory_copy" | "memory_fill" | "memory_init" => Some(Trap::MemoryOutOfBounds),
             "table_fill" | "table_copy" | "table_init" => Some(Trap::TableOutOfBounds),
             "func_subtype" => Some(Trap::BadSignature),
+            "array_init_data" => Some(Trap::MemoryOutOfBounds),
+            "array_init_elem" => Some(Trap::TableOutOfBounds),
             _ => None,
         }
     }
@@ -202,7 +223,7 @@ mod tests {
             assert_eq!(b.index() as usize, i);
             assert_eq!(b.params()[0], BuiltinType::VmContext);
         }
-        assert_eq!(Builtin::COUNT, 16);
+        assert_eq!(Builtin::COUNT, 23);
         assert_eq!(Builtin::table_grow.result(), Some(BuiltinType::I64));
         assert_eq!(Builtin::data_drop.result(), None);
     }

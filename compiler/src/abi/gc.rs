@@ -14,6 +14,13 @@
 //! is: a host value seen as `any` stays itself, and converting back gives
 //! the same reference, as the spec requires. Casts read the tag bit and,
 //! for objects, the header.
+//!
+//! A struct's fields follow its header ([`struct_layout`]); an array has
+//! its length at [`ARRAY_LENGTH_OFFSET`] and its elements from
+//! [`ARRAY_DATA_OFFSET`]. Packed fields take 1 or 2 bytes, references a
+//! pointer's width.
+
+use crate::types::{StorageType, StructType, ValType};
 
 /// The low bit that marks an `i31` reference.
 pub const I31_TAG: i64 = 1;
@@ -34,4 +41,99 @@ pub enum GcKind {
     Struct = 2,
     /// An array.
     Array = 3,
+}
+
+/// Where the mark byte of an object lies in its header (the collector's;
+/// compiled code never reads it).
+pub const HEADER_MARK_OFFSET: u32 = 5;
+
+/// The size of an object's header.
+pub const HEADER_BYTES: u32 = 8;
+
+/// Where an array's length (`u32`) lies.
+pub const ARRAY_LENGTH_OFFSET: u32 = 8;
+
+/// Where an array's first element lies.
+pub const ARRAY_DATA_OFFSET: u32 = 16;
+
+/// The bytes a field or element of `storage` takes (its alignment too).
+pub fn storage_bytes(storage: StorageType, pointer_bytes: u8) -> u32 {
+    match storage {
+        StorageType::I8 => 1,
+        StorageType::I16 => 2,
+        StorageType::Val(ValType::I32 | ValType::F32) => 4,
+        StorageType::Val(ValType::I64 | ValType::F64) => 8,
+        StorageType::Val(ValType::V128) => 16,
+        StorageType::Val(ValType::Ref(_)) => u32::from(pointer_bytes),
+    }
+}
+
+/// Where a struct's fields lie and how big it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructLayout {
+    /// The object's size, header included, a multiple of 8.
+    pub size: u32,
+    /// Each field's offset from the object's start, in field order.
+    pub offsets: Vec<u32>,
+}
+
+/// The layout of a struct of type `ty`: its fields in order after the
+/// header, each aligned to its size.
+pub fn struct_layout(ty: &StructType, pointer_bytes: u8) -> StructLayout {
+    let mut at = HEADER_BYTES;
+    let offsets = ty
+        .fields
+        .iter()
+        .map(|f| {
+            let size = storage_bytes(f.storage, pointer_bytes);
+            at = at.next_multiple_of(size);
+            let offset = at;
+            at += size;
+            offset
+        })
+        .collect();
+    StructLayout {
+        size: at.next_multiple_of(8),
+        offsets,
+    }
+}
+
+/// The size of an array of `len` elements of `element_bytes` each, if it
+/// fits in a `u32`.
+pub fn array_bytes(element_bytes: u32, len: u32) -> Option<u32> {
+    element_bytes
+        .checked_mul(len)?
+        .checked_add(ARRAY_DATA_OFFSET)
+        .map(|n| n.next_multiple_of(8))
+        .filter(|&n| n != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::FieldType;
+
+    #[test]
+    fn struct_fields_are_aligned_in_order() {
+        let field = |storage| FieldType {
+            storage,
+            mutable: true,
+        };
+        let ty = StructType {
+            fields: [
+                field(StorageType::I8),
+                field(StorageType::Val(ValType::I64)),
+                field(StorageType::I16),
+                field(StorageType::Val(ValType::V128)),
+                field(StorageType::Val(ValType::I32)),
+            ]
+            .into(),
+        };
+        let layout = struct_layout(&ty, 8);
+        assert_eq!(layout.offsets, [8, 16, 24, 32, 48]);
+        assert_eq!(layout.size, 56);
+        assert_eq!(struct_layout(&StructType::default(), 8).size, 8);
+        assert_eq!(array_bytes(4, 3), Some(32));
+        assert_eq!(array_bytes(8, u32::MAX), None);
+    }
 }

@@ -5,7 +5,7 @@
 //! handler tables ([`HandlerTable`]), the word of a GC reference
 //! ([`gc`]), the list of
 //! runtime entry points ([`Builtin`]) and the compile knobs ([`Tunables`]).
-//! This module imports nothing from Cranelift, so it could become a crate of
+//! This module imports nothing from Cranelift (only our own types), so it could become a crate of
 //! its own unchanged.
 
 pub mod builtins;
@@ -16,7 +16,7 @@ pub mod trap;
 pub mod tunables;
 pub mod vmoffsets;
 
-pub use builtins::{Builtin, BuiltinType, GROW_TRAP, HOST_THROWS};
+pub use builtins::{ARRAY_NEW_OUT_OF_BOUNDS, Builtin, BuiltinType, GROW_TRAP, HOST_THROWS};
 pub use handlers::{HandlerClause, HandlerSite, HandlerTable};
 pub use hotness::HotnessCounter;
 pub use trap::{AddressMap, Trap, TrapTable};

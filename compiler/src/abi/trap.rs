@@ -51,11 +51,20 @@ pub enum Trap {
     NullI31Reference = 16,
     /// `ref.cast` of a value not of the target type.
     CastFailure = 17,
+    /// `struct.get` or `struct.set` of null.
+    NullStructReference = 18,
+    /// An array instruction on null.
+    NullArrayReference = 19,
+    /// An array access past the array's end.
+    ArrayOutOfBounds = 20,
+    /// A struct or array did not fit in the store's GC heap, even after a
+    /// collection.
+    GcHeapOutOfMemory = 21,
 }
 
 impl Trap {
     /// All trap kinds, in code order.
-    pub const ALL: [Trap; 18] = [
+    pub const ALL: [Trap; 22] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -74,6 +83,10 @@ impl Trap {
         Trap::NullExceptionReference,
         Trap::NullI31Reference,
         Trap::CastFailure,
+        Trap::NullStructReference,
+        Trap::NullArrayReference,
+        Trap::ArrayOutOfBounds,
+        Trap::GcHeapOutOfMemory,
     ];
 
     /// The one-byte code stored in trap tables.
@@ -107,6 +120,10 @@ impl Trap {
             Trap::NullExceptionReference => "null exception reference",
             Trap::NullI31Reference => "null i31 reference",
             Trap::CastFailure => "cast failure",
+            Trap::NullStructReference => "null structure reference",
+            Trap::NullArrayReference => "null array reference",
+            Trap::ArrayOutOfBounds => "out of bounds array access",
+            Trap::GcHeapOutOfMemory => "GC heap out of memory",
         }
     }
 }

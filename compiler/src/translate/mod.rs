@@ -24,6 +24,7 @@ mod conversions;
 mod env;
 mod exceptions;
 mod gc;
+mod gc_objects;
 mod legacy_exceptions;
 mod limits;
 mod locals;
@@ -320,27 +321,7 @@ macro_rules! translate_op {
     (function_references $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (legacy_exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
-    // GC's instructions cljit compiles so far (see
-    // `features::gc_op_compiled`).
-    (gc $this:ident RefI31 $($rest:tt)*) => { translate_op!(@forward $this RefI31 $($rest)*) };
-    (gc $this:ident I31GetS $($rest:tt)*) => { translate_op!(@forward $this I31GetS $($rest)*) };
-    (gc $this:ident I31GetU $($rest:tt)*) => { translate_op!(@forward $this I31GetU $($rest)*) };
-    (gc $this:ident RefEq $($rest:tt)*) => { translate_op!(@forward $this RefEq $($rest)*) };
-    (gc $this:ident RefTestNonNull $($rest:tt)*) => { translate_op!(@forward $this RefTestNonNull $($rest)*) };
-    (gc $this:ident RefTestNullable $($rest:tt)*) => { translate_op!(@forward $this RefTestNullable $($rest)*) };
-    (gc $this:ident RefCastNonNull $($rest:tt)*) => { translate_op!(@forward $this RefCastNonNull $($rest)*) };
-    (gc $this:ident RefCastNullable $($rest:tt)*) => { translate_op!(@forward $this RefCastNullable $($rest)*) };
-    (gc $this:ident BrOnCast $($rest:tt)*) => { translate_op!(@forward $this BrOnCast $($rest)*) };
-    (gc $this:ident BrOnCastFail $($rest:tt)*) => { translate_op!(@forward $this BrOnCastFail $($rest)*) };
-    (gc $this:ident AnyConvertExtern $($rest:tt)*) => { translate_op!(@forward $this AnyConvertExtern $($rest)*) };
-    (gc $this:ident ExternConvertAny $($rest:tt)*) => { translate_op!(@forward $this ExternConvertAny $($rest)*) };
-    // GC's other instructions validate (see
-    // `features::validation_features`) but are refused here, as the gc
-    // proposal's.
-    (gc $this:ident $op:ident $visit:ident $($arg:ident)*) => {{
-        $( let _ = $arg; )*
-        Err(crate::features::gc_refused($this.offset, concat!("the instruction ", stringify!($op))))
-    }};
+    (gc $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     // Everything else is refused (validation normally refuses it first,
     // since those features are never enabled).
     ($proposal:ident $this:ident $op:ident $visit:ident $($arg:ident)*) => {{

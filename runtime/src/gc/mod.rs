@@ -2,13 +2,28 @@
 //! [`I31`] values and [`AnyRef`] handles, and the word they are in compiled
 //! code (see `cljit_compiler::abi::gc`).
 
+mod alloc;
+mod collect;
+mod heap;
+
 use std::num::NonZeroUsize;
 
-use cljit_compiler::abi::gc::{GcKind, I31_TAG};
+use cljit_compiler::abi::gc::{GcKind, HEADER_KIND_OFFSET, I31_TAG};
+
+use cljit_compiler::abi::gc::{ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET};
+use cljit_compiler::types::{StorageType, ValType};
 
 use crate::error::{Error, Result};
-use crate::store::{AsContextMut, StoreId};
-use crate::values::ExternRef;
+use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
+use crate::values::{ExternRef, Val};
+
+pub(crate) use alloc::{
+    alloc_object, array_init_data, array_init_elem, array_new, array_new_data, array_new_elem,
+    gc_memmove, read_storage, struct_new, write_element, write_storage,
+};
+pub use heap::DEFAULT_GC_HEAP_LIMIT;
+pub(crate) use heap::HEADER_PIN_OFFSET;
+pub(crate) use heap::{GcHeap, TypeLayout};
 
 /// The header every object behind a reference word starts with (see
 /// `cljit_compiler::abi::gc`): its engine type id and its kind.
@@ -84,12 +99,39 @@ impl I31 {
     }
 }
 
-/// A non-null reference of the `any` hierarchy (`anyref`): an `i31`, or a
-/// host value converted with `any.convert_extern`. It belongs to a store.
+/// A non-null reference of the `any` hierarchy (`anyref`): an `i31`, a
+/// struct, an array, or a host value converted with `any.convert_extern`.
+/// It belongs to a store. A handle to a struct or array keeps it alive
+/// (pinned) until the store ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AnyRef {
     store: StoreId,
     word: NonZeroUsize,
+    /// The object's kind byte (0 for an `i31`), read when the handle was
+    /// made, so that no query reads memory through a handle.
+    kind: u8,
+    /// A struct's or array's engine type id.
+    type_id: u32,
+}
+
+/// The kind byte and type id of a non-null reference word, pinning the
+/// object if it is a struct or an array (a host handle to it now exists).
+///
+/// # Safety
+///
+/// `word` must be an `i31` or point at a live object with a header.
+pub(crate) unsafe fn describe_and_pin(word: usize) -> (u8, u32) {
+    if is_i31_word(word) {
+        return (0, 0);
+    }
+    // SAFETY: per the contract, `word` points at a header.
+    unsafe {
+        let kind = *((word + HEADER_KIND_OFFSET as usize) as *const u8);
+        if kind != GcKind::Extern as u8 {
+            *((word + HEADER_PIN_OFFSET) as *mut u8) = 1;
+        }
+        (kind, *(word as *const u32))
+    }
 }
 
 impl AnyRef {
@@ -99,13 +141,20 @@ impl AnyRef {
         AnyRef {
             store: id,
             word: value.word(),
+            kind: 0,
+            type_id: 0,
         }
     }
 
     /// `any.convert_extern`: the host reference seen as an `anyref`.
     pub fn convert_extern(externref: ExternRef) -> AnyRef {
-        let (store, word) = externref.parts();
-        AnyRef { store, word }
+        let (store, word, kind, type_id) = externref.parts();
+        AnyRef {
+            store,
+            word,
+            kind,
+            type_id,
+        }
     }
 
     /// The `i31` value, if this reference is one.
@@ -120,18 +169,165 @@ impl AnyRef {
 
     /// Whether this is a struct, an array or an `i31`: a value of `eq`.
     pub fn is_eq(&self) -> bool {
-        self.is_i31()
+        self.is_i31() || self.is_struct() || self.is_array()
+    }
+
+    /// Whether this is a struct.
+    pub fn is_struct(&self) -> bool {
+        self.kind == GcKind::Struct as u8
+    }
+
+    /// Whether this is an array.
+    pub fn is_array(&self) -> bool {
+        self.kind == GcKind::Array as u8
+    }
+
+    /// The engine type id of a struct or array.
+    pub(crate) fn object_type_id(&self) -> Option<u32> {
+        (self.is_struct() || self.is_array()).then_some(self.type_id)
     }
 
     /// The reference as `extern.convert_any` gives it.
     pub fn to_extern(&self) -> ExternRef {
-        ExternRef::from_parts(self.store, self.word)
+        ExternRef::from_parts(self.store, self.word, self.kind, self.type_id)
     }
 
     /// A handle for `word`, a non-null word of the `any` hierarchy made in
-    /// store `store`.
-    pub(crate) fn from_word(store: StoreId, word: NonZeroUsize) -> AnyRef {
-        AnyRef { store, word }
+    /// store `store`, pinning the object it may be.
+    ///
+    /// # Safety
+    ///
+    /// `word` must be an `i31` or a live object of `store`.
+    pub(crate) unsafe fn from_word(store: StoreId, word: NonZeroUsize) -> AnyRef {
+        // SAFETY: per the contract.
+        let (kind, type_id) = unsafe { describe_and_pin(word.get()) };
+        AnyRef {
+            store,
+            word,
+            kind,
+            type_id,
+        }
+    }
+
+    /// The object's address and its layout, checking the handle belongs to
+    /// `store` and is a struct or an array (`what`).
+    fn object<'s>(&self, store: &'s StoreOpaque, kind: GcKind) -> Result<(usize, &'s TypeLayout)> {
+        if store.id() != self.store {
+            return Err(Error::msg("anyref used with the wrong store"));
+        }
+        if self.kind != kind as u8 {
+            return Err(Error::msg(match kind {
+                GcKind::Struct => "not a struct",
+                _ => "not an array",
+            }));
+        }
+        let object = self.word.get();
+        // SAFETY: the handle pinned the object when it was made, and the
+        // store it belongs to is alive, so the object is.
+        Ok((object, unsafe { store.gc.layout_of(object) }))
+    }
+
+    /// Field `index` of a struct (packed fields zero-extended).
+    ///
+    /// # Errors
+    ///
+    /// If this is not a struct of `store`, or has no such field.
+    pub fn field(&self, store: impl AsContext, index: usize) -> Result<Val> {
+        let store = store.as_context().opaque();
+        let (object, layout) = self.object(store, GcKind::Struct)?;
+        let (&offset, &storage) = layout
+            .offsets
+            .get(index)
+            .zip(layout.fields.get(index))
+            .ok_or_else(|| Error::msg(format!("no field {index}")))?;
+        // SAFETY: the field lies in the live struct.
+        let raw = unsafe { read_storage(object + offset as usize, storage) };
+        // SAFETY: a reference field holds a reference of this store.
+        Ok(unsafe { Val::from_raw(raw, storage.unpacked(), store) })
+    }
+
+    /// Sets field `index` of a struct to `value`.
+    ///
+    /// # Errors
+    ///
+    /// If this is not a struct of `store`, the field does not exist or is
+    /// immutable, or `value` is not of the field's type.
+    pub fn set_field(&self, mut store: impl AsContextMut, index: usize, value: Val) -> Result<()> {
+        let mut cx = store.as_context_mut();
+        let store = cx.opaque_mut();
+        let (object, layout) = self.object(store, GcKind::Struct)?;
+        let (&offset, &storage) = layout
+            .offsets
+            .get(index)
+            .zip(layout.fields.get(index))
+            .ok_or_else(|| Error::msg(format!("no field {index}")))?;
+        if !layout.mutable[index] {
+            return Err(Error::msg(format!("field {index} is immutable")));
+        }
+        let raw = checked_raw(store, value, storage)?;
+        // SAFETY: the field lies in the live struct.
+        unsafe { write_storage(object + offset as usize, storage, raw) };
+        Ok(())
+    }
+
+    /// The length of an array.
+    ///
+    /// # Errors
+    ///
+    /// If this is not an array of `store`.
+    pub fn array_len(&self, store: impl AsContext) -> Result<u32> {
+        let store = store.as_context().opaque();
+        let (object, _) = self.object(store, GcKind::Array)?;
+        // SAFETY: an array's length follows its header.
+        Ok(unsafe { *((object + ARRAY_LENGTH_OFFSET as usize) as *const u32) })
+    }
+
+    /// Element `index` of an array (packed elements zero-extended).
+    ///
+    /// # Errors
+    ///
+    /// If this is not an array of `store`, or `index` is out of bounds.
+    pub fn array_get(&self, store: impl AsContext, index: u32) -> Result<Val> {
+        let store = store.as_context().opaque();
+        let at = self.element(store, index)?;
+        let storage = self.object(store, GcKind::Array)?.1.element();
+        // SAFETY: the element lies in the live array.
+        let raw = unsafe { read_storage(at, storage) };
+        // SAFETY: a reference element holds a reference of this store.
+        Ok(unsafe { Val::from_raw(raw, storage.unpacked(), store) })
+    }
+
+    /// Sets element `index` of an array to `value`.
+    ///
+    /// # Errors
+    ///
+    /// If this is not an array of `store`, `index` is out of bounds, or
+    /// `value` is not of the element type.
+    pub fn array_set(&self, mut store: impl AsContextMut, index: u32, value: Val) -> Result<()> {
+        let mut cx = store.as_context_mut();
+        let store = cx.opaque_mut();
+        let at = self.element(store, index)?;
+        let layout = self.object(store, GcKind::Array)?.1;
+        if !layout.mutable[0] {
+            return Err(Error::msg("the array is immutable"));
+        }
+        let raw = checked_raw(store, value, layout.element())?;
+        // SAFETY: the element lies in the live array.
+        unsafe { write_storage(at, layout.element(), raw) };
+        Ok(())
+    }
+
+    /// The address of element `index`, if in bounds.
+    fn element(&self, store: &StoreOpaque, index: u32) -> Result<usize> {
+        let (object, layout) = self.object(store, GcKind::Array)?;
+        // SAFETY: an array's length follows its header.
+        let len = unsafe { *((object + ARRAY_LENGTH_OFFSET as usize) as *const u32) };
+        if index >= len {
+            return Err(Error::msg(format!(
+                "array index {index} out of bounds for length {len}"
+            )));
+        }
+        Ok(object + ARRAY_DATA_OFFSET as usize + layout.size as usize * index as usize)
     }
 
     /// The raw word, if the handle may be used in store `store` (an `i31`
@@ -142,6 +338,23 @@ impl AnyRef {
         }
         Ok(self.word.get())
     }
+}
+
+/// `value` as the raw bits of a field of `storage`, checking its type.
+fn checked_raw(
+    store: &StoreOpaque,
+    value: Val,
+    storage: StorageType,
+) -> Result<crate::vm::val_raw::ValRaw> {
+    let ty = storage.unpacked();
+    let ok = match (storage, ty) {
+        (_, ValType::Ref(r)) => value.matches(store, ValType::Ref(r)),
+        _ => value.ty() == ty,
+    };
+    if !ok {
+        return Err(Error::msg(format!("a {ty} field cannot hold {value:?}")));
+    }
+    value.to_raw(store)
 }
 
 #[cfg(test)]

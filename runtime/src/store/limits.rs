@@ -103,6 +103,9 @@ impl StoreOpaque {
     /// Installs the hook that reaches a limiter stored in `StoreInner<T>`.
     pub(crate) fn install_limiter<T>(&mut self) {
         self.limits_state.limiter = Some(call_limiter::<T>);
+        if let Some(bytes) = self.with_limiter(|l| l.gc_heap_size()) {
+            self.gc.set_limit(bytes);
+        }
     }
 
     /// Runs `f` with the store's limiter, if one is installed.

@@ -100,6 +100,8 @@ pub struct StoreOpaque {
     modules: Vec<Module>,
     /// Fuel reserve, epoch deadline and limiter (see `limits.rs`).
     limits_state: LimitsState,
+    /// Structs and arrays (see `gc/heap.rs`).
+    pub(crate) gc: crate::gc::GcHeap,
 }
 
 // SAFETY: the raw pointers inside (vmctx fields, global definitions) point
@@ -192,6 +194,7 @@ impl<T> Store<T> {
                     tags: Vec::new(),
                     exceptions: Vec::new(),
                     exn_collect_at: 0,
+                    gc: crate::gc::GcHeap::default(),
                     host_funcs: Vec::new(),
                     externs: Vec::new(),
                     modules: Vec::new(),
@@ -211,6 +214,20 @@ impl<T> Store<T> {
     /// The host data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.inner.data
+    }
+
+    /// Collects the store's GC heap now: frees every struct and array
+    /// that no table, global, element segment, exception, live wasm frame
+    /// or host handle reaches. Returns the bytes freed.
+    pub fn gc(&mut self) -> usize {
+        self.inner.opaque.collect_garbage()
+    }
+
+    /// How many bytes the store's GC heap takes, and how many collections
+    /// it has run.
+    pub fn gc_heap_stats(&self) -> (usize, u64) {
+        let heap = &self.inner.opaque.gc;
+        (heap.footprint(), heap.collections)
     }
 
     /// Consumes the store, returning the host data.

@@ -1,0 +1,536 @@
+//! A store's GC heap: where structs and arrays live, and the sweeping half
+//! of its collector (the marking half, which finds the roots, is in
+//! `collect.rs`).
+//!
+//! The heap never moves an object, so the collector may find roots in
+//! wasm frames conservatively (see `collect.rs`). Small objects sit in
+//! 64 KiB chunks of equal slots, one size class per chunk; a free slot has
+//! a zero header and the next free slot of its class in its second word.
+//! An object larger than the largest class (8 KiB) gets an allocation of
+//! its own. So the object containing any address is found in constant time
+//! (a chunk by the address's high bits, a slot by division) or, for large
+//! objects, by an ordered map.
+//!
+//! Every object is zeroed when it is handed out: fields start as zero and
+//! references as null, as `struct.new_default` and `array.new_default`
+//! need.
+
+use std::alloc::Layout;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use cljit_compiler::abi::gc::{
+    ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, GcKind, HEADER_KIND_OFFSET, HEADER_MARK_OFFSET,
+    storage_bytes, struct_layout,
+};
+use cljit_compiler::types::{CompositeType, HeapType, StorageType, ValType};
+
+/// The size and alignment of a chunk.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// The slot sizes of small objects, in bytes.
+const CLASSES: [u32; 22] = [
+    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 1536, 2048, 3072,
+    4096, 6144, 8192,
+];
+
+/// Where the pin byte of an object lies in its header: set while the host
+/// holds a handle to it (see `AnyRef`).
+pub(crate) const HEADER_PIN_OFFSET: usize = 6;
+
+/// The smallest heap growth between collections.
+const COLLECT_MIN_BYTES: usize = 1 << 20;
+
+/// Which words of an object of one type are references the collectors
+/// follow.
+#[derive(Debug)]
+pub(crate) struct TypeLayout {
+    /// Struct or array.
+    pub(crate) kind: GcKind,
+    /// A struct's size, or an array element's.
+    pub(crate) size: u32,
+    /// A struct's field offsets, in order (empty for an array).
+    pub(crate) offsets: Vec<u32>,
+    /// How each field (or the element) is stored, with engine types.
+    pub(crate) fields: Vec<StorageType>,
+    /// Whether each field (or the element) is mutable.
+    pub(crate) mutable: Vec<bool>,
+    /// Offsets of struct fields of the `any` and `extern` hierarchies.
+    gc_fields: Vec<u32>,
+    /// Offsets of struct fields holding exceptions.
+    exn_fields: Vec<u32>,
+}
+
+/// Whether a field of `storage` may hold a reference of the `any` or
+/// `extern` hierarchies, which may point into the heap.
+fn holds_gc_ref(storage: StorageType) -> bool {
+    matches!(storage, StorageType::Val(ValType::Ref(r)) if matches!(r.heap.top(), HeapType::Any | HeapType::Extern))
+}
+
+/// Whether a field of `storage` holds an exception.
+fn holds_exn(storage: StorageType) -> bool {
+    matches!(storage, StorageType::Val(ValType::Ref(r)) if r.heap.top() == HeapType::Exn)
+}
+
+impl TypeLayout {
+    /// The layout of objects of struct or array type `ty` (an engine type:
+    /// its references by engine type id).
+    ///
+    /// # Panics
+    ///
+    /// If `ty` is a function type.
+    pub(crate) fn new(ty: &CompositeType) -> TypeLayout {
+        let pointer = u8::try_from(size_of::<usize>()).expect("pointers are small");
+        match ty {
+            CompositeType::Struct(s) => {
+                let layout = struct_layout(s, pointer);
+                let fields: Vec<StorageType> = s.fields.iter().map(|f| f.storage).collect();
+                let pick = |test: fn(StorageType) -> bool| {
+                    fields
+                        .iter()
+                        .zip(&layout.offsets)
+                        .filter(|(f, _)| test(**f))
+                        .map(|(_, &o)| o)
+                        .collect()
+                };
+                TypeLayout {
+                    kind: GcKind::Struct,
+                    size: layout.size,
+                    mutable: s.fields.iter().map(|f| f.mutable).collect(),
+                    gc_fields: pick(holds_gc_ref),
+                    exn_fields: pick(holds_exn),
+                    offsets: layout.offsets,
+                    fields,
+                }
+            }
+            CompositeType::Array(a) => TypeLayout {
+                kind: GcKind::Array,
+                size: storage_bytes(a.element.storage, pointer),
+                offsets: Vec::new(),
+                fields: vec![a.element.storage],
+                mutable: vec![a.element.mutable],
+                gc_fields: Vec::new(),
+                exn_fields: Vec::new(),
+            },
+            CompositeType::Func(_) => panic!("functions are not heap objects"),
+        }
+    }
+
+    /// An array's element storage.
+    pub(crate) fn element(&self) -> StorageType {
+        self.fields[0]
+    }
+}
+
+/// What the heap knows of a chunk.
+#[derive(Debug)]
+struct Chunk {
+    /// The index of its size class.
+    class: usize,
+}
+
+/// A store's GC heap.
+pub(crate) struct GcHeap {
+    /// Chunks by base address.
+    chunks: HashMap<usize, Chunk>,
+    /// The first free slot of each size class (0: none).
+    free: [usize; CLASSES.len()],
+    /// Large objects: address to size.
+    large: BTreeMap<usize, usize>,
+    /// Layouts by engine type id.
+    layouts: HashMap<u32, Arc<TypeLayout>>,
+    /// Bytes of chunks and large objects.
+    footprint: usize,
+    /// Bytes handed out since the last collection.
+    since_collect: usize,
+    /// Bytes live after the last collection.
+    live_after_collect: usize,
+    /// The most bytes `footprint` may reach.
+    limit: usize,
+    /// How many collections ran.
+    pub(crate) collections: u64,
+}
+
+// SAFETY: the heap's addresses are allocations it owns; moving the heap
+// (with its store) to another thread moves their ownership.
+unsafe impl Send for GcHeap {}
+
+impl std::fmt::Debug for GcHeap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcHeap")
+            .field("chunks", &self.chunks.len())
+            .field("large", &self.large.len())
+            .field("footprint", &self.footprint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default size limit of a store's GC heap.
+pub const DEFAULT_GC_HEAP_LIMIT: usize = 1 << 30;
+
+impl Default for GcHeap {
+    fn default() -> GcHeap {
+        GcHeap {
+            chunks: HashMap::new(),
+            free: [0; CLASSES.len()],
+            large: BTreeMap::new(),
+            layouts: HashMap::new(),
+            footprint: 0,
+            since_collect: 0,
+            live_after_collect: 0,
+            limit: DEFAULT_GC_HEAP_LIMIT,
+            collections: 0,
+        }
+    }
+}
+
+/// The header byte at `offset` of object `object`.
+///
+/// # Safety
+///
+/// `object` must be an object (or slot) of a live heap.
+unsafe fn header_byte(object: usize, offset: u32) -> *mut u8 {
+    (object + offset as usize) as *mut u8
+}
+
+impl GcHeap {
+    /// Sets the most bytes the heap may take.
+    pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
+    /// The bytes the heap takes (chunks and large objects).
+    pub(crate) fn footprint(&self) -> usize {
+        self.footprint
+    }
+
+    /// The layout of engine type `id`, made from `ty` the first time.
+    pub(crate) fn layout(
+        &mut self,
+        id: u32,
+        ty: impl FnOnce() -> CompositeType,
+    ) -> Arc<TypeLayout> {
+        Arc::clone(
+            self.layouts
+                .entry(id)
+                .or_insert_with(|| Arc::new(TypeLayout::new(&ty()))),
+        )
+    }
+
+    /// The layout of an object's type.
+    ///
+    /// # Safety
+    ///
+    /// `object` must be an object of this heap.
+    pub(crate) unsafe fn layout_of(&self, object: usize) -> &TypeLayout {
+        // SAFETY: an object starts with its header, whose type id the
+        // allocation that made it registered.
+        let id = unsafe { *(object as *const u32) };
+        &self.layouts[&id]
+    }
+
+    /// Whether a collection is due before `bytes` more are handed out:
+    /// once as many bytes were handed out since the last one as it left
+    /// live (so collecting costs time in proportion to allocation), but
+    /// never fewer than 1 MiB, or half the limit if that is less. (An
+    /// allocation that finds the heap full collects whatever this says.)
+    pub(crate) fn wants_collection(&self, bytes: usize) -> bool {
+        let floor = COLLECT_MIN_BYTES.min(self.limit / 2);
+        self.since_collect + bytes >= floor.max(self.live_after_collect)
+    }
+
+    /// A zeroed object of `size` bytes with type `id` and `kind` in its
+    /// header, or `None` if the heap would pass its limit.
+    pub(crate) fn alloc(&mut self, size: u32, id: u32, kind: GcKind) -> Option<usize> {
+        let object = match CLASSES.iter().position(|&c| c >= size) {
+            Some(class) => self.alloc_small(class)?,
+            None => self.alloc_large(size as usize)?,
+        };
+        // SAFETY: `object` is a fresh slot of at least 8 bytes, zeroed.
+        unsafe {
+            *(object as *mut u32) = id;
+            *header_byte(object, HEADER_KIND_OFFSET) = kind as u8;
+        }
+        self.since_collect += size as usize;
+        Some(object)
+    }
+
+    fn alloc_small(&mut self, class: usize) -> Option<usize> {
+        if self.free[class] == 0 {
+            self.new_chunk(class)?;
+        }
+        let slot = self.free[class];
+        let size = CLASSES[class] as usize;
+        // SAFETY: a free slot of `size` bytes owned by this heap; its
+        // second word links the next free slot.
+        unsafe {
+            self.free[class] = *((slot + 8) as *const usize);
+            std::ptr::write_bytes(slot as *mut u8, 0, size);
+        }
+        Some(slot)
+    }
+
+    fn new_chunk(&mut self, class: usize) -> Option<()> {
+        if self.footprint + CHUNK_BYTES > self.limit {
+            return None;
+        }
+        let layout = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).expect("a valid layout");
+        // SAFETY: the layout has a non-zero size.
+        let base = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+        if base == 0 {
+            return None;
+        }
+        self.footprint += CHUNK_BYTES;
+        self.chunks.insert(base, Chunk { class });
+        let size = CLASSES[class] as usize;
+        let slots = CHUNK_BYTES / size;
+        // Thread the slots in address order.
+        for i in (0..slots).rev() {
+            let slot = base + i * size;
+            // SAFETY: the slot lies in the chunk just allocated.
+            unsafe { *((slot + 8) as *mut usize) = self.free[class] };
+            self.free[class] = slot;
+        }
+        Some(())
+    }
+
+    fn alloc_large(&mut self, size: usize) -> Option<usize> {
+        if self.footprint + size > self.limit {
+            return None;
+        }
+        let layout = Layout::from_size_align(size, 16).ok()?;
+        // SAFETY: the layout has a non-zero size (an object has a header).
+        let object = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+        if object == 0 {
+            return None;
+        }
+        self.footprint += size;
+        self.large.insert(object, size);
+        Some(object)
+    }
+
+    /// The object containing address `word`, if any: the heap's own
+    /// lookup for a conservative root or an interior pointer.
+    pub(crate) fn object_containing(&self, word: usize) -> Option<usize> {
+        let base = word & !(CHUNK_BYTES - 1);
+        if let Some(chunk) = self.chunks.get(&base) {
+            let size = CLASSES[chunk.class] as usize;
+            let index = (word - base) / size;
+            if (index + 1) * size > CHUNK_BYTES {
+                return None;
+            }
+            let slot = base + index * size;
+            // SAFETY: the slot lies in one of this heap's chunks; a free
+            // slot's kind byte is zero.
+            let kind = unsafe { *header_byte(slot, HEADER_KIND_OFFSET) };
+            return (kind != 0).then_some(slot);
+        }
+        let (&start, &size) = self.large.range(..=word).next_back()?;
+        (word < start + size).then_some(start)
+    }
+
+    /// Marks `object` (an object of this heap); true if it was not marked
+    /// yet.
+    pub(crate) fn mark(&self, object: usize) -> bool {
+        // SAFETY: `object` is an object of this heap (see above).
+        let mark = unsafe { &mut *header_byte(object, HEADER_MARK_OFFSET) };
+        let new = *mark == 0;
+        *mark = 1;
+        new
+    }
+
+    /// Calls `f` with every reference word `object` holds that may point
+    /// into the heap.
+    ///
+    /// # Safety
+    ///
+    /// `object` must be an object of this heap.
+    pub(crate) unsafe fn trace(&self, object: usize, mut f: impl FnMut(usize)) {
+        // SAFETY: per the contract.
+        let layout = unsafe { self.layout_of(object) };
+        let read = |at: usize| {
+            // SAFETY: `at` is a reference field inside the object.
+            unsafe { *(at as *const usize) }
+        };
+        match layout.kind {
+            GcKind::Array if holds_gc_ref(layout.element()) => {
+                // SAFETY: an array's length follows its header.
+                let len = unsafe { *((object + ARRAY_LENGTH_OFFSET as usize) as *const u32) };
+                let data = object + ARRAY_DATA_OFFSET as usize;
+                for i in 0..len as usize {
+                    f(read(data + i * size_of::<usize>()));
+                }
+            }
+            GcKind::Struct => {
+                for &offset in &layout.gc_fields {
+                    f(read(object + offset as usize));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Calls `f` with every exception reference any object holds (roots
+    /// for the exception collector).
+    pub(crate) fn exception_words(&self, mut f: impl FnMut(usize)) {
+        if !self
+            .layouts
+            .values()
+            .any(|l| !l.exn_fields.is_empty() || holds_exn(l.element_or_i32()))
+        {
+            return;
+        }
+        self.for_each_object(|object| {
+            // SAFETY: every object visited is one of this heap's.
+            let layout = unsafe { self.layout_of(object) };
+            for &offset in &layout.exn_fields {
+                // SAFETY: the field lies inside the object.
+                f(unsafe { *((object + offset as usize) as *const usize) });
+            }
+            if layout.kind == GcKind::Array && holds_exn(layout.element()) {
+                // SAFETY: as in `trace`.
+                let len = unsafe { *((object + ARRAY_LENGTH_OFFSET as usize) as *const u32) };
+                let data = object + ARRAY_DATA_OFFSET as usize;
+                for i in 0..len as usize {
+                    // SAFETY: element `i` lies inside the array.
+                    f(unsafe { *((data + i * size_of::<usize>()) as *const usize) });
+                }
+            }
+        });
+    }
+
+    /// Calls `f` with every allocated object.
+    fn for_each_object(&self, mut f: impl FnMut(usize)) {
+        for (&base, chunk) in &self.chunks {
+            let size = CLASSES[chunk.class] as usize;
+            for i in 0..CHUNK_BYTES / size {
+                let slot = base + i * size;
+                // SAFETY: the slot lies in the chunk.
+                if unsafe { *header_byte(slot, HEADER_KIND_OFFSET) } != 0 {
+                    f(slot);
+                }
+            }
+        }
+        for &object in self.large.keys() {
+            f(object);
+        }
+    }
+
+    /// Calls `f` with every pinned object (held by a host handle).
+    pub(crate) fn pinned(&self, mut f: impl FnMut(usize)) {
+        self.for_each_object(|object| {
+            // SAFETY: the object is one of this heap's.
+            if unsafe { *header_byte(object, HEADER_PIN_OFFSET as u32) } != 0 {
+                f(object);
+            }
+        });
+    }
+
+    /// Frees every unmarked object and clears the marks; returns the bytes
+    /// freed. The free lists are rebuilt from the slots left free, and a
+    /// chunk left empty goes back to the system.
+    pub(crate) fn sweep(&mut self) -> usize {
+        let mut freed = 0;
+        let mut live = 0;
+        self.free = [0; CLASSES.len()];
+        let mut empty = Vec::new();
+        for (&base, chunk) in &self.chunks {
+            let size = CLASSES[chunk.class] as usize;
+            let head = self.free[chunk.class];
+            let mut kept = 0;
+            // Backwards, so the list runs in address order.
+            for i in (0..CHUNK_BYTES / size).rev() {
+                let slot = base + i * size;
+                // SAFETY: the slot lies in one of this heap's chunks.
+                unsafe {
+                    let kind = header_byte(slot, HEADER_KIND_OFFSET);
+                    let mark = header_byte(slot, HEADER_MARK_OFFSET);
+                    if *kind != 0 && *mark != 0 {
+                        *mark = 0;
+                        kept += 1;
+                        continue;
+                    }
+                    if *kind != 0 {
+                        freed += size;
+                    }
+                    // A zero header marks the slot free.
+                    *(slot as *mut u64) = 0;
+                    *((slot + 8) as *mut usize) = self.free[chunk.class];
+                    self.free[chunk.class] = slot;
+                }
+            }
+            if kept == 0 {
+                // Unthread the chunk's slots again: it goes.
+                self.free[chunk.class] = head;
+                empty.push(base);
+            }
+            live += kept * size;
+        }
+        let chunk_layout =
+            Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).expect("a valid layout");
+        for base in empty {
+            self.chunks.remove(&base);
+            // SAFETY: allocated by `new_chunk` with this layout; it holds
+            // no object, and no free list links into it any more.
+            unsafe { std::alloc::dealloc(base as *mut u8, chunk_layout) };
+            self.footprint -= CHUNK_BYTES;
+        }
+        let mut dead = Vec::new();
+        for (&object, &size) in &self.large {
+            // SAFETY: a large object of this heap.
+            let mark = unsafe { &mut *header_byte(object, HEADER_MARK_OFFSET) };
+            if *mark != 0 {
+                *mark = 0;
+                live += size;
+            } else {
+                dead.push((object, size));
+            }
+        }
+        for (object, size) in dead {
+            self.large.remove(&object);
+            // SAFETY: allocated by `alloc_large` with this layout.
+            unsafe {
+                std::alloc::dealloc(
+                    object as *mut u8,
+                    Layout::from_size_align(size, 16).expect("a valid layout"),
+                );
+            }
+            self.footprint -= size;
+            freed += size;
+        }
+        self.since_collect = 0;
+        self.live_after_collect = live;
+        self.collections += 1;
+        freed
+    }
+}
+
+impl TypeLayout {
+    /// An array's element, or `i32` for a struct (which has no element).
+    fn element_or_i32(&self) -> StorageType {
+        match self.kind {
+            GcKind::Array => self.element(),
+            _ => StorageType::Val(ValType::I32),
+        }
+    }
+}
+
+impl Drop for GcHeap {
+    fn drop(&mut self) {
+        let chunk = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).expect("a valid layout");
+        for &base in self.chunks.keys() {
+            // SAFETY: allocated by `new_chunk` with this layout, and no
+            // reference into the heap outlives its store.
+            unsafe { std::alloc::dealloc(base as *mut u8, chunk) };
+        }
+        for (&object, &size) in &self.large {
+            // SAFETY: allocated by `alloc_large` with this layout.
+            unsafe {
+                std::alloc::dealloc(
+                    object as *mut u8,
+                    Layout::from_size_align(size, 16).expect("a valid layout"),
+                );
+            }
+        }
+    }
+}
