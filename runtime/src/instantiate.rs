@@ -74,6 +74,7 @@ fn instantiate<T>(
     let defined_tables = info.tables.len() - info.num_imported_tables as usize;
     store.check_new_instance(defined_memories, defined_tables)?;
     store.retain_module(module);
+    crate::gc::register_layouts(&mut store.gc, module);
     let mut data = new_instance_data(store, module);
     link_imports(store, module, imports, &mut data)?;
     define_memories(store, module, &mut data)?;

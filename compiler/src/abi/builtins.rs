@@ -55,10 +55,10 @@ macro_rules! foreach_builtin_function {
             func_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
             /// `ref.test`, `ref.cast` and `br_on_cast*` to an open (non-final) type found an object or function of another type: 1 when its type `actual` is a declared subtype of `expected`, else 0.
             is_subtype(vmctx: vmctx, actual: i32, expected: i32) -> i32;
-            /// `struct.new` of module type `ty`: a zeroed struct with its header, or null when the GC heap is full.
-            struct_new(vmctx: vmctx, ty: i32) -> pointer;
-            /// `array.new` of module type `ty`: a zeroed array of `len` elements, or null when the GC heap is full.
-            array_new(vmctx: vmctx, ty: i32, len: i32) -> pointer;
+            /// `struct.new` of engine type `id`, `size` bytes: a zeroed struct with its header, or null when the GC heap is full.
+            struct_new(vmctx: vmctx, id: i32, size: i32) -> pointer;
+            /// `array.new` of engine type `id`: a zeroed array of `len` elements of `element_size` bytes, or null when the GC heap is full.
+            array_new(vmctx: vmctx, id: i32, element_size: i32, len: i32) -> pointer;
             /// `array.new_data`: the array, null when the GC heap is full, or [`ARRAY_NEW_OUT_OF_BOUNDS`] when the segment is too short.
             array_new_data(vmctx: vmctx, ty: i32, data: i32, src: i32, len: i32) -> pointer;
             /// `array.new_elem`: the array, null when the GC heap is full, or [`ARRAY_NEW_OUT_OF_BOUNDS`] when the segment is too short.

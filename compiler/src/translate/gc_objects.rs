@@ -105,9 +105,14 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn new_struct(&mut self, ty: u32) -> Value {
-        let ty = self.iconst32(ty);
+        let CompositeType::Struct(s) = &self.info.types[TypeIndex::from_u32(ty)] else {
+            unreachable!("validated: a struct type");
+        };
+        let size = struct_layout(s, self.offsets.pointer_size() as u8).size;
+        let id = self.signature_id(TypeIndex::from_u32(ty));
+        let size = self.iconst32(size);
         let object = self
-            .call_builtin(Builtin::struct_new, &[ty])
+            .call_builtin(Builtin::struct_new, &[id, size])
             .expect("struct_new returns the object");
         self.trapz(object, Trap::GcHeapOutOfMemory);
         object
@@ -157,9 +162,11 @@ impl FuncTranslator<'_, '_> {
 
     /// A new zeroed array of `len` (`i32`) elements of type `ty`.
     fn new_array(&mut self, ty: u32, len: Value) -> Value {
-        let ty = self.iconst32(ty);
+        let (_, element_size) = self.array_element(ty);
+        let id = self.signature_id(TypeIndex::from_u32(ty));
+        let element_size = self.iconst32(element_size);
         let array = self
-            .call_builtin(Builtin::array_new, &[ty, len])
+            .call_builtin(Builtin::array_new, &[id, element_size, len])
             .expect("array_new returns the array");
         self.trapz(array, Trap::GcHeapOutOfMemory);
         array

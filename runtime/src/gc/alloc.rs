@@ -18,19 +18,6 @@ const OK: u32 = 0;
 const TRAP: u32 = 1;
 
 impl StoreOpaque {
-    /// A new zeroed struct of module type `ty` of instance `instance`, or
-    /// `None` when the heap is full (see [`StoreOpaque::gc_alloc`] for
-    /// `may_collect`).
-    pub(crate) fn new_struct(
-        &mut self,
-        instance: usize,
-        ty: u32,
-        may_collect: bool,
-    ) -> Option<usize> {
-        let (id, layout) = self.object_layout(instance, ty);
-        self.gc_alloc(layout.size, id, GcKind::Struct, may_collect)
-    }
-
     /// A new zeroed array of `len` elements of module type `ty` of
     /// instance `instance`, or `None` when the heap is full.
     pub(crate) fn new_array(
@@ -99,16 +86,45 @@ fn element(array: usize, size: u32, index: u32) -> usize {
     array + ARRAY_DATA_OFFSET as usize + size as usize * index as usize
 }
 
-pub(crate) unsafe extern "C" fn struct_new(vmctx: *mut u8, ty: u32) -> *mut u8 {
+// The two allocation builtins get the engine type id and the size from
+// compiled code, which computed both from the module's types, and find the
+// type's layout (for the collector) already registered by instantiation
+// (`register_layouts`): no lookup on the way.
+
+pub(crate) unsafe extern "C" fn struct_new(vmctx: *mut u8, id: u32, size: u32) -> *mut u8 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    store.new_struct(instance, ty, true).unwrap_or(0) as *mut u8
+    let (store, _) = unsafe { context(vmctx) };
+    store.gc_alloc(size, id, GcKind::Struct, true).unwrap_or(0) as *mut u8
 }
 
-pub(crate) unsafe extern "C" fn array_new(vmctx: *mut u8, ty: u32, len: u32) -> *mut u8 {
+pub(crate) unsafe extern "C" fn array_new(
+    vmctx: *mut u8,
+    id: u32,
+    element_size: u32,
+    len: u32,
+) -> *mut u8 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    store.new_array(instance, ty, len, true).unwrap_or(0) as *mut u8
+    let (store, _) = unsafe { context(vmctx) };
+    let Some(size) = array_bytes(element_size, len) else {
+        return std::ptr::null_mut();
+    };
+    let Some(array) = store.gc_alloc(size, id, GcKind::Array, true) else {
+        return std::ptr::null_mut();
+    };
+    // SAFETY: a fresh array, whose length field follows its header.
+    unsafe { *((array + ARRAY_LENGTH_OFFSET as usize) as *mut u32) = len };
+    array as *mut u8
+}
+
+/// Registers the layout of each struct and array type of `module` with
+/// `heap`, so that allocation needs no lookup.
+pub(crate) fn register_layouts(heap: &mut super::GcHeap, module: &crate::module::Module) {
+    for (ty, composite) in module.info().types.iter() {
+        if composite.as_func().is_none() {
+            let id = module.type_ids()[ty.as_u32() as usize];
+            heap.layout(id, || engine_type(module, ty.as_u32()));
+        }
+    }
 }
 
 pub(crate) unsafe extern "C" fn array_new_data(

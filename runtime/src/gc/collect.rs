@@ -130,11 +130,13 @@ impl StoreOpaque {
             }
         }
         heap.pinned(&mut candidate);
+        // One buffer for every object's references.
+        let mut found = Vec::new();
         while let Some(object) = work.pop() {
-            let mut found = Vec::new();
+            found.clear();
             // SAFETY: only objects of this heap are marked and pushed.
             unsafe { heap.trace(object, |word| found.push(word)) };
-            for word in found {
+            for &word in &found {
                 if let Some(child) = heap.object_containing(word)
                     && heap.mark(child)
                 {

@@ -34,6 +34,15 @@ const CLASSES: [u32; 22] = [
     4096, 6144, 8192,
 ];
 
+/// The index of the smallest class that holds `size` bytes, if any.
+fn class_of(size: u32) -> Option<usize> {
+    if size <= 128 {
+        // The first eight classes are 16 bytes apart.
+        return Some((size.max(1) as usize).div_ceil(16) - 1);
+    }
+    CLASSES.iter().position(|&c| c >= size)
+}
+
 /// Where the pin byte of an object lies in its header: set while the host
 /// holds a handle to it (see `AnyRef`).
 pub(crate) const HEADER_PIN_OFFSET: usize = 6;
@@ -242,7 +251,7 @@ impl GcHeap {
     /// A zeroed object of `size` bytes with type `id` and `kind` in its
     /// header, or `None` if the heap would pass its limit.
     pub(crate) fn alloc(&mut self, size: u32, id: u32, kind: GcKind) -> Option<usize> {
-        let object = match CLASSES.iter().position(|&c| c >= size) {
+        let object = match class_of(size) {
             Some(class) => self.alloc_small(class)?,
             None => self.alloc_large(size as usize)?,
         };

@@ -19,7 +19,7 @@ use crate::values::{ExternRef, Val};
 
 pub(crate) use alloc::{
     alloc_object, array_init_data, array_init_elem, array_new, array_new_data, array_new_elem,
-    gc_memmove, read_storage, struct_new, write_element, write_storage,
+    gc_memmove, read_storage, register_layouts, struct_new, write_element, write_storage,
 };
 pub use heap::DEFAULT_GC_HEAP_LIMIT;
 pub(crate) use heap::HEADER_PIN_OFFSET;
