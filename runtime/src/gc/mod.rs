@@ -234,14 +234,9 @@ impl AnyRef {
     /// If this is not a struct of `store`, or has no such field.
     pub fn field(&self, store: impl AsContext, index: usize) -> Result<Val> {
         let store = store.as_context().opaque();
-        let (object, layout) = self.object(store, GcKind::Struct)?;
-        let (&offset, &storage) = layout
-            .offsets
-            .get(index)
-            .zip(layout.fields.get(index))
-            .ok_or_else(|| Error::msg(format!("no field {index}")))?;
+        let (at, storage, _) = self.field_place(store, index)?;
         // SAFETY: the field lies in the live struct.
-        let raw = unsafe { read_storage(object + offset as usize, storage) };
+        let raw = unsafe { read_storage(at, storage) };
         // SAFETY: a reference field holds a reference of this store.
         Ok(unsafe { Val::from_raw(raw, storage.unpacked(), store) })
     }
@@ -255,19 +250,25 @@ impl AnyRef {
     pub fn set_field(&self, mut store: impl AsContextMut, index: usize, value: Val) -> Result<()> {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
-        let (object, layout) = self.object(store, GcKind::Struct)?;
-        let (&offset, &storage) = layout
-            .offsets
-            .get(index)
-            .zip(layout.fields.get(index))
-            .ok_or_else(|| Error::msg(format!("no field {index}")))?;
-        if !layout.mutable[index] {
+        let (at, storage, mutable) = self.field_place(store, index)?;
+        if !mutable {
             return Err(Error::msg(format!("field {index} is immutable")));
         }
         let raw = checked_raw(store, value, storage)?;
         // SAFETY: the field lies in the live struct.
-        unsafe { write_storage(object + offset as usize, storage, raw) };
+        unsafe { write_storage(at, storage, raw) };
         Ok(())
+    }
+
+    /// Field `index` of a struct: its address, storage and mutability.
+    fn field_place(&self, store: &StoreOpaque, index: usize) -> Result<(usize, StorageType, bool)> {
+        let (object, layout) = self.object(store, GcKind::Struct)?;
+        match (layout.offsets.get(index), layout.fields.get(index)) {
+            (Some(&offset), Some(&storage)) => {
+                Ok((object + offset as usize, storage, layout.mutable[index]))
+            }
+            _ => Err(Error::msg(format!("no field {index}"))),
+        }
     }
 
     /// The length of an array.
