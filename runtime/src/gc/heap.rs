@@ -68,6 +68,8 @@ pub(crate) struct TypeLayout {
     gc_fields: Vec<u32>,
     /// Offsets of struct fields holding exceptions.
     exn_fields: Vec<u32>,
+    /// Whether an object of the type may hold an exception.
+    holds_exceptions: bool,
 }
 
 /// Whether a field of `storage` may hold a reference of the `any` or
@@ -102,12 +104,14 @@ impl TypeLayout {
                         .map(|(_, &o)| o)
                         .collect()
                 };
+                let exn_fields: Vec<u32> = pick(holds_exn);
                 TypeLayout {
                     kind: GcKind::Struct,
                     size: layout.size,
                     mutable: s.fields.iter().map(|f| f.mutable).collect(),
                     gc_fields: pick(holds_gc_ref),
-                    exn_fields: pick(holds_exn),
+                    holds_exceptions: !exn_fields.is_empty(),
+                    exn_fields,
                     offsets: layout.offsets,
                     fields,
                 }
@@ -120,6 +124,7 @@ impl TypeLayout {
                 mutable: vec![a.element.mutable],
                 gc_fields: Vec::new(),
                 exn_fields: Vec::new(),
+                holds_exceptions: holds_exn(a.element.storage),
             },
             CompositeType::Func(_) => panic!("functions are not heap objects"),
         }
@@ -382,11 +387,7 @@ impl GcHeap {
     /// Calls `f` with every exception reference any object holds (roots
     /// for the exception collector).
     pub(crate) fn exception_words(&self, mut f: impl FnMut(usize)) {
-        if !self
-            .layouts
-            .values()
-            .any(|l| !l.exn_fields.is_empty() || holds_exn(l.element_or_i32()))
-        {
+        if !self.layouts.values().any(|l| l.holds_exceptions) {
             return;
         }
         self.for_each_object(|object| {
@@ -511,16 +512,6 @@ impl GcHeap {
         self.live_after_collect = live;
         self.collections += 1;
         freed
-    }
-}
-
-impl TypeLayout {
-    /// An array's element, or `i32` for a struct (which has no element).
-    fn element_or_i32(&self) -> StorageType {
-        match self.kind {
-            GcKind::Array => self.element(),
-            _ => StorageType::Val(ValType::I32),
-        }
     }
 }
 
