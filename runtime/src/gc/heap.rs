@@ -4,7 +4,8 @@
 //!
 //! The heap never moves an object, so the collector may find roots in
 //! wasm frames conservatively (see `collect.rs`). Small objects sit in
-//! 64 KiB chunks of equal slots, one size class per chunk; a free slot has
+//! chunks (16 to 64 KiB, by the heap's limit) of equal slots, one size
+//! class per chunk; a free slot has
 //! a zero header and the next free slot of its class in its second word.
 //! An object larger than the largest class (8 KiB) gets an allocation of
 //! its own. So the object containing any address is found in constant time
@@ -25,8 +26,25 @@ use cljit_compiler::abi::gc::{
 };
 use cljit_compiler::types::{CompositeType, HeapType, StorageType, ValType};
 
-/// The size and alignment of a chunk.
-const CHUNK_BYTES: usize = 64 * 1024;
+/// The largest chunk, the size of every chunk of a heap whose limit is at
+/// least 1 MiB.
+const MAX_CHUNK_BYTES: usize = 64 * 1024;
+
+/// The smallest chunk: it still holds two slots of the largest class.
+const MIN_CHUNK_BYTES: usize = 16 * 1024;
+
+/// How many chunks a heap's limit holds at least, when chunks can be made
+/// small enough. A chunk stays as long as one object in it lives, so a
+/// heap of a few chunks could be filled by survivors of one size class
+/// while most of it is free; sixteen keep that waste to a fraction.
+const MIN_CHUNKS: usize = 16;
+
+/// The chunk size for a heap of at most `limit` bytes: a power of two
+/// between the smallest and largest.
+fn chunk_bytes_for(limit: usize) -> usize {
+    let want = (limit / MIN_CHUNKS).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
+    1 << want.ilog2()
+}
 
 /// The slot sizes of small objects, in bytes.
 const CLASSES: [u32; 22] = [
@@ -145,6 +163,8 @@ struct Chunk {
 
 /// A store's GC heap.
 pub(crate) struct GcHeap {
+    /// The size and alignment of every chunk.
+    chunk_bytes: usize,
     /// Chunks by base address.
     chunks: HashMap<usize, Chunk>,
     /// The first free slot of each size class (0: none).
@@ -185,6 +205,7 @@ pub const DEFAULT_GC_HEAP_LIMIT: usize = 1 << 30;
 impl Default for GcHeap {
     fn default() -> GcHeap {
         GcHeap {
+            chunk_bytes: chunk_bytes_for(DEFAULT_GC_HEAP_LIMIT),
             chunks: HashMap::new(),
             free: [0; CLASSES.len()],
             large: BTreeMap::new(),
@@ -208,9 +229,18 @@ unsafe fn header_byte(object: usize, offset: u32) -> *mut u8 {
 }
 
 impl GcHeap {
-    /// Sets the most bytes the heap may take.
+    /// Sets the most bytes the heap may take, and (while the heap is still
+    /// empty) a chunk size that suits it.
     pub(crate) fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
+        if self.chunks.is_empty() {
+            self.chunk_bytes = chunk_bytes_for(limit);
+        }
+    }
+
+    /// The layout of every chunk's allocation.
+    fn chunk_layout(&self) -> Layout {
+        Layout::from_size_align(self.chunk_bytes, self.chunk_bytes).expect("a valid layout")
     }
 
     /// The bytes the heap takes (chunks and large objects).
@@ -285,19 +315,18 @@ impl GcHeap {
     }
 
     fn new_chunk(&mut self, class: usize) -> Option<()> {
-        if self.footprint + CHUNK_BYTES > self.limit {
+        if self.footprint + self.chunk_bytes > self.limit {
             return None;
         }
-        let layout = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).expect("a valid layout");
         // SAFETY: the layout has a non-zero size.
-        let base = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+        let base = unsafe { std::alloc::alloc_zeroed(self.chunk_layout()) } as usize;
         if base == 0 {
             return None;
         }
-        self.footprint += CHUNK_BYTES;
+        self.footprint += self.chunk_bytes;
         self.chunks.insert(base, Chunk { class });
         let size = CLASSES[class] as usize;
-        let slots = CHUNK_BYTES / size;
+        let slots = self.chunk_bytes / size;
         // Thread the slots in address order.
         for i in (0..slots).rev() {
             let slot = base + i * size;
@@ -326,11 +355,11 @@ impl GcHeap {
     /// The object containing address `word`, if any: the heap's own
     /// lookup for a conservative root or an interior pointer.
     pub(crate) fn object_containing(&self, word: usize) -> Option<usize> {
-        let base = word & !(CHUNK_BYTES - 1);
+        let base = word & !(self.chunk_bytes - 1);
         if let Some(chunk) = self.chunks.get(&base) {
             let size = CLASSES[chunk.class] as usize;
             let index = (word - base) / size;
-            if (index + 1) * size > CHUNK_BYTES {
+            if (index + 1) * size > self.chunk_bytes {
                 return None;
             }
             let slot = base + index * size;
@@ -413,7 +442,7 @@ impl GcHeap {
     fn for_each_object(&self, mut f: impl FnMut(usize)) {
         for (&base, chunk) in &self.chunks {
             let size = CLASSES[chunk.class] as usize;
-            for i in 0..CHUNK_BYTES / size {
+            for i in 0..self.chunk_bytes / size {
                 let slot = base + i * size;
                 // SAFETY: the slot lies in the chunk.
                 if unsafe { *header_byte(slot, HEADER_KIND_OFFSET) } != 0 {
@@ -439,17 +468,26 @@ impl GcHeap {
     /// Frees every unmarked object and clears the marks; returns the bytes
     /// freed. The free lists are rebuilt from the slots left free, and a
     /// chunk left empty goes back to the system.
+    ///
+    /// Each free list runs in address order across chunks, so allocation
+    /// fills the lowest chunks first: survivors gather there, and the
+    /// highest chunks empty out and can be given back (or come back as
+    /// another size class).
     pub(crate) fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut live = 0;
         self.free = [0; CLASSES.len()];
         let mut empty = Vec::new();
-        for (&base, chunk) in &self.chunks {
+        let mut bases: Vec<usize> = self.chunks.keys().copied().collect();
+        // Highest first, each chunk backwards: every slot is pushed on the
+        // front of its list, so the lists come out lowest first.
+        bases.sort_unstable_by(|a, b| b.cmp(a));
+        for base in bases {
+            let chunk = &self.chunks[&base];
             let size = CLASSES[chunk.class] as usize;
             let head = self.free[chunk.class];
             let mut kept = 0;
-            // Backwards, so the list runs in address order.
-            for i in (0..CHUNK_BYTES / size).rev() {
+            for i in (0..self.chunk_bytes / size).rev() {
                 let slot = base + i * size;
                 // SAFETY: the slot lies in one of this heap's chunks.
                 unsafe {
@@ -476,14 +514,13 @@ impl GcHeap {
             }
             live += kept * size;
         }
-        let chunk_layout =
-            Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).expect("a valid layout");
+        let chunk_layout = self.chunk_layout();
         for base in empty {
             self.chunks.remove(&base);
             // SAFETY: allocated by `new_chunk` with this layout; it holds
             // no object, and no free list links into it any more.
             unsafe { std::alloc::dealloc(base as *mut u8, chunk_layout) };
-            self.footprint -= CHUNK_BYTES;
+            self.footprint -= self.chunk_bytes;
         }
         let mut dead = Vec::new();
         for (&object, &size) in &self.large {
@@ -517,7 +554,7 @@ impl GcHeap {
 
 impl Drop for GcHeap {
     fn drop(&mut self) {
-        let chunk = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).expect("a valid layout");
+        let chunk = self.chunk_layout();
         for &base in self.chunks.keys() {
             // SAFETY: allocated by `new_chunk` with this layout, and no
             // reference into the heap outlives its store.
@@ -532,5 +569,87 @@ impl Drop for GcHeap {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_shrink_with_small_limits_and_keep_two_large_slots() {
+        assert_eq!(chunk_bytes_for(DEFAULT_GC_HEAP_LIMIT), MAX_CHUNK_BYTES);
+        assert_eq!(chunk_bytes_for(1 << 20), 64 * 1024);
+        assert_eq!(chunk_bytes_for(512 * 1024), 32 * 1024);
+        assert_eq!(chunk_bytes_for(256 * 1024), 16 * 1024);
+        assert_eq!(chunk_bytes_for(100 * 1024), MIN_CHUNK_BYTES);
+        assert_eq!(chunk_bytes_for(0), MIN_CHUNK_BYTES);
+        assert!(MIN_CHUNK_BYTES / *CLASSES.last().unwrap() as usize >= 2);
+    }
+
+    /// Allocates `size`-byte objects until the heap is full; returns them.
+    fn fill(heap: &mut GcHeap, size: u32) -> Vec<usize> {
+        std::iter::from_fn(|| heap.alloc(size, 1, GcKind::Struct)).collect()
+    }
+
+    #[test]
+    fn chunks_with_one_survivor_stay_and_empty_ones_change_class() {
+        let mut heap = GcHeap::default();
+        heap.set_limit(256 * 1024);
+        let first = fill(&mut heap, 32);
+        assert_eq!(heap.footprint(), 256 * 1024);
+        assert_eq!(first.len(), 256 * 1024 / 32);
+        // One survivor in every chunk: every chunk stays, and an object of
+        // another class finds no room.
+        let step = heap.chunk_bytes / 32;
+        let survivors: Vec<usize> = first.iter().step_by(step).copied().collect();
+        assert_eq!(survivors.len(), 16);
+        for &s in &survivors {
+            heap.mark(s);
+        }
+        assert_eq!(heap.sweep(), (first.len() - 16) * 32);
+        assert_eq!(heap.chunks.len(), 16);
+        // The slots come back lowest first, around the survivors.
+        let again = fill(&mut heap, 32);
+        assert_eq!(again.len(), first.len() - 16);
+        assert!(again.is_sorted());
+        assert!(again.iter().all(|a| !survivors.contains(a)));
+        assert_eq!(heap.alloc(528, 1, GcKind::Array), None);
+        // Survivors only in the two lowest chunks: the rest go back, and
+        // their room serves other classes and large objects.
+        for &object in &again[..2 * step - 2] {
+            heap.mark(object);
+        }
+        heap.sweep();
+        assert_eq!(heap.chunks.len(), 2);
+        assert_eq!(heap.footprint(), 2 * heap.chunk_bytes);
+        assert!(heap.alloc(528, 1, GcKind::Array).is_some());
+        assert!(heap.alloc(100_000, 1, GcKind::Array).is_some());
+    }
+
+    #[test]
+    fn a_rolling_live_set_packs_into_the_lowest_chunks() {
+        let mut heap = GcHeap::default();
+        heap.set_limit(256 * 1024);
+        // A program that keeps its last 1,000 small objects (32 KB, two
+        // chunks' worth) and drops the rest, over many collections.
+        let mut recent = std::collections::VecDeque::new();
+        for _ in 0..200 {
+            while !heap.wants_collection(32) {
+                let object = heap.alloc(32, 1, GcKind::Struct).expect("room");
+                recent.push_back(object);
+                if recent.len() > 1000 {
+                    recent.pop_front();
+                }
+            }
+            for &object in &recent {
+                heap.mark(object);
+            }
+            heap.sweep();
+        }
+        // Garbage fills the rest between collections, but a collection
+        // leaves the live set in few chunks and the rest free.
+        assert!(heap.chunks.len() <= 4, "{} chunks", heap.chunks.len());
+        assert!(heap.alloc(8000, 1, GcKind::Array).is_some());
     }
 }
