@@ -50,6 +50,25 @@ pub const HEADER_MARK_OFFSET: u32 = 5;
 /// The size of an object's header.
 pub const HEADER_BYTES: u32 = 8;
 
+/// Where a free slot of the GC heap links the next free slot of its size
+/// class (its first word, the header, is zero while it is free).
+pub const FREE_NEXT_OFFSET: u32 = 8;
+
+/// The step between the GC heap's smallest size classes: class `i` holds
+/// objects of up to `16 * (i + 1)` bytes, up to [`INLINE_ALLOC_MAX_BYTES`].
+pub const SIZE_CLASS_STEP: u32 = 16;
+
+/// The largest object compiled code allocates inline, by popping the free
+/// list of its size class (larger ones, and any allocation that finds its
+/// list empty, call the runtime).
+pub const INLINE_ALLOC_MAX_BYTES: u32 = 128;
+
+/// The size class of an object of `size` bytes that compiled code may
+/// allocate inline.
+pub fn inline_size_class(size: u32) -> Option<u32> {
+    (size <= INLINE_ALLOC_MAX_BYTES).then(|| size.max(1).div_ceil(SIZE_CLASS_STEP) - 1)
+}
+
 /// Where an array's length (`u32`) lies.
 pub const ARRAY_LENGTH_OFFSET: u32 = 8;
 
@@ -135,5 +154,10 @@ mod tests {
         assert_eq!(struct_layout(&StructType::default(), 8).size, 8);
         assert_eq!(array_bytes(4, 3), Some(32));
         assert_eq!(array_bytes(8, u32::MAX), None);
+        assert_eq!(inline_size_class(8), Some(0));
+        assert_eq!(inline_size_class(16), Some(0));
+        assert_eq!(inline_size_class(24), Some(1));
+        assert_eq!(inline_size_class(128), Some(7));
+        assert_eq!(inline_size_class(136), None);
     }
 }

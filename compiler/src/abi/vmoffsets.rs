@@ -342,6 +342,7 @@ impl VmOffsets {
     //   0       fuel_consumed:  i64        negative: fuel left; >= 0: out of fuel
     //   8       stack_limit:    usize      lowest stack address wasm may use
     //   8 + P   interrupt_page: *const u8  readable until the store is interrupted
+    //   8 + 2P  gc_free:        *mut usize the GC heap's free-list heads, one per size class
 
     /// Offset of `fuel_consumed` (an `i64`) in `VmRuntimeLimits`.
     pub fn runtime_limits_fuel_consumed(&self) -> u32 {
@@ -358,9 +359,15 @@ impl VmOffsets {
         8 + self.ptr
     }
 
+    /// Offset of `gc_free` in `VmRuntimeLimits`: the store's GC heap's
+    /// free-list heads, one pointer per size class (null: empty).
+    pub fn runtime_limits_gc_free(&self) -> u32 {
+        8 + 2 * self.ptr
+    }
+
     /// Size of `VmRuntimeLimits`.
     pub fn size_of_runtime_limits(&self) -> u32 {
-        align(8 + 2 * self.ptr, 8)
+        align(8 + 3 * self.ptr, 8)
     }
 
     // --- VmHostFuncContext --------------------------------------------------------

@@ -1,12 +1,18 @@
 //! The GC proposal's struct and array instructions (see `abi::gc` for the
-//! object layout). Allocation and the segment instructions call builtins;
-//! field and element accesses, lengths, bounds checks and fills are inline.
+//! object layout). Field and element accesses, lengths, bounds checks and
+//! fills are inline, and so is the allocation of a struct or fixed-size
+//! array of up to [`INLINE_ALLOC_MAX_BYTES`]: a pop from the free list of
+//! its size class, with a cold call to the runtime when the list is empty.
+//! Other allocations and the segment instructions call builtins.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 
 use super::{FuncTranslator, TResult, ir_type};
-use crate::abi::gc::{ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, storage_bytes, struct_layout};
+use crate::abi::gc::{
+    ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, FREE_NEXT_OFFSET, GcKind, HEADER_BYTES,
+    INLINE_ALLOC_MAX_BYTES, array_bytes, inline_size_class, storage_bytes, struct_layout,
+};
 use crate::abi::{Builtin, Trap};
 use crate::indices::TypeIndex;
 use crate::types::{CompositeType, StorageType};
@@ -89,7 +95,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn visit_struct_new(&mut self, struct_type_index: u32) -> TResult {
         let (fields, offsets) = self.struct_fields(struct_type_index);
         let values = self.popn(fields.len());
-        let object = self.new_struct(struct_type_index);
+        let object = self.new_struct(struct_type_index, true);
         for ((&storage, &offset), value) in fields.iter().zip(&offsets).zip(values) {
             self.store_storage(storage, value, object, offset);
         }
@@ -99,22 +105,108 @@ impl FuncTranslator<'_, '_> {
 
     pub(crate) fn visit_struct_new_default(&mut self, struct_type_index: u32) -> TResult {
         // A new object is zeroed: every field is its default.
-        let object = self.new_struct(struct_type_index);
+        let object = self.new_struct(struct_type_index, false);
         self.push(object);
         Ok(())
     }
 
-    fn new_struct(&mut self, ty: u32) -> Value {
+    /// A new struct of type `ty`, zeroed but for the fields the caller
+    /// will store when `stored` (`struct.new`; `struct.new_default` stores
+    /// none).
+    fn new_struct(&mut self, ty: u32, stored: bool) -> Value {
+        let (fields, offsets) = self.struct_fields(ty);
         let CompositeType::Struct(s) = &self.info.types[TypeIndex::from_u32(ty)] else {
             unreachable!("validated: a struct type");
         };
         let size = struct_layout(s, self.offsets.pointer_size() as u8).size;
         let id = self.signature_id(TypeIndex::from_u32(ty));
-        let size = self.iconst32(size);
-        let object = self
-            .call_builtin(Builtin::struct_new, &[id, size])
-            .expect("struct_new returns the object");
-        self.trapz(object, Trap::GcHeapOutOfMemory);
+        let written: Vec<(u32, u32)> = if stored {
+            let pointer = self.offsets.pointer_size() as u8;
+            let sizes = fields.iter().map(|&f| storage_bytes(f, pointer));
+            offsets.iter().copied().zip(sizes).collect()
+        } else {
+            Vec::new()
+        };
+        self.alloc_object(id, size, GcKind::Struct, &written, |this, id| {
+            let size = this.iconst32(size);
+            this.call_builtin(Builtin::struct_new, &[id, size])
+                .expect("struct_new returns the object")
+        })
+    }
+
+    /// A new object of engine type `id` and `size` bytes, popped inline
+    /// from the free list of its size class when it is small enough; its
+    /// words are zeroed but for those the byte ranges `written` (offset,
+    /// length) cover, which the caller stores. `slow` makes one through
+    /// the runtime (zeroed, or null when the heap is full); it runs when
+    /// the object is too large or its list is empty.
+    fn alloc_object(
+        &mut self,
+        id: Value,
+        size: u32,
+        kind: GcKind,
+        written: &[(u32, u32)],
+        slow: impl FnOnce(&mut Self, Value) -> Value,
+    ) -> Value {
+        let Some(class) = inline_size_class(size) else {
+            let object = slow(self, id);
+            self.trapz(object, Trap::GcHeapOutOfMemory);
+            return object;
+        };
+        let limits = self.runtime_limits();
+        let heads = self.load_pure(
+            self.pointer_type,
+            limits,
+            self.offsets.runtime_limits_gc_free(),
+        );
+        let head = class * self.offsets.pointer_size();
+        let slot = self.load_trusted(self.pointer_type, heads, head);
+        let fast = self.builder.create_block();
+        let cold = self.builder.create_block();
+        let done = self.builder.create_block();
+        self.builder.set_cold_block(cold);
+        let object = self.builder.append_block_param(done, self.pointer_type);
+        self.builder.ins().brif(slot, fast, &[], cold, &[]);
+
+        self.builder.seal_block(fast);
+        self.builder.switch_to_block(fast);
+        let next = self.load_trusted(self.pointer_type, slot, FREE_NEXT_OFFSET);
+        self.builder
+            .ins()
+            .store(MemFlagsData::trusted(), next, heads, head as i32);
+        // The header: the type id, then the kind byte; mark and pin bytes
+        // clear.
+        let id64 = self.builder.ins().uextend(types::I64, id);
+        let header = self
+            .builder
+            .ins()
+            .bor_imm_u(id64, i64::from(kind as u8) << 32);
+        self.builder
+            .ins()
+            .store(MemFlagsData::trusted(), header, slot, 0);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        for word in (HEADER_BYTES..size).step_by(8) {
+            let covered = (word..word + 8).all(|byte| {
+                written
+                    .iter()
+                    .any(|&(at, len)| (at..at + len).contains(&byte))
+            });
+            if !covered {
+                self.builder
+                    .ins()
+                    .store(field_flags(), zero, slot, word as i32);
+            }
+        }
+        self.builder.ins().jump(done, &[slot.into()]);
+
+        self.builder.seal_block(cold);
+        self.builder.switch_to_block(cold);
+        let made = slow(self, id);
+        self.trapz(made, Trap::GcHeapOutOfMemory);
+        self.builder.ins().jump(done, &[made.into()]);
+
+        self.builder.seal_block(done);
+        self.builder.switch_to_block(done);
         object
     }
 
@@ -196,8 +288,26 @@ impl FuncTranslator<'_, '_> {
     ) -> TResult {
         let values = self.popn(array_size as usize);
         let len = self.iconst32(array_size);
-        let array = self.new_array(array_type_index, len);
         let (storage, size) = self.array_element(array_type_index);
+        let array = match array_bytes(size, array_size).filter(|&b| b <= INLINE_ALLOC_MAX_BYTES) {
+            Some(bytes) => {
+                let id = self.signature_id(TypeIndex::from_u32(array_type_index));
+                let written = [
+                    (ARRAY_LENGTH_OFFSET, 4),
+                    (ARRAY_DATA_OFFSET, size * array_size),
+                ];
+                let array = self.alloc_object(id, bytes, GcKind::Array, &written, |this, id| {
+                    let size = this.iconst32(size);
+                    this.call_builtin(Builtin::array_new, &[id, size, len])
+                        .expect("array_new returns the array")
+                });
+                self.builder
+                    .ins()
+                    .store(field_flags(), len, array, ARRAY_LENGTH_OFFSET as i32);
+                array
+            }
+            None => self.new_array(array_type_index, len),
+        };
         for (i, value) in (0u32..).zip(values) {
             self.store_storage(storage, value, array, ARRAY_DATA_OFFSET + i * size);
         }

@@ -328,7 +328,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The store's `VmRuntimeLimits` (a pure load: it never changes).
-    fn runtime_limits(&mut self) -> ir::Value {
+    pub(crate) fn runtime_limits(&mut self) -> ir::Value {
         self.load_vmctx_pure(self.pointer_type, self.offsets.vmctx_runtime_limits())
     }
 

@@ -43,7 +43,7 @@ impl StoreOpaque {
         may_collect: bool,
     ) -> Option<usize> {
         let mut collected = false;
-        if may_collect && self.gc.wants_collection(size as usize) {
+        if may_collect && self.gc.wants_collection(size) {
             self.collect_garbage();
             collected = true;
         }
@@ -66,6 +66,7 @@ impl StoreOpaque {
     /// kept values in.
     #[inline(never)]
     pub(crate) fn collect_garbage(&mut self) -> usize {
+        self.gc.find_pinned();
         let registers = arch::callee_saved_registers();
         let heap = &self.gc;
         let mut work: Vec<usize> = Vec::new();
@@ -129,7 +130,9 @@ impl StoreOpaque {
                 candidate(unsafe { *object.values.add(i) }.get_pointer());
             }
         }
-        heap.pinned(&mut candidate);
+        for &object in heap.pinned() {
+            candidate(object);
+        }
         // One buffer for every object's references.
         let mut found = Vec::new();
         while let Some(object) = work.pop() {
@@ -137,7 +140,8 @@ impl StoreOpaque {
             // SAFETY: only objects of this heap are marked and pushed.
             unsafe { heap.trace(object, |word| found.push(word)) };
             for &word in &found {
-                if let Some(child) = heap.object_containing(word)
+                // SAFETY: `trace` reads the object's reference fields.
+                if let Some(child) = unsafe { super::GcHeap::field_object(word) }
                     && heap.mark(child)
                 {
                     work.push(child);

@@ -15,14 +15,21 @@
 //! Every object is zeroed when it is handed out: fields start as zero and
 //! references as null, as `struct.new_default` and `array.new_default`
 //! need.
+//!
+//! Compiled code allocates objects of up to 128 bytes itself: it pops the
+//! free list of the object's class (the heads are reachable from the
+//! store's `VmRuntimeLimits`), writes the header and zeroes or stores the
+//! fields. Only an empty list or a larger object calls the runtime, so the
+//! collector runs when the heap would take more memory: a new chunk or a
+//! large object past the threshold the last collection set.
 
 use std::alloc::Layout;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use cljit_compiler::abi::gc::{
-    ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, GcKind, HEADER_KIND_OFFSET, HEADER_MARK_OFFSET,
-    storage_bytes, struct_layout,
+    ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, FREE_NEXT_OFFSET, GcKind, HEADER_KIND_OFFSET,
+    HEADER_MARK_OFFSET, INLINE_ALLOC_MAX_BYTES, inline_size_class, storage_bytes, struct_layout,
 };
 use cljit_compiler::types::{CompositeType, HeapType, StorageType, ValType};
 
@@ -54,18 +61,57 @@ const CLASSES: [u32; 22] = [
 
 /// The index of the smallest class that holds `size` bytes, if any.
 fn class_of(size: u32) -> Option<usize> {
-    if size <= 128 {
-        // The first eight classes are 16 bytes apart.
-        return Some((size.max(1) as usize).div_ceil(16) - 1);
+    // The classes compiled code allocates from are 16 bytes apart, and it
+    // computes them the same way.
+    if let Some(class) = inline_size_class(size) {
+        return Some(class as usize);
     }
     CLASSES.iter().position(|&c| c >= size)
+}
+
+/// Where the next free slot lies in a free slot.
+const NEXT: usize = FREE_NEXT_OFFSET as usize;
+
+/// The free-list heads, one per size class (0: none), in an allocation of
+/// their own: compiled code reads and writes them through the pointer in
+/// the store's `VmRuntimeLimits`, so they never move, and the heap too
+/// goes through that pointer rather than a Rust reference.
+struct FreeLists(std::ptr::NonNull<[usize; CLASSES.len()]>);
+
+impl FreeLists {
+    fn new() -> FreeLists {
+        FreeLists(std::ptr::NonNull::from(Box::leak(Box::new(
+            [0; CLASSES.len()],
+        ))))
+    }
+
+    /// The first free slot of `class` (0: none).
+    fn head(&self, class: usize) -> usize {
+        // SAFETY: the heads are this heap's own allocation, alive until
+        // its drop; compiled code touches them only while the store is
+        // borrowed by the call it runs in, never at the same time as this.
+        unsafe { (*self.0.as_ptr())[class] }
+    }
+
+    fn set(&mut self, class: usize, slot: usize) {
+        // SAFETY: as in `head`.
+        unsafe { (*self.0.as_ptr())[class] = slot }
+    }
+}
+
+impl Drop for FreeLists {
+    fn drop(&mut self) {
+        // SAFETY: made by `Box::leak` in `new`, and dropped once.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
 }
 
 /// Where the pin byte of an object lies in its header: set while the host
 /// holds a handle to it (see `AnyRef`).
 pub(crate) const HEADER_PIN_OFFSET: usize = 6;
 
-/// The smallest heap growth between collections.
+/// The least a heap may grow between collections (or half its limit, if
+/// that is less).
 const COLLECT_MIN_BYTES: usize = 1 << 20;
 
 /// Which words of an object of one type are references the collectors
@@ -154,6 +200,37 @@ impl TypeLayout {
     }
 }
 
+/// Hashes chunk base addresses: they are multiples of the chunk size, so
+/// the hash folds a 128-bit product, whose every bit depends on the
+/// address's high bits (the standard hasher is several times slower, and
+/// the collector looks chunks up for every root candidate).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let product = u128::from(self.0 ^ n) * 0x9e37_79b9_7f4a_7c15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+/// Chunks by base address.
+type ChunkMap = HashMap<usize, Chunk, std::hash::BuildHasherDefault<AddressHasher>>;
+
 /// What the heap knows of a chunk.
 #[derive(Debug)]
 struct Chunk {
@@ -166,19 +243,26 @@ pub(crate) struct GcHeap {
     /// The size and alignment of every chunk.
     chunk_bytes: usize,
     /// Chunks by base address.
-    chunks: HashMap<usize, Chunk>,
-    /// The first free slot of each size class (0: none).
-    free: [usize; CLASSES.len()],
+    chunks: ChunkMap,
+    /// Empty chunks kept for reuse, highest address first (counted in
+    /// `footprint`): a heap that empties and refills chunks between
+    /// collections does not go to the system (and fault in fresh pages)
+    /// for each.
+    spare: Vec<usize>,
+    /// The pinned objects the last scan for them found, and the count of
+    /// pins made in the process when it ran (see `pinned`).
+    pins: (Vec<usize>, u64),
+    /// The first free slot of each size class.
+    free: FreeLists,
     /// Large objects: address to size.
     large: BTreeMap<usize, usize>,
-    /// Layouts by engine type id.
-    layouts: HashMap<u32, Arc<TypeLayout>>,
+    /// Layouts by engine type id (ids are dense: indices into the
+    /// engine's type registry).
+    layouts: Vec<Option<Arc<TypeLayout>>>,
     /// Bytes of chunks and large objects.
     footprint: usize,
-    /// Bytes handed out since the last collection.
-    since_collect: usize,
-    /// Bytes live after the last collection.
-    live_after_collect: usize,
+    /// The footprint past which the heap collects before it grows.
+    collect_at: usize,
     /// The most bytes `footprint` may reach.
     limit: usize,
     /// How many collections ran.
@@ -206,17 +290,24 @@ impl Default for GcHeap {
     fn default() -> GcHeap {
         GcHeap {
             chunk_bytes: chunk_bytes_for(DEFAULT_GC_HEAP_LIMIT),
-            chunks: HashMap::new(),
-            free: [0; CLASSES.len()],
+            chunks: ChunkMap::default(),
+            spare: Vec::new(),
+            pins: (Vec::new(), u64::MAX),
+            free: FreeLists::new(),
             large: BTreeMap::new(),
-            layouts: HashMap::new(),
+            layouts: Vec::new(),
             footprint: 0,
-            since_collect: 0,
-            live_after_collect: 0,
+            collect_at: collect_floor(DEFAULT_GC_HEAP_LIMIT),
             limit: DEFAULT_GC_HEAP_LIMIT,
             collections: 0,
         }
     }
+}
+
+/// How far a heap of at most `limit` bytes grows at least between
+/// collections.
+fn collect_floor(limit: usize) -> usize {
+    COLLECT_MIN_BYTES.min(limit / 2)
 }
 
 /// The header byte at `offset` of object `object`.
@@ -234,13 +325,26 @@ impl GcHeap {
     pub(crate) fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
         if self.chunks.is_empty() {
+            // Spare chunks have the old size.
+            self.release_spares();
             self.chunk_bytes = chunk_bytes_for(limit);
+        }
+        if self.collections == 0 {
+            self.collect_at = collect_floor(limit);
         }
     }
 
     /// The layout of every chunk's allocation.
     fn chunk_layout(&self) -> Layout {
         Layout::from_size_align(self.chunk_bytes, self.chunk_bytes).expect("a valid layout")
+    }
+
+    /// The free-list heads compiled code pops small objects from, one per
+    /// size class (see [`inline_size_class`]); they stay where they are as
+    /// long as the heap lives.
+    pub(crate) fn free_heads(&self) -> *mut usize {
+        const _: () = assert!(CLASSES[(INLINE_ALLOC_MAX_BYTES / 16) as usize - 1] == 128);
+        self.free.0.as_ptr().cast()
     }
 
     /// The bytes the heap takes (chunks and large objects).
@@ -254,11 +358,11 @@ impl GcHeap {
         id: u32,
         ty: impl FnOnce() -> CompositeType,
     ) -> Arc<TypeLayout> {
-        Arc::clone(
-            self.layouts
-                .entry(id)
-                .or_insert_with(|| Arc::new(TypeLayout::new(&ty()))),
-        )
+        let index = id as usize;
+        if self.layouts.len() <= index {
+            self.layouts.resize(index + 1, None);
+        }
+        Arc::clone(self.layouts[index].get_or_insert_with(|| Arc::new(TypeLayout::new(&ty()))))
     }
 
     /// The layout of an object's type.
@@ -270,17 +374,25 @@ impl GcHeap {
         // SAFETY: an object starts with its header, whose type id the
         // allocation that made it registered.
         let id = unsafe { *(object as *const u32) };
-        &self.layouts[&id]
+        self.layouts[id as usize]
+            .as_deref()
+            .expect("an object's type has a layout")
     }
 
-    /// Whether a collection is due before `bytes` more are handed out:
-    /// once as many bytes were handed out since the last one as it left
-    /// live (so collecting costs time in proportion to allocation), but
-    /// never fewer than 1 MiB, or half the limit if that is less. (An
-    /// allocation that finds the heap full collects whatever this says.)
-    pub(crate) fn wants_collection(&self, bytes: usize) -> bool {
-        let floor = COLLECT_MIN_BYTES.min(self.limit / 2);
-        self.since_collect + bytes >= floor.max(self.live_after_collect)
+    /// Whether a collection is due before an object of `bytes` is handed
+    /// out: when the heap would have to grow for it (its class has no free
+    /// slot, or it is large) past the threshold the last collection set.
+    /// Compiled code pops free slots without asking, so growth is the one
+    /// moment the runtime sees. (An allocation that finds the heap full
+    /// collects whatever this says.)
+    pub(crate) fn wants_collection(&self, bytes: u32) -> bool {
+        let need = match class_of(bytes) {
+            Some(class) if self.free.head(class) != 0 => return false,
+            Some(_) if !self.spare.is_empty() => return false,
+            Some(_) => self.chunk_bytes,
+            None => bytes as usize,
+        };
+        self.footprint + need > self.collect_at
     }
 
     /// A zeroed object of `size` bytes with type `id` and `kind` in its
@@ -295,49 +407,73 @@ impl GcHeap {
             *(object as *mut u32) = id;
             *header_byte(object, HEADER_KIND_OFFSET) = kind as u8;
         }
-        self.since_collect += size as usize;
         Some(object)
     }
 
     fn alloc_small(&mut self, class: usize) -> Option<usize> {
-        if self.free[class] == 0 {
+        if self.free.head(class) == 0 {
             self.new_chunk(class)?;
         }
-        let slot = self.free[class];
+        let slot = self.free.head(class);
         let size = CLASSES[class] as usize;
         // SAFETY: a free slot of `size` bytes owned by this heap; its
         // second word links the next free slot.
         unsafe {
-            self.free[class] = *((slot + 8) as *const usize);
+            self.free.set(class, *((slot + NEXT) as *const usize));
             std::ptr::write_bytes(slot as *mut u8, 0, size);
         }
         Some(slot)
     }
 
     fn new_chunk(&mut self, class: usize) -> Option<()> {
-        if self.footprint + self.chunk_bytes > self.limit {
-            return None;
-        }
-        // SAFETY: the layout has a non-zero size.
-        let base = unsafe { std::alloc::alloc_zeroed(self.chunk_layout()) } as usize;
-        if base == 0 {
-            return None;
-        }
-        self.footprint += self.chunk_bytes;
+        let base = match self.spare.pop() {
+            Some(base) => base,
+            None => {
+                if self.footprint + self.chunk_bytes > self.limit {
+                    return None;
+                }
+                // SAFETY: the layout has a non-zero size.
+                let base = unsafe { std::alloc::alloc(self.chunk_layout()) } as usize;
+                if base == 0 {
+                    return None;
+                }
+                self.footprint += self.chunk_bytes;
+                base
+            }
+        };
         self.chunks.insert(base, Chunk { class });
         let size = CLASSES[class] as usize;
         let slots = self.chunk_bytes / size;
-        // Thread the slots in address order.
+        // Thread the slots in address order, each with a zero header (the
+        // chunk is fresh, or held another class's objects).
         for i in (0..slots).rev() {
             let slot = base + i * size;
-            // SAFETY: the slot lies in the chunk just allocated.
-            unsafe { *((slot + 8) as *mut usize) = self.free[class] };
-            self.free[class] = slot;
+            // SAFETY: the slot lies in the chunk, which this heap owns and
+            // nothing else uses.
+            unsafe {
+                *(slot as *mut u64) = 0;
+                *((slot + NEXT) as *mut usize) = self.free.head(class);
+            }
+            self.free.set(class, slot);
         }
         Some(())
     }
 
+    /// Gives the spare chunks back to the system.
+    fn release_spares(&mut self) {
+        let layout = self.chunk_layout();
+        for base in self.spare.drain(..) {
+            // SAFETY: allocated by `new_chunk` with this layout; a spare
+            // chunk holds no object and no free list links into it.
+            unsafe { std::alloc::dealloc(base as *mut u8, layout) };
+            self.footprint -= self.chunk_bytes;
+        }
+    }
+
     fn alloc_large(&mut self, size: usize) -> Option<usize> {
+        if self.footprint + size > self.limit {
+            self.release_spares();
+        }
         if self.footprint + size > self.limit {
             return None;
         }
@@ -370,6 +506,26 @@ impl GcHeap {
         }
         let (&start, &size) = self.large.range(..=word).next_back()?;
         (word < start + size).then_some(start)
+    }
+
+    /// The object a reference field holds, if it is one of this heap's:
+    /// not null, an `i31` or a host value. No lookup: a field holds a
+    /// reference exactly (never an interior address), and host values say
+    /// what they are in their header.
+    ///
+    /// # Safety
+    ///
+    /// `word` must have been read from a reference field of the `any` or
+    /// `extern` hierarchies of one of this heap's objects.
+    pub(crate) unsafe fn field_object(word: usize) -> Option<usize> {
+        if word == 0 || word & 1 != 0 {
+            return None;
+        }
+        // SAFETY: per the contract, a word that is neither null nor an
+        // `i31` points at a header: an object of this heap (reachable, so
+        // not freed) or a host value, which its store keeps while it lives.
+        let kind = unsafe { *header_byte(word, HEADER_KIND_OFFSET) };
+        (kind != GcKind::Extern as u8).then_some(word)
     }
 
     /// Marks `object` (an object of this heap); true if it was not marked
@@ -416,7 +572,7 @@ impl GcHeap {
     /// Calls `f` with every exception reference any object holds (roots
     /// for the exception collector).
     pub(crate) fn exception_words(&self, mut f: impl FnMut(usize)) {
-        if !self.layouts.values().any(|l| l.holds_exceptions) {
+        if !self.layouts.iter().flatten().any(|l| l.holds_exceptions) {
             return;
         }
         self.for_each_object(|object| {
@@ -455,19 +611,33 @@ impl GcHeap {
         }
     }
 
-    /// Calls `f` with every pinned object (held by a host handle).
-    pub(crate) fn pinned(&self, mut f: impl FnMut(usize)) {
+    /// Finds the pinned objects (held by host handles) if a pin was made
+    /// anywhere since the last search: pins are never undone and a pinned
+    /// object is never freed, so the list stays right until another pin.
+    pub(crate) fn find_pinned(&mut self) {
+        let made = super::pins_made();
+        if self.pins.1 == made {
+            return;
+        }
+        let mut found = Vec::new();
         self.for_each_object(|object| {
             // SAFETY: the object is one of this heap's.
             if unsafe { *header_byte(object, HEADER_PIN_OFFSET as u32) } != 0 {
-                f(object);
+                found.push(object);
             }
         });
+        self.pins = (found, made);
+    }
+
+    /// The pinned objects `find_pinned` found.
+    pub(crate) fn pinned(&self) -> &[usize] {
+        &self.pins.0
     }
 
     /// Frees every unmarked object and clears the marks; returns the bytes
     /// freed. The free lists are rebuilt from the slots left free, and a
-    /// chunk left empty goes back to the system.
+    /// chunk left empty is kept as a spare while the heap may grow into it
+    /// before the next collection, or goes back to the system.
     ///
     /// Each free list runs in address order across chunks, so allocation
     /// fills the lowest chunks first: survivors gather there, and the
@@ -476,7 +646,7 @@ impl GcHeap {
     pub(crate) fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut live = 0;
-        self.free = [0; CLASSES.len()];
+        let mut free = [0; CLASSES.len()];
         let mut empty = Vec::new();
         let mut bases: Vec<usize> = self.chunks.keys().copied().collect();
         // Highest first, each chunk backwards: every slot is pushed on the
@@ -485,7 +655,7 @@ impl GcHeap {
         for base in bases {
             let chunk = &self.chunks[&base];
             let size = CLASSES[chunk.class] as usize;
-            let head = self.free[chunk.class];
+            let head = free[chunk.class];
             let mut kept = 0;
             for i in (0..self.chunk_bytes / size).rev() {
                 let slot = base + i * size;
@@ -503,25 +673,21 @@ impl GcHeap {
                     }
                     // A zero header marks the slot free.
                     *(slot as *mut u64) = 0;
-                    *((slot + 8) as *mut usize) = self.free[chunk.class];
-                    self.free[chunk.class] = slot;
+                    *((slot + NEXT) as *mut usize) = free[chunk.class];
+                    free[chunk.class] = slot;
                 }
             }
             if kept == 0 {
                 // Unthread the chunk's slots again: it goes.
-                self.free[chunk.class] = head;
+                free[chunk.class] = head;
                 empty.push(base);
             }
             live += kept * size;
         }
-        let chunk_layout = self.chunk_layout();
-        for base in empty {
+        for &base in &empty {
             self.chunks.remove(&base);
-            // SAFETY: allocated by `new_chunk` with this layout; it holds
-            // no object, and no free list links into it any more.
-            unsafe { std::alloc::dealloc(base as *mut u8, chunk_layout) };
-            self.footprint -= self.chunk_bytes;
         }
+        self.spare.extend(empty);
         let mut dead = Vec::new();
         for (&object, &size) in &self.large {
             // SAFETY: a large object of this heap.
@@ -545,8 +711,20 @@ impl GcHeap {
             self.footprint -= size;
             freed += size;
         }
-        self.since_collect = 0;
-        self.live_after_collect = live;
+        for (class, &slot) in free.iter().enumerate() {
+            self.free.set(class, slot);
+        }
+        // Grow by at least what is live before the next collection, so
+        // collecting costs time in proportion to allocation; keep the
+        // lowest spare chunks that growth would ask for again.
+        let growth = live.max(collect_floor(self.limit));
+        let in_use = self.footprint - self.spare.len() * self.chunk_bytes;
+        self.collect_at = in_use + growth;
+        self.spare.sort_unstable_by(|a, b| b.cmp(a));
+        let keep = (growth / self.chunk_bytes).min(self.spare.len());
+        let mut kept = self.spare.split_off(self.spare.len() - keep);
+        self.release_spares();
+        self.spare.append(&mut kept);
         self.collections += 1;
         freed
     }
@@ -554,6 +732,7 @@ impl GcHeap {
 
 impl Drop for GcHeap {
     fn drop(&mut self) {
+        self.release_spares();
         let chunk = self.chunk_layout();
         for &base in self.chunks.keys() {
             // SAFETY: allocated by `new_chunk` with this layout, and no
@@ -622,9 +801,42 @@ mod tests {
         }
         heap.sweep();
         assert_eq!(heap.chunks.len(), 2);
-        assert_eq!(heap.footprint(), 2 * heap.chunk_bytes);
+        // Of the fourteen empty chunks, as many as the heap may grow by
+        // before its next collection (half its limit) stay as spares.
+        assert_eq!(heap.spare.len(), 8);
+        assert_eq!(heap.footprint(), 10 * heap.chunk_bytes);
+        assert!(!heap.wants_collection(528));
         assert!(heap.alloc(528, 1, GcKind::Array).is_some());
-        assert!(heap.alloc(100_000, 1, GcKind::Array).is_some());
+        assert_eq!(heap.chunks.len(), 3);
+        assert_eq!(heap.footprint(), 10 * heap.chunk_bytes);
+        // A large object that needs their room gets it.
+        assert!(heap.alloc(150_000, 1, GcKind::Array).is_some());
+        assert!(heap.spare.is_empty());
+        assert_eq!(heap.footprint(), 3 * heap.chunk_bytes + 150_000);
+    }
+
+    #[test]
+    fn pinned_objects_are_found_again_only_after_a_new_pin() {
+        let mut heap = GcHeap::default();
+        let a = heap.alloc(32, 1, GcKind::Struct).expect("room");
+        let b = heap.alloc(32, 1, GcKind::Struct).expect("room");
+        heap.find_pinned();
+        assert!(heap.pinned().is_empty());
+        // SAFETY: `a` is an object of this heap.
+        unsafe { crate::gc::describe_and_pin(a) };
+        heap.find_pinned();
+        assert_eq!(heap.pinned(), [a]);
+        // A pin already made counts once; the list stays as it was.
+        // SAFETY: as above.
+        unsafe { crate::gc::describe_and_pin(a) };
+        heap.find_pinned();
+        assert_eq!(heap.pinned(), [a]);
+        // SAFETY: `b` is an object of this heap.
+        unsafe { crate::gc::describe_and_pin(b) };
+        heap.find_pinned();
+        let mut found = heap.pinned().to_vec();
+        found.sort_unstable();
+        assert_eq!(found, [a.min(b), a.max(b)]);
     }
 
     #[test]

@@ -114,6 +114,16 @@ pub struct AnyRef {
     type_id: u32,
 }
 
+/// How many objects were pinned in the process so far: heaps search for
+/// their pinned objects again only when it changed (see
+/// `GcHeap::find_pinned`).
+static PINS_MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The count of pins made in the process so far.
+pub(crate) fn pins_made() -> u64 {
+    PINS_MADE.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// The kind byte and type id of a non-null reference word, pinning the
 /// object if it is a struct or an array (a host handle to it now exists).
 ///
@@ -127,8 +137,10 @@ pub(crate) unsafe fn describe_and_pin(word: usize) -> (u8, u32) {
     // SAFETY: per the contract, `word` points at a header.
     unsafe {
         let kind = *((word + HEADER_KIND_OFFSET as usize) as *const u8);
-        if kind != GcKind::Extern as u8 {
-            *((word + HEADER_PIN_OFFSET) as *mut u8) = 1;
+        let pin = (word + HEADER_PIN_OFFSET) as *mut u8;
+        if kind != GcKind::Extern as u8 && *pin == 0 {
+            *pin = 1;
+            PINS_MADE.fetch_add(1, std::sync::atomic::Ordering::Release);
         }
         (kind, *(word as *const u32))
     }

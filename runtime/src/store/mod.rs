@@ -177,8 +177,10 @@ impl<T> Store<T> {
     /// Creates an empty store on `engine` holding `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
         let (limits_state, interrupt_page) = LimitsState::new(engine);
+        let gc = crate::gc::GcHeap::default();
         let limits = Box::new(VmRuntimeLimits {
             interrupt_page,
+            gc_free: gc.free_heads(),
             ..VmRuntimeLimits::default()
         });
         Store {
@@ -194,7 +196,7 @@ impl<T> Store<T> {
                     tags: Vec::new(),
                     exceptions: Vec::new(),
                     exn_collect_at: 0,
-                    gc: crate::gc::GcHeap::default(),
+                    gc,
                     host_funcs: Vec::new(),
                     externs: Vec::new(),
                     modules: Vec::new(),

@@ -112,6 +112,9 @@ pub struct VmRuntimeLimits {
     /// deadline passes, then inaccessible, so the load compiled code makes
     /// from it faults (see `epoch.rs`). Null when epochs are off.
     pub interrupt_page: *const u8,
+    /// The store's GC heap's free-list heads, one per size class, from
+    /// which compiled code pops small objects (see `gc/heap.rs`).
+    pub gc_free: *mut usize,
 }
 
 impl Default for VmRuntimeLimits {
@@ -120,6 +123,7 @@ impl Default for VmRuntimeLimits {
             fuel_consumed: 0,
             stack_limit: 0,
             interrupt_page: std::ptr::null(),
+            gc_free: std::ptr::null_mut(),
         }
     }
 }
@@ -335,6 +339,10 @@ mod tests {
         assert_eq!(
             offset_of!(VmRuntimeLimits, interrupt_page) as u32,
             o.runtime_limits_interrupt_page()
+        );
+        assert_eq!(
+            offset_of!(VmRuntimeLimits, gc_free) as u32,
+            o.runtime_limits_gc_free()
         );
         assert_eq!(
             size_of::<VmRuntimeLimits>() as u32,
