@@ -133,20 +133,18 @@ impl StoreOpaque {
         for &object in heap.pinned() {
             candidate(object);
         }
-        // One buffer for every object's references.
-        let mut found = Vec::new();
         while let Some(object) = work.pop() {
-            found.clear();
             // SAFETY: only objects of this heap are marked and pushed.
-            unsafe { heap.trace(object, |word| found.push(word)) };
-            for &word in &found {
-                // SAFETY: `trace` reads the object's reference fields.
-                if let Some(child) = unsafe { super::GcHeap::field_object(word) }
-                    && heap.mark(child)
-                {
-                    work.push(child);
-                }
-            }
+            unsafe {
+                heap.trace(object, |word| {
+                    // SAFETY: `trace` reads the object's reference fields.
+                    if let Some(child) = super::GcHeap::field_object(word)
+                        && heap.mark(child)
+                    {
+                        work.push(child);
+                    }
+                })
+            };
         }
         self.gc.sweep()
     }
