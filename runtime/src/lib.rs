@@ -66,7 +66,7 @@ pub use file_bytes::FileBytes;
 pub use func::{
     Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WithCaller,
 };
-pub use gc::{AnyRef, I31};
+pub use gc::{AnyRef, I31, RootScope};
 pub use guest::{GuestError, GuestMemory};
 pub use instance::Instance;
 pub use limits::{

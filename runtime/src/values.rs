@@ -13,7 +13,7 @@ use cljit_compiler::types::{HeapType, RefType, ValType};
 use crate::error::{Error, Result};
 use crate::exn_ref::ExnRef;
 use crate::func::Func;
-use crate::gc::{AnyRef, is_i31_word};
+use crate::gc::{AnyRef, Root};
 use crate::store::{AsContext, AsContextMut, ExternData, StoreId, StoreOpaque};
 use crate::vm::val_raw::ValRaw;
 use crate::vm::vmcontext::{VmExnObject, VmFuncRef};
@@ -177,7 +177,7 @@ impl Val {
                 None => 0,
             }),
             Val::AnyRef(a) => ValRaw::pointer(match a {
-                Some(a) => a.raw(store.id())?,
+                Some(a) => a.raw(store)?,
                 None => 0,
             }),
         })
@@ -202,12 +202,12 @@ impl Val {
             ValType::Ref(r) if r.is_extern() => Val::ExternRef(
                 NonZeroUsize::new(raw.get_pointer())
                     // SAFETY: per the contract, the word was made in `store`.
-                    .map(|w| unsafe { ExternRef::from_word(store.id(), w) }),
+                    .map(|w| unsafe { ExternRef::from_word(store, w) }),
             ),
             ValType::Ref(r) if r.is_any() => Val::AnyRef(
                 NonZeroUsize::new(raw.get_pointer())
                     // SAFETY: per the contract, the word was made in `store`.
-                    .map(|w| unsafe { AnyRef::from_word(store.id(), w) }),
+                    .map(|w| unsafe { AnyRef::from_word(store, w) }),
             ),
             ValType::Ref(_) => Val::ExnRef(
                 NonNull::new(raw.get_pointer() as *mut VmExnObject)
@@ -278,7 +278,7 @@ impl Ref {
         Ok(match self {
             Ref::Func(Some(f)) => f.raw_func_ref(store)? as usize,
             Ref::Extern(Some(e)) => e.raw(store)?,
-            Ref::Any(Some(a)) => a.raw(store.id())?,
+            Ref::Any(Some(a)) => a.raw(store)?,
             Ref::Func(None) | Ref::Extern(None) | Ref::Any(None) => 0,
         })
     }
@@ -311,16 +311,34 @@ impl From<Ref> for Val {
 
 /// A reference to a host value that wasm can hold and pass around but not
 /// look into, or (made by `extern.convert_any`) a wasm `anyref` seen as
-/// one. It lives as long as its store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// one. A host value lives as long as its store; a wasm struct or array
+/// seen as one is rooted as an [`AnyRef`] is. Two handles are equal when
+/// they refer to the same reference.
+#[derive(Debug, Clone, Copy)]
 pub struct ExternRef {
     store: StoreId,
     /// The reference word (see `cljit_compiler::abi::gc`): a boxed
     /// [`ExternData`] of the store, or a word of the `any` hierarchy.
     word: NonZeroUsize,
-    /// As in [`AnyRef`]: the kind byte and type id of what the word is.
+    /// As in [`AnyRef`]: the kind byte and type id of what the word is,
+    /// and where a struct or array is rooted.
     kind: u8,
     type_id: u32,
+    root: Option<Root>,
+}
+
+impl PartialEq for ExternRef {
+    fn eq(&self, other: &ExternRef) -> bool {
+        (self.store, self.word) == (other.store, other.word)
+    }
+}
+
+impl Eq for ExternRef {}
+
+impl std::hash::Hash for ExternRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.store, self.word).hash(state);
+    }
 }
 
 impl ExternRef {
@@ -339,6 +357,7 @@ impl ExternRef {
             word,
             kind: cljit_compiler::abi::gc::GcKind::Extern as u8,
             type_id: u32::MAX,
+            root: None,
         }
     }
 
@@ -376,9 +395,9 @@ impl ExternRef {
         any.to_extern()
     }
 
-    /// The store, word, kind and type id.
-    pub(crate) fn parts(&self) -> (StoreId, NonZeroUsize, u8, u32) {
-        (self.store, self.word, self.kind, self.type_id)
+    /// The store, word, kind, type id and root.
+    pub(crate) fn parts(&self) -> (StoreId, NonZeroUsize, u8, u32, Option<Root>) {
+        (self.store, self.word, self.kind, self.type_id, self.root)
     }
 
     /// A handle from its parts (see [`ExternRef::parts`]).
@@ -387,32 +406,33 @@ impl ExternRef {
         word: NonZeroUsize,
         kind: u8,
         type_id: u32,
+        root: Option<Root>,
     ) -> ExternRef {
         ExternRef {
             store,
             word,
             kind,
             type_id,
+            root,
         }
     }
 
-    /// A handle for `word`, a non-null reference word made in store
-    /// `store`, pinning the object it may be.
+    /// A handle for `word`, a non-null reference word made in `store`,
+    /// rooting the object it may be.
     ///
     /// # Safety
     ///
     /// `word` must be an `i31`, a host value or a live object of `store`.
-    pub(crate) unsafe fn from_word(store: StoreId, word: NonZeroUsize) -> ExternRef {
+    pub(crate) unsafe fn from_word(store: &StoreOpaque, word: NonZeroUsize) -> ExternRef {
         // SAFETY: per the contract.
-        let (kind, type_id) = unsafe { crate::gc::describe_and_pin(word.get()) };
-        ExternRef::from_parts(store, word, kind, type_id)
+        let (kind, type_id, root) = unsafe { crate::gc::describe_and_root(store, word.get()) };
+        ExternRef::from_parts(store.id(), word, kind, type_id, root)
     }
 
+    /// The raw word, if the handle may be used in `store` and its root
+    /// lasts.
     pub(crate) fn raw(&self, store: &StoreOpaque) -> Result<usize> {
-        if store.id() != self.store && !is_i31_word(self.word.get()) {
-            return Err(Error::msg("externref used with the wrong store"));
-        }
-        Ok(self.word.get())
+        crate::gc::check_handle(store, self.store, self.word, self.root, "externref")
     }
 }
 

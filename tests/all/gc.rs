@@ -18,11 +18,11 @@ const MODULE: &str = r#"(module
     (func (export "to_any") (param externref) (result anyref)
         (any.convert_extern (local.get 0))))"#;
 
-fn call<T>(store: &mut cljit::Store<T>, f: Func, args: &[Val]) -> cljit::Result<Val> {
+fn call(mut store: impl cljit::AsContextMut, f: Func, args: &[Val]) -> cljit::Result<Val> {
     let mut results = [Val::I32(0)];
-    let ty = f.ty(&*store);
+    let ty = f.ty(&store);
     results[0] = Val::default_for(ty.results()[0]);
-    f.call(&mut *store, args, &mut results)?;
+    f.call(&mut store, args, &mut results)?;
     Ok(results[0])
 }
 
@@ -301,7 +301,7 @@ fn stores_on_many_threads_collect_their_own_heaps() {
 }
 
 #[test]
-fn the_host_reads_and_writes_fields_and_elements_of_pinned_objects() {
+fn the_host_reads_and_writes_fields_and_elements_of_rooted_objects() {
     let engine = engine(false);
     let (mut store, instance) = instantiate(
         &engine,
@@ -368,8 +368,9 @@ fn the_host_reads_and_writes_fields_and_elements_of_pinned_objects() {
         "immutable"
     );
 
-    // Host handles pin their objects: a collection after much garbage
-    // frees the garbage and keeps them.
+    // Handles made outside any scope root their objects until the store
+    // ends: a collection after much garbage frees the garbage and keeps
+    // them.
     let garbage = instance.get_func(&store, "garbage").unwrap();
     garbage
         .call(&mut store, &[Val::I32(100_000)], &mut [])
@@ -381,4 +382,136 @@ fn the_host_reads_and_writes_fields_and_elements_of_pinned_objects() {
     // A handle belongs to its store.
     let (other, _) = instantiate(&engine, "(module)");
     assert!(pair.field(&other, 0).is_err());
+}
+
+/// A module whose `make` returns a fresh 1 KiB array, `len` an array's
+/// length, and whose `visit`
+/// hands `n` fresh structs to the host import `host.see`.
+const HANDLES: &str = r#"(module
+    (type $block (array (mut i64)))
+    (type $pair (struct (field i32) (field i64)))
+    (import "host" "see" (func $see (param anyref)))
+    (func (export "make") (param $v i64) (result anyref)
+        (array.new $block (local.get $v) (i32.const 126)))
+    (func (export "len") (param anyref) (result i32)
+        (array.len (ref.cast (ref $block) (local.get 0))))
+    (func (export "visit") (param $n i32)
+        (loop $l
+            (call $see (struct.new $pair (local.get $n) (i64.const 0)))
+            (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))"#;
+
+/// The type of `host.see`.
+fn see_type() -> cljit::FuncType {
+    cljit::FuncType::new([cljit::ValType::Ref(RefType::ANYREF)], [])
+}
+
+#[test]
+fn handles_made_in_a_root_scope_end_with_it_and_are_refused_after() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, HANDLES).unwrap();
+    let mut store = small_heap_store(&engine, 256 * 1024);
+    let see = Func::new(&mut store, see_type(), |_, _, _| Ok(()));
+    let instance = cljit::Instance::new(&mut store, &module, &[see.into()]).unwrap();
+    let make = instance.get_func(&store, "make").unwrap();
+    // 2,000 arrays of 1 KiB, 8 MB in all, each looked at through a handle:
+    // without the scope every one would stay rooted and the 256 KiB heap
+    // would run out.
+    let mut last = None;
+    for i in 0..2000i64 {
+        let mut scope = cljit::RootScope::new(&mut store);
+        let Val::AnyRef(Some(block)) = call(&mut scope, make, &[Val::I64(i)]).unwrap() else {
+            panic!("make returns an array");
+        };
+        assert_eq!(block.array_len(&scope).unwrap(), 126);
+        assert_eq!(block.array_get(&scope, 125).unwrap().i64(), Some(i));
+        last = Some(block);
+    }
+    let last = last.unwrap();
+    let error = last.array_len(&store).unwrap_err().to_string();
+    assert!(error.contains("root ended"), "{error}");
+    // Nor may wasm get it back.
+    let len = instance.get_func(&store, "len").unwrap();
+    let error = call(&mut store, len, &[Val::AnyRef(Some(last))]).unwrap_err();
+    assert!(error.to_string().contains("root ended"), "{error}");
+    assert!(store.gc_heap_stats().1 >= 10, "collections ran");
+
+    // A handle made outside any scope lasts, and so do those made in an
+    // outer scope while an inner one opens and closes.
+    let Val::AnyRef(Some(kept)) = call(&mut store, make, &[Val::I64(7)]).unwrap() else {
+        panic!("make returns an array");
+    };
+    {
+        let mut outer = cljit::RootScope::new(&mut store);
+        let Val::AnyRef(Some(a)) = call(&mut outer, make, &[Val::I64(1)]).unwrap() else {
+            panic!("make returns an array");
+        };
+        {
+            let mut inner = cljit::RootScope::new(&mut outer);
+            let Val::AnyRef(Some(b)) = call(&mut inner, make, &[Val::I64(2)]).unwrap() else {
+                panic!("make returns an array");
+            };
+            assert_eq!(b.array_get(&inner, 0).unwrap().i64(), Some(2));
+        }
+        cljit::AsContextMut::as_context_mut(&mut outer).gc();
+        assert_eq!(a.array_get(&outer, 0).unwrap().i64(), Some(1));
+    }
+    store.gc();
+    assert_eq!(kept.array_get(&store, 0).unwrap().i64(), Some(7));
+}
+
+#[test]
+fn handles_a_host_function_gets_end_when_it_returns() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, HANDLES).unwrap();
+    let mut store = small_heap_store(&engine, 256 * 1024);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    let see = Func::new(&mut store, see_type(), move |caller, params, _| {
+        let Val::AnyRef(Some(pair)) = params[0] else {
+            panic!("a struct");
+        };
+        assert!(pair.field(&caller, 0)?.i32().unwrap() > 0);
+        keep.lock().unwrap().push(pair);
+        Ok(())
+    });
+    let instance = cljit::Instance::new(&mut store, &module, &[see.into()]).unwrap();
+    let visit = instance.get_func(&store, "visit").unwrap();
+    // 20,000 structs of 24 bytes through a 256 KiB heap, each handed to
+    // the host: the handles end with each call, so the structs are freed.
+    visit
+        .call(&mut store, &[Val::I32(20_000)], &mut [])
+        .unwrap();
+    assert!(store.gc_heap_stats().1 >= 1, "collections ran");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 20_000);
+    // A handle kept past its call is refused, not dangling.
+    let error = seen[0].field(&store, 0).unwrap_err().to_string();
+    assert!(error.contains("root ended"), "{error}");
+}
+
+#[test]
+fn the_splay_workload_keeps_its_tree_whole_through_collections() {
+    let engine = engine(false);
+    let module = cljit::Module::new(&engine, include_str!("../../benches/gc/gc.wat")).unwrap();
+    // 500 nodes of about 6.6 KB each (their payload trees): 3.3 MB live,
+    // with 32,000 changes allocating some 200 MB more. The heap is 32 MiB:
+    // the conservative frame scan can keep old tree nodes alive from stale
+    // frame slots, and through them more old nodes (up to 8 MB were seen
+    // live at once), which precise stack maps would not.
+    let mut store = small_heap_store(&engine, 32 << 20);
+    let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance
+        .get_typed_func::<(i32, i32), i32>(&store, "splay_run")
+        .unwrap();
+    assert_eq!(
+        run.call(&mut store, (500, 400)).unwrap(),
+        500,
+        "an in-order walk finds 500 nodes, keys increasing, payloads whole"
+    );
+    let (footprint, collections) = store.gc_heap_stats();
+    assert!(
+        footprint <= 32 << 20,
+        "the heap kept to its limit: {footprint}"
+    );
+    assert!(collections >= 20, "only {collections} collections");
 }

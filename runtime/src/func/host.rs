@@ -180,11 +180,17 @@ impl Func {
             // data type T, and is only called with that store).
             let inner = unsafe { &mut *store.cast::<StoreInner<T>>() };
             let id = inner.opaque.id();
+            // The call is a root scope: handles made for its parameters or
+            // during it end when it returns (its results are converted
+            // before).
+            let roots = inner.opaque.gc.roots.len();
             let caller = Caller {
-                store: StoreContextMut(inner),
+                store: StoreContextMut(&mut *inner),
                 instance: instance.map(|index| Instance::from_index(id, index)),
             };
-            host(caller, values)
+            let result = host(caller, values);
+            inner.opaque.gc.roots.truncate(roots);
+            result
         });
         let mut ctx = Box::new(HostFuncContext {
             header: VmHostFuncHeader {

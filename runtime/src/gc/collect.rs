@@ -12,7 +12,7 @@
 //!   object, a scan that sometimes keeps garbage alive is sound;
 //! - tables and globals of the `any` and `extern` hierarchies, passive
 //!   element segments, and the payloads of the store's exceptions;
-//! - objects the host holds a handle to (pinned);
+//! - objects the host holds a rooted handle to (see `roots.rs`);
 //!
 //! and, from each marked object, the reference fields its type's layout
 //! names. Then the heap sweeps what is unmarked (see `heap.rs`).
@@ -66,7 +66,6 @@ impl StoreOpaque {
     /// kept values in.
     #[inline(never)]
     pub(crate) fn collect_garbage(&mut self) -> usize {
-        self.gc.find_pinned();
         let registers = arch::callee_saved_registers();
         let heap = &self.gc;
         let mut work: Vec<usize> = Vec::new();
@@ -130,9 +129,7 @@ impl StoreOpaque {
                 candidate(unsafe { *object.values.add(i) }.get_pointer());
             }
         }
-        for &object in heap.pinned() {
-            candidate(object);
-        }
+        heap.roots.objects(&mut candidate);
         while let Some(object) = work.pop() {
             // SAFETY: only objects of this heap are marked and pushed.
             unsafe {

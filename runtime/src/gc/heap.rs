@@ -106,10 +106,6 @@ impl Drop for FreeLists {
     }
 }
 
-/// Where the pin byte of an object lies in its header: set while the host
-/// holds a handle to it (see `AnyRef`).
-pub(crate) const HEADER_PIN_OFFSET: usize = 6;
-
 /// The least a heap may grow between collections (or half its limit, if
 /// that is less).
 const COLLECT_MIN_BYTES: usize = 1 << 20;
@@ -249,9 +245,8 @@ pub(crate) struct GcHeap {
     /// collections does not go to the system (and fault in fresh pages)
     /// for each.
     spare: Vec<usize>,
-    /// The pinned objects the last scan for them found, and the count of
-    /// pins made in the process when it ran (see `pinned`).
-    pins: (Vec<usize>, u64),
+    /// The objects host handles keep alive.
+    pub(crate) roots: super::Roots,
     /// The first free slot of each size class.
     free: FreeLists,
     /// Large objects: address to size.
@@ -292,7 +287,7 @@ impl Default for GcHeap {
             chunk_bytes: chunk_bytes_for(DEFAULT_GC_HEAP_LIMIT),
             chunks: ChunkMap::default(),
             spare: Vec::new(),
-            pins: (Vec::new(), u64::MAX),
+            roots: super::Roots::default(),
             free: FreeLists::new(),
             large: BTreeMap::new(),
             layouts: Vec::new(),
@@ -611,29 +606,6 @@ impl GcHeap {
         }
     }
 
-    /// Finds the pinned objects (held by host handles) if a pin was made
-    /// anywhere since the last search: pins are never undone and a pinned
-    /// object is never freed, so the list stays right until another pin.
-    pub(crate) fn find_pinned(&mut self) {
-        let made = super::pins_made();
-        if self.pins.1 == made {
-            return;
-        }
-        let mut found = Vec::new();
-        self.for_each_object(|object| {
-            // SAFETY: the object is one of this heap's.
-            if unsafe { *header_byte(object, HEADER_PIN_OFFSET as u32) } != 0 {
-                found.push(object);
-            }
-        });
-        self.pins = (found, made);
-    }
-
-    /// The pinned objects `find_pinned` found.
-    pub(crate) fn pinned(&self) -> &[usize] {
-        &self.pins.0
-    }
-
     /// Frees every unmarked object and clears the marks; returns the bytes
     /// freed. The free lists are rebuilt from the slots left free, and a
     /// chunk left empty is kept as a spare while the heap may grow into it
@@ -813,30 +785,6 @@ mod tests {
         assert!(heap.alloc(150_000, 1, GcKind::Array).is_some());
         assert!(heap.spare.is_empty());
         assert_eq!(heap.footprint(), 3 * heap.chunk_bytes + 150_000);
-    }
-
-    #[test]
-    fn pinned_objects_are_found_again_only_after_a_new_pin() {
-        let mut heap = GcHeap::default();
-        let a = heap.alloc(32, 1, GcKind::Struct).expect("room");
-        let b = heap.alloc(32, 1, GcKind::Struct).expect("room");
-        heap.find_pinned();
-        assert!(heap.pinned().is_empty());
-        // SAFETY: `a` is an object of this heap.
-        unsafe { crate::gc::describe_and_pin(a) };
-        heap.find_pinned();
-        assert_eq!(heap.pinned(), [a]);
-        // A pin already made counts once; the list stays as it was.
-        // SAFETY: as above.
-        unsafe { crate::gc::describe_and_pin(a) };
-        heap.find_pinned();
-        assert_eq!(heap.pinned(), [a]);
-        // SAFETY: `b` is an object of this heap.
-        unsafe { crate::gc::describe_and_pin(b) };
-        heap.find_pinned();
-        let mut found = heap.pinned().to_vec();
-        found.sort_unstable();
-        assert_eq!(found, [a.min(b), a.max(b)]);
     }
 
     #[test]

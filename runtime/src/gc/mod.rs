@@ -5,6 +5,7 @@
 mod alloc;
 mod collect;
 mod heap;
+mod roots;
 
 use std::num::NonZeroUsize;
 
@@ -22,8 +23,9 @@ pub(crate) use alloc::{
     gc_memmove, read_storage, register_layouts, struct_new, write_element, write_storage,
 };
 pub use heap::DEFAULT_GC_HEAP_LIMIT;
-pub(crate) use heap::HEADER_PIN_OFFSET;
 pub(crate) use heap::{GcHeap, TypeLayout};
+pub use roots::RootScope;
+pub(crate) use roots::{Root, Roots};
 
 /// The header every object behind a reference word starts with (see
 /// `cljit_compiler::abi::gc`): its engine type id and its kind.
@@ -102,8 +104,11 @@ impl I31 {
 /// A non-null reference of the `any` hierarchy (`anyref`): an `i31`, a
 /// struct, an array, or a host value converted with `any.convert_extern`.
 /// It belongs to a store. A handle to a struct or array keeps it alive
-/// (pinned) until the store ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// while its root lasts: until the [`RootScope`] it was made in ends, or
+/// the host function call it was made in returns, or (made outside both)
+/// until the store ends; from then on the handle is refused with an error.
+/// Two handles are equal when they refer to the same reference.
+#[derive(Debug, Clone, Copy)]
 pub struct AnyRef {
     store: StoreId,
     word: NonZeroUsize,
@@ -112,38 +117,69 @@ pub struct AnyRef {
     kind: u8,
     /// A struct's or array's engine type id.
     type_id: u32,
+    /// Where a struct or array is rooted.
+    root: Option<Root>,
 }
 
-/// How many objects were pinned in the process so far: heaps search for
-/// their pinned objects again only when it changed (see
-/// `GcHeap::find_pinned`).
-static PINS_MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// The count of pins made in the process so far.
-pub(crate) fn pins_made() -> u64 {
-    PINS_MADE.load(std::sync::atomic::Ordering::Acquire)
+impl PartialEq for AnyRef {
+    fn eq(&self, other: &AnyRef) -> bool {
+        (self.store, self.word) == (other.store, other.word)
+    }
 }
 
-/// The kind byte and type id of a non-null reference word, pinning the
-/// object if it is a struct or an array (a host handle to it now exists).
+impl Eq for AnyRef {}
+
+impl std::hash::Hash for AnyRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.store, self.word).hash(state);
+    }
+}
+
+/// The kind byte, type id and root of a new host handle to `word`, a
+/// non-null reference word of `store`, rooting the object if it is a
+/// struct or an array.
 ///
 /// # Safety
 ///
 /// `word` must be an `i31` or point at a live object with a header.
-pub(crate) unsafe fn describe_and_pin(word: usize) -> (u8, u32) {
+pub(crate) unsafe fn describe_and_root(
+    store: &StoreOpaque,
+    word: usize,
+) -> (u8, u32, Option<Root>) {
     if is_i31_word(word) {
-        return (0, 0);
+        return (0, 0, None);
     }
     // SAFETY: per the contract, `word` points at a header.
-    unsafe {
-        let kind = *((word + HEADER_KIND_OFFSET as usize) as *const u8);
-        let pin = (word + HEADER_PIN_OFFSET) as *mut u8;
-        if kind != GcKind::Extern as u8 && *pin == 0 {
-            *pin = 1;
-            PINS_MADE.fetch_add(1, std::sync::atomic::Ordering::Release);
-        }
-        (kind, *(word as *const u32))
+    let (kind, type_id) = unsafe {
+        (
+            *((word + HEADER_KIND_OFFSET as usize) as *const u8),
+            *(word as *const u32),
+        )
+    };
+    let root = (kind != GcKind::Extern as u8).then(|| store.gc.roots.push(word));
+    (kind, type_id, root)
+}
+
+/// Checks that a handle of store `handle_store` with root `root` may be
+/// used in `store`; `what` names the handle's type in the error.
+pub(crate) fn check_handle(
+    store: &StoreOpaque,
+    handle_store: StoreId,
+    word: NonZeroUsize,
+    root: Option<Root>,
+    what: &str,
+) -> Result<usize> {
+    if store.id() != handle_store && !is_i31_word(word.get()) {
+        return Err(Error::msg(format!("{what} used with the wrong store")));
     }
+    if let Some(root) = root
+        && !store.gc.roots.is_live(root)
+    {
+        return Err(Error::msg(format!(
+            "{what} used after its root ended (its RootScope closed or its host call returned)"
+        )));
+    }
+    Ok(word.get())
 }
 
 impl AnyRef {
@@ -155,17 +191,19 @@ impl AnyRef {
             word: value.word(),
             kind: 0,
             type_id: 0,
+            root: None,
         }
     }
 
     /// `any.convert_extern`: the host reference seen as an `anyref`.
     pub fn convert_extern(externref: ExternRef) -> AnyRef {
-        let (store, word, kind, type_id) = externref.parts();
+        let (store, word, kind, type_id, root) = externref.parts();
         AnyRef {
             store,
             word,
             kind,
             type_id,
+            root,
         }
     }
 
@@ -201,23 +239,24 @@ impl AnyRef {
 
     /// The reference as `extern.convert_any` gives it.
     pub fn to_extern(&self) -> ExternRef {
-        ExternRef::from_parts(self.store, self.word, self.kind, self.type_id)
+        ExternRef::from_parts(self.store, self.word, self.kind, self.type_id, self.root)
     }
 
     /// A handle for `word`, a non-null word of the `any` hierarchy made in
-    /// store `store`, pinning the object it may be.
+    /// `store`, rooting the object it may be.
     ///
     /// # Safety
     ///
     /// `word` must be an `i31` or a live object of `store`.
-    pub(crate) unsafe fn from_word(store: StoreId, word: NonZeroUsize) -> AnyRef {
+    pub(crate) unsafe fn from_word(store: &StoreOpaque, word: NonZeroUsize) -> AnyRef {
         // SAFETY: per the contract.
-        let (kind, type_id) = unsafe { describe_and_pin(word.get()) };
+        let (kind, type_id, root) = unsafe { describe_and_root(store, word.get()) };
         AnyRef {
-            store,
+            store: store.id(),
             word,
             kind,
             type_id,
+            root,
         }
     }
 
@@ -227,6 +266,7 @@ impl AnyRef {
         if store.id() != self.store {
             return Err(Error::msg("anyref used with the wrong store"));
         }
+        self.raw(store)?;
         if self.kind != kind as u8 {
             return Err(Error::msg(match kind {
                 GcKind::Struct => "not a struct",
@@ -234,8 +274,8 @@ impl AnyRef {
             }));
         }
         let object = self.word.get();
-        // SAFETY: the handle pinned the object when it was made, and the
-        // store it belongs to is alive, so the object is.
+        // SAFETY: the handle's root is live (checked above), so the
+        // collector has kept the object, and its store is alive.
         Ok((object, unsafe { store.gc.layout_of(object) }))
     }
 
@@ -343,13 +383,10 @@ impl AnyRef {
         Ok(object + ARRAY_DATA_OFFSET as usize + layout.size as usize * index as usize)
     }
 
-    /// The raw word, if the handle may be used in store `store` (an `i31`
-    /// may be used in any).
-    pub(crate) fn raw(&self, store: StoreId) -> Result<usize> {
-        if store != self.store && !self.is_i31() {
-            return Err(Error::msg("anyref used with the wrong store"));
-        }
-        Ok(self.word.get())
+    /// The raw word, if the handle may be used in `store` (an `i31` may
+    /// be used in any) and its root lasts.
+    pub(crate) fn raw(&self, store: &StoreOpaque) -> Result<usize> {
+        check_handle(store, self.store, self.word, self.root, "anyref")
     }
 }
 

@@ -316,6 +316,11 @@ impl<'a, T> StoreContext<'a, T> {
 }
 
 impl<T> StoreContextMut<'_, T> {
+    /// Collects the store's GC heap, as [`Store::gc`] does.
+    pub fn gc(&mut self) -> usize {
+        self.0.opaque.collect_garbage()
+    }
+
     /// The untyped store.
     pub(crate) fn opaque(&self) -> &StoreOpaque {
         &self.0.opaque
