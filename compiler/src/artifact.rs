@@ -54,7 +54,7 @@ use crate::target::CodeTarget;
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"CLJITAOT";
 /// The layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 14;
+pub const FORMAT_VERSION: u32 = 15;
 /// The alignment of the payload and of the text, from the artifact's first
 /// byte: 64 KiB, the largest page size of the targets cljit supports, so
 /// the text can be mapped from the file as it lies.

@@ -583,14 +583,41 @@ impl Compiler {
             traps.push(offset, trap);
         }
 
+        // Stack maps by return offset: the pointer-sized slots, from the
+        // stack pointer at the call, and the frame's size below its frame
+        // pointer there.
+        let pointer = self.isa.pointer_type();
+        let mut stack_maps = std::collections::BTreeMap::new();
+        for (return_offset, span, map) in code.buffer.user_stack_maps() {
+            let slots: Vec<u32> = map
+                .entries()
+                .filter(|&(ty, _)| ty == pointer)
+                .map(|(_, offset)| offset)
+                .collect();
+            if map.entries().any(|(ty, _)| ty != pointer) {
+                return Err(codegen_error(
+                    "a stack map entry of a non-pointer type".into(),
+                ));
+            }
+            stack_maps.insert(*return_offset, (*span, slots));
+        }
         let mut handlers = HandlerTable::default();
         for site in code.buffer.call_sites() {
-            if site.exception_handlers.is_empty() {
+            let gc = stack_maps.remove(&site.ret_addr);
+            if site.exception_handlers.is_empty() && gc.is_none() {
                 continue;
             }
-            let frame_offset = site
-                .frame_offset
-                .ok_or_else(|| codegen_error("a try_call site without a frame offset".into()))?;
+            let (span, gc_slots) = gc.unwrap_or_default();
+            let frame_offset = match site.frame_offset {
+                Some(offset) => offset,
+                None if span != 0 => span,
+                None => return Err(codegen_error("a call site without a frame offset".into())),
+            };
+            if span != 0 && span != frame_offset {
+                return Err(codegen_error(format!(
+                    "a stack map's frame size {span} is not its call's {frame_offset}"
+                )));
+            }
             let clauses = site
                 .exception_handlers
                 .iter()
@@ -614,7 +641,13 @@ impl Compiler {
                 return_offset: site.ret_addr,
                 frame_offset,
                 clauses,
+                gc_slots,
             });
+        }
+        if let Some(offset) = stack_maps.keys().next() {
+            return Err(codegen_error(format!(
+                "a stack map at offset {offset} has no call site"
+            )));
         }
 
         let mut address_map = AddressMap::default();

@@ -101,6 +101,22 @@ pub(crate) fn build_wasm_to_array(
     let params = builder.block_params(entry).to_vec();
     let (host_ctx, caller_vmctx) = (params[0], params[1]);
 
+    // Leave this frame's pointer where the GC collector starts its walk of
+    // the caller's wasm frames, should the host collect.
+    let fp = builder.ins().get_frame_pointer(ptr);
+    let limits = builder.ins().load(
+        ptr,
+        MemFlagsData::trusted().with_readonly(),
+        caller_vmctx,
+        i32::try_from(offsets.vmctx_runtime_limits()).expect("small offset"),
+    );
+    builder.ins().store(
+        MemFlagsData::trusted(),
+        fp,
+        limits,
+        i32::try_from(offsets.runtime_limits_last_exit_fp()).expect("small offset"),
+    );
+
     let values = builder.ins().stack_addr(ptr, slot, 0);
     for (i, &p) in params[2..].iter().enumerate() {
         builder

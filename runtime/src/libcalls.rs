@@ -25,10 +25,36 @@ use crate::traps;
 use crate::vm::table::range;
 use crate::vm::vmcontext::vmctx_read_ptr;
 
-use crate::gc::{
-    array_init_data, array_init_elem, array_new, array_new_data, array_new_elem, gc_memmove,
-    struct_new,
-};
+use crate::gc::{array_init_data, array_init_elem, gc_memmove};
+
+// The builtins that may collect the GC heap are called through adapters
+// that record where the wasm frames are (see `gc/collect.rs`); the table
+// holds the adapters, under the builtins' names.
+arch::gc_exit_adapter!(cljit_struct_new_exit => crate::gc::struct_new,
+    fn(vmctx: *mut u8, id: u32, size: u32) -> *mut u8);
+arch::gc_exit_adapter!(cljit_array_new_exit => crate::gc::array_new,
+    fn(vmctx: *mut u8, id: u32, element_size: u32, len: u32) -> *mut u8);
+arch::gc_exit_adapter!(cljit_array_new_data_exit => crate::gc::array_new_data,
+    fn(vmctx: *mut u8, ty: u32, data: u32, src: u32, len: u32) -> *mut u8);
+arch::gc_exit_adapter!(cljit_array_new_elem_exit => crate::gc::array_new_elem,
+    fn(vmctx: *mut u8, ty: u32, elem: u32, src: u32, len: u32) -> *mut u8);
+
+#[allow(
+    non_upper_case_globals,
+    reason = "named as the builtins, like the other table entries"
+)]
+mod gc_exits {
+    use super::*;
+    pub(super) const struct_new: unsafe extern "C" fn(*mut u8, u32, u32) -> *mut u8 =
+        cljit_struct_new_exit;
+    pub(super) const array_new: unsafe extern "C" fn(*mut u8, u32, u32, u32) -> *mut u8 =
+        cljit_array_new_exit;
+    pub(super) const array_new_data: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32) -> *mut u8 =
+        cljit_array_new_data_exit;
+    pub(super) const array_new_elem: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32) -> *mut u8 =
+        cljit_array_new_elem_exit;
+}
+use gc_exits::{array_new, array_new_data, array_new_elem, struct_new};
 
 const OK: u32 = 0;
 const TRAP: u32 = 1;

@@ -142,14 +142,11 @@ fn a_gc_program_runs_in_a_small_heap_collecting_thousands_of_times() {
         .get_typed_func::<(i32, i32), i32>(&store, "arrays")
         .unwrap();
 
-    // Frames are scanned conservatively, so a dead reference left in a
-    // stack slot may keep one old list or array alive: each case leaves
-    // room for that beside what it keeps.
-    //
-    // 3,000 nodes (96 KB) a list; each call's garbage is collected by the
-    // next ones.
+    // 4,000 nodes (128 KB, half the heap) a list; each call's garbage is
+    // collected by the next ones. Frames are read through stack maps, so
+    // no dead reference left in a frame keeps an old list alive.
     for _ in 0..200 {
-        assert_eq!(list.call(&mut store, 3000).unwrap(), 3000 * 2999 / 2);
+        assert_eq!(list.call(&mut store, 4000).unwrap(), 4000 * 3999 / 2);
     }
     // Depth 10: 2,047 nodes a tree, one long-lived and 400 short-lived.
     assert_eq!(trees.call(&mut store, (10, 400)).unwrap(), 401 * 2047);
@@ -158,8 +155,8 @@ fn a_gc_program_runs_in_a_small_heap_collecting_thousands_of_times() {
         hashmap.call(&mut store, (2000, 300)).unwrap(),
         300 * (2000 * 1999 / 2)
     );
-    // Arrays of 64 KB: large objects, freed one by one.
-    assert_eq!(arrays.call(&mut store, (2000, 8000)).unwrap(), 8000);
+    // Arrays of 100 KiB: large objects, freed one by one (two fit).
+    assert_eq!(arrays.call(&mut store, (2000, 12_800)).unwrap(), 12_800);
 
     let (footprint, collections) = store.gc_heap_stats();
     assert!(
@@ -493,12 +490,11 @@ fn handles_a_host_function_gets_end_when_it_returns() {
 fn the_splay_workload_keeps_its_tree_whole_through_collections() {
     let engine = engine(false);
     let module = cljit::Module::new(&engine, include_str!("../../benches/gc/gc.wat")).unwrap();
-    // 500 nodes of about 6.6 KB each (their payload trees): 3.3 MB live,
-    // with 32,000 changes allocating some 200 MB more. The heap is 32 MiB:
-    // the conservative frame scan can keep old tree nodes alive from stale
-    // frame slots, and through them more old nodes (up to 8 MB were seen
-    // live at once), which precise stack maps would not.
-    let mut store = small_heap_store(&engine, 32 << 20);
+    // 500 nodes of about 6.6 KB each (their payload trees): 3.3 MB live
+    // in a 6 MiB heap, with 32,000 changes allocating some 200 MB more.
+    // (When frames were scanned conservatively, stale slots kept removed
+    // nodes alive, and through them more, until 16 MiB did not suffice.)
+    let mut store = small_heap_store(&engine, 6 << 20);
     let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
     let run = instance
         .get_typed_func::<(i32, i32), i32>(&store, "splay_run")
@@ -510,7 +506,7 @@ fn the_splay_workload_keeps_its_tree_whole_through_collections() {
     );
     let (footprint, collections) = store.gc_heap_stats();
     assert!(
-        footprint <= 32 << 20,
+        footprint <= 6 << 20,
         "the heap kept to its limit: {footprint}"
     );
     assert!(collections >= 20, "only {collections} collections");

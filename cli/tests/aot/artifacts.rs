@@ -164,7 +164,7 @@ fn damaged_and_foreign_artifacts_are_refused_with_the_reason() {
     version[8] = 99;
     let e = refused(&write("version.cwasm", &version), &[]);
     assert!(
-        e.contains("artifact format version 99, but this cljit reads version 14"),
+        e.contains("artifact format version 99, but this cljit reads version 15"),
         "{e}"
     );
 

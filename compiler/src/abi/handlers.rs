@@ -1,5 +1,6 @@
-//! Exception handler tables: for each call site inside a `try_table`, where
-//! an exception thrown below it may land.
+//! Call-site tables: for each call site inside a `try_table`, where an
+//! exception thrown below it may land, and for each call across which
+//! GC references live, the stack slots that hold them (its stack map).
 //!
 //! Compiled code records, per call site (by its return address), the size
 //! of the calling frame below its frame pointer and the handler clauses in
@@ -32,7 +33,8 @@ pub enum HandlerClause {
     },
 }
 
-/// The handlers of one call site.
+/// What the runtime knows of one call site: its exception handlers and
+/// its stack map.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HandlerSite {
     /// The call's return address, as an offset from the function's start.
@@ -40,8 +42,12 @@ pub struct HandlerSite {
     /// Bytes from the frame pointer down to the stack pointer at the call:
     /// where the stack pointer must be when a handler of this site runs.
     pub frame_offset: u32,
-    /// The clauses, in the order they are tried.
+    /// The clauses, in the order they are tried (none: the site only has
+    /// a stack map).
     pub clauses: Vec<HandlerClause>,
+    /// The stack map: offsets from the stack pointer at the call of the
+    /// slots holding GC references (pointer-sized words) while it runs.
+    pub gc_slots: Vec<u32>,
 }
 
 /// The handler sites of one function, sorted by return offset.
@@ -67,7 +73,8 @@ impl HandlerTable {
         self.sites.push(site);
     }
 
-    /// The site whose call returns to `return_offset`, if it has handlers.
+    /// The site whose call returns to `return_offset`, if it has handlers
+    /// or a stack map.
     pub fn lookup(&self, return_offset: u32) -> Option<&HandlerSite> {
         self.sites
             .binary_search_by_key(&return_offset, |s| s.return_offset)
@@ -97,6 +104,7 @@ mod tests {
             return_offset,
             frame_offset: 32,
             clauses: vec![HandlerClause::CatchAll { landing: 100 }],
+            gc_slots: vec![8],
         };
         t.push(site(10));
         t.push(site(20));

@@ -343,6 +343,7 @@ impl VmOffsets {
     //   8       stack_limit:    usize      lowest stack address wasm may use
     //   8 + P   interrupt_page: *const u8  readable until the store is interrupted
     //   8 + 2P  gc_free:        *mut usize the GC heap's free-list heads, one per size class
+    //   8 + 3P  last_exit_fp:   usize      frame pointer of the last exit from wasm that may collect
 
     /// Offset of `fuel_consumed` (an `i64`) in `VmRuntimeLimits`.
     pub fn runtime_limits_fuel_consumed(&self) -> u32 {
@@ -365,9 +366,17 @@ impl VmOffsets {
         8 + 2 * self.ptr
     }
 
+    /// Offset of `last_exit_fp` in `VmRuntimeLimits`: the frame pointer of
+    /// the frame (a wasm-to-host trampoline's, or a collecting builtin's
+    /// adapter's) whose frame record leads to the wasm frames the GC
+    /// collector walks.
+    pub fn runtime_limits_last_exit_fp(&self) -> u32 {
+        8 + 3 * self.ptr
+    }
+
     /// Size of `VmRuntimeLimits`.
     pub fn size_of_runtime_limits(&self) -> u32 {
-        align(8 + 3 * self.ptr, 8)
+        align(8 + 4 * self.ptr, 8)
     }
 
     // --- VmHostFuncContext --------------------------------------------------------

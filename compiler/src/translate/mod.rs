@@ -31,6 +31,7 @@ mod locals;
 mod memory;
 mod numeric;
 mod simd;
+mod stack_maps;
 mod tables;
 
 use cranelift_codegen::ir::{self, Block, InstBuilder, SourceLoc, UserFuncName, Value};
@@ -88,6 +89,11 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) may_throw: &'a [bool],
     /// Counting for tier-up (see `limits.rs`).
     pub(crate) hotness: Option<crate::abi::HotnessCounter>,
+    /// Whether the module has struct or array types, so that values may
+    /// point into the GC heap and need stack maps (see `stack_maps.rs`).
+    pub(crate) gc_values: bool,
+    /// Operand-stack values already looked at for stack maps.
+    pub(crate) stack_map_checked: cranelift_codegen::entity::EntitySet<Value>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -176,9 +182,13 @@ pub(crate) fn translate_function(
     builder.seal_block(entry);
     let vmctx = builder.block_params(entry)[0];
 
+    let gc_values = stack_maps::module_has_gc_values(env.info);
     let mut locals = Vec::new();
     for (i, &param) in ty.params().iter().enumerate() {
         let var = builder.declare_var(ir_type(param, pointer_type));
+        if gc_values && stack_maps::may_point_into_heap(param) {
+            builder.declare_var_needs_stack_map(var);
+        }
         let value = builder.block_params(entry)[i + 2];
         builder.def_var(var, value);
         locals.push(var);
@@ -205,6 +215,9 @@ pub(crate) fn translate_function(
         };
         for _ in 0..count {
             let var = builder.declare_var(ir_ty);
+            if gc_values && stack_maps::may_point_into_heap(ty) {
+                builder.declare_var_needs_stack_map(var);
+            }
             builder.def_var(var, zero);
             locals.push(var);
         }
@@ -236,6 +249,8 @@ pub(crate) fn translate_function(
         legacy: Vec::new(),
         may_throw: env.may_throw,
         hotness: env.hotness,
+        gc_values,
+        stack_map_checked: Default::default(),
     };
     translator.limits_at_function_entry();
 
@@ -251,6 +266,9 @@ pub(crate) fn translate_function(
             offset,
         };
         ops.visit_operator(&mut visitor)??;
+        if translator.gc_values && translator.reachable {
+            translator.declare_gc_values(validator)?;
+        }
     }
     ops.finish()?;
     translator.limits_at_function_end();

@@ -165,6 +165,40 @@ macro_rules! preserve_all_adapter {
 }
 pub(crate) use preserve_all_adapter;
 
+/// Defines `$adapter`, the entry compiled code calls for the builtin
+/// `$target` that may collect the GC heap: it pushes a frame record,
+/// stores its frame pointer in the store's `VmRuntimeLimits::last_exit_fp`
+/// (through the vmctx in `x0`), so the collector can walk from it to the
+/// wasm frames above, and calls `$target` with the arguments untouched.
+///
+/// Stack: 16-aligned throughout (the frame record).
+macro_rules! gc_exit_adapter {
+    ($adapter:ident => $target:path, fn($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        std::arch::global_asm!(
+            ".text",
+            concat!(".globl ", stringify!($adapter)),
+            concat!(".type ", stringify!($adapter), ",%function"),
+            ".p2align 4",
+            concat!(stringify!($adapter), ":"),
+            "    stp x29, x30, [sp, #-16]!",
+            "    mov x29, sp",
+            "    ldr x16, [x0, #{limits}]",
+            "    str x29, [x16, #{exit_fp}]",
+            "    bl {target}",
+            "    ldp x29, x30, [sp], #16",
+            "    ret",
+            concat!(".size ", stringify!($adapter), ", . - ", stringify!($adapter)),
+            target = sym $target,
+            limits = const $crate::arch::VMCTX_RUNTIME_LIMITS,
+            exit_fp = const $crate::arch::LIMITS_LAST_EXIT_FP,
+        );
+        unsafe extern "C" {
+            fn $adapter($($arg: $ty),*) -> $ret;
+        }
+    };
+}
+pub(crate) use gc_exit_adapter;
+
 /// The program counter, frame pointer and stack pointer of a signal context.
 ///
 /// # Safety

@@ -1,6 +1,7 @@
 //! Architecture-specific code: one small module per architecture with the
 //! same items (`context_registers`, `redirect_to_unwind`, `frame_record`,
-//! `callee_saved_registers`, `preserve_all_adapter!`, `Resume::
+//! `callee_saved_registers`, `preserve_all_adapter!`, `gc_exit_adapter!`,
+//! `Resume::
 //! unwind_to_entry` and `cljit_throw`, `flush_icache`, relocation
 //! patching, veneers, and lazy compilation's stubs, counting prefixes and
 //! entries), each with its own `cljit_enter`, `cljit_unwind` and lazy
@@ -20,6 +21,13 @@ pub use self::aarch64::*;
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("cljit's runtime supports x86-64 and aarch64 only");
+
+/// Where a vmctx holds its store's `VmRuntimeLimits` pointer, for the
+/// assembly of `gc_exit_adapter!` (tests check it against `VmOffsets`).
+pub(crate) const VMCTX_RUNTIME_LIMITS: usize = 2 * size_of::<usize>();
+
+/// Where `VmRuntimeLimits` holds `last_exit_fp`, for the same assembly.
+pub(crate) const LIMITS_LAST_EXIT_FP: usize = 8 + 3 * size_of::<usize>();
 
 /// Where `cljit_enter` saved its frame.
 #[repr(C)]

@@ -150,6 +150,41 @@ macro_rules! preserve_all_adapter {
 }
 pub(crate) use preserve_all_adapter;
 
+/// Defines `$adapter`, the entry compiled code calls for the builtin
+/// `$target` that may collect the GC heap: it pushes a frame record,
+/// stores its frame pointer in the store's `VmRuntimeLimits::last_exit_fp`
+/// (through the vmctx in `rdi`), so the collector can walk from it to the
+/// wasm frames above, and calls `$target` with the arguments untouched.
+///
+/// Stack: entered with `rsp` 8 mod 16; the frame pointer push makes it 0
+/// mod 16 at the inner call.
+macro_rules! gc_exit_adapter {
+    ($adapter:ident => $target:path, fn($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        std::arch::global_asm!(
+            ".text",
+            concat!(".globl ", stringify!($adapter)),
+            concat!(".type ", stringify!($adapter), ",@function"),
+            ".p2align 4",
+            concat!(stringify!($adapter), ":"),
+            "    push rbp",
+            "    mov rbp, rsp",
+            "    mov rax, [rdi + {limits}]",
+            "    mov [rax + {exit_fp}], rbp",
+            "    call {target}",
+            "    pop rbp",
+            "    ret",
+            concat!(".size ", stringify!($adapter), ", . - ", stringify!($adapter)),
+            target = sym $target,
+            limits = const $crate::arch::VMCTX_RUNTIME_LIMITS,
+            exit_fp = const $crate::arch::LIMITS_LAST_EXIT_FP,
+        );
+        unsafe extern "C" {
+            fn $adapter($($arg: $ty),*) -> $ret;
+        }
+    };
+}
+pub(crate) use gc_exit_adapter;
+
 /// The program counter, frame pointer and stack pointer of a signal context.
 ///
 /// # Safety

@@ -3,13 +3,15 @@
 //! A collection runs inside an allocation that found the heap due for one
 //! (or full). It marks every object reachable from:
 //!
-//! - the wasm frames of this thread: every word of the stack between the
-//!   collector and the outermost wasm entry, and every callee-saved
-//!   register, is a candidate, and an address inside an object (its start
-//!   or any field: Cranelift may keep only a derived address live) keeps
-//!   the object alive. This is the conservative scan the exception
-//!   collector uses (`exn_collect.rs`); since the heap never moves an
-//!   object, a scan that sometimes keeps garbage alive is sound;
+//! - the wasm frames of this store on this thread, precisely: compiled
+//!   code keeps every reference live across a call in a stack slot that
+//!   the call's stack map names (see the compiler's
+//!   `translate/stack_maps.rs`). Every exit from wasm that may collect (a
+//!   wasm-to-host trampoline, or the adapter of a collecting builtin)
+//!   leaves its frame pointer in the store's `VmRuntimeLimits`, each wasm
+//!   call's entry saves the enclosing call's, and the collector walks the
+//!   frame-pointer chain from each exit to its entry (`wasm_frame_roots`).
+//!   Host frames hold no raw references: the host's are rooted handles;
 //! - tables and globals of the `any` and `extern` hierarchies, passive
 //!   element segments, and the payloads of the store's exceptions;
 //! - objects the host holds a rooted handle to (see `roots.rs`);
@@ -22,7 +24,54 @@ use cljit_compiler::types::{HeapType, ValType};
 
 use crate::arch;
 use crate::store::StoreOpaque;
-use crate::traps;
+use crate::traps::{self, registry};
+
+/// Calls `f` with every GC reference the wasm frames of one wasm call
+/// hold across their calls: walking the frame-pointer chain from `exit_fp`
+/// (the frame of an exit from wasm: a wasm-to-host trampoline's or a
+/// collecting builtin's adapter's) up to the call's entry at `stack_top`,
+/// each return address into compiled code names a call site, whose stack
+/// map lists the slots, relative to the calling frame's stack pointer at
+/// the call, that hold references.
+///
+/// # Safety
+///
+/// `exit_fp` must be 0 or the frame pointer of the last exit from wasm of
+/// a wasm call in progress on this thread whose entry is at `stack_top`,
+/// with the frames between still live.
+unsafe fn wasm_frame_roots(exit_fp: usize, stack_top: usize, f: &mut impl FnMut(usize)) {
+    let mut fp = exit_fp;
+    registry::with(|reg| {
+        while fp != 0 && fp < stack_top && fp.is_multiple_of(size_of::<usize>()) {
+            // SAFETY: `fp` is a frame pointer of this call's stack, below
+            // its entry (checked above): the exit's frame, or a compiled
+            // frame reached from it, each of which has a frame record.
+            let (ret, caller_fp) = unsafe { arch::frame_record(fp) };
+            // The call instruction ends just before its return address.
+            let Some((_, func)) = reg.lookup(ret.wrapping_sub(1)) else {
+                // Host code: the call's entry.
+                break;
+            };
+            let offset = u32::try_from(ret - func.start).expect("functions are small");
+            if let Some(site) = func.handlers.lookup(offset)
+                && !site.gc_slots.is_empty()
+            {
+                let sp = caller_fp - site.frame_offset as usize;
+                debug_assert_eq!(sp, fp + 2 * size_of::<usize>(), "a frame's size");
+                for &slot in &site.gc_slots {
+                    // SAFETY: the stack map names a slot of the calling
+                    // frame, live while its call runs, holding a
+                    // reference word.
+                    f(unsafe { *((sp + slot as usize) as *const usize) });
+                }
+            }
+            if caller_fp <= fp {
+                break;
+            }
+            fp = caller_fp;
+        }
+    });
+}
 
 /// Whether a reference of this type may point into the GC heap.
 fn may_hold_objects(ty: ValType) -> bool {
@@ -60,38 +109,23 @@ impl StoreOpaque {
 
     /// Frees every object nothing reachable refers to; returns the bytes
     /// freed.
-    ///
-    /// Never inlined, so that the stack it scans (from its own locals up)
-    /// covers every frame that called it and the registers those frames
-    /// kept values in.
-    #[inline(never)]
     pub(crate) fn collect_garbage(&mut self) -> usize {
-        let registers = arch::callee_saved_registers();
         let heap = &self.gc;
         let mut work: Vec<usize> = Vec::new();
+        // Every root is an exact reference: an object of this heap, or
+        // null, an `i31`, a host value, or (in a frame of another store's
+        // wasm) another heap's object, none of which is one of ours.
         let mut candidate = |word: usize| {
-            if let Some(object) = heap.object_containing(word)
-                && heap.mark(object)
-            {
-                work.push(object);
+            if heap.object_containing(word) == Some(word) && heap.mark(word) {
+                work.push(word);
             }
         };
-        for &r in &registers {
-            candidate(r);
-        }
-        let low = std::hint::black_box(&registers).as_ptr() as usize;
-        if let Some(top) = traps::outermost_stack_top() {
-            let mut at = low;
-            while at + size_of::<usize>() <= top {
-                // SAFETY: `at` is word-aligned (it starts at an array of
-                // words) and lies between this frame's locals and the
-                // stack pointer of the outermost wasm entry on this
-                // thread, stack that is mapped and in use by this call's
-                // callers. A volatile read takes whatever bits are there,
-                // which is all a conservative scan needs.
-                candidate(unsafe { std::ptr::read_volatile(at as *const usize) });
-                at += size_of::<usize>();
-            }
+        let limits: *const crate::vm::vmcontext::VmRuntimeLimits = &*self.limits;
+        for (exit_fp, stack_top) in traps::wasm_activations(limits) {
+            // SAFETY: `exit_fp` is the frame of this store's last exit from
+            // the wasm call whose entry is at `stack_top`, still running on
+            // this thread (an exit that may collect recorded it).
+            unsafe { wasm_frame_roots(exit_fp, stack_top, &mut candidate) };
         }
         for table in &self.tables {
             if may_hold_objects(ValType::Ref(table.ty().element)) {

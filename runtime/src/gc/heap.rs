@@ -2,8 +2,9 @@
 //! of its collector (the marking half, which finds the roots, is in
 //! `collect.rs`).
 //!
-//! The heap never moves an object, so the collector may find roots in
-//! wasm frames conservatively (see `collect.rs`). Small objects sit in
+//! The heap never moves an object (so references and the addresses
+//! compiled code derives from them stay valid across collections). Small
+//! objects sit in
 //! chunks (16 to 64 KiB, by the heap's limit) of equal slots, one size
 //! class per chunk; a free slot has
 //! a zero header and the next free slot of its class in its second word.

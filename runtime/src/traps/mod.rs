@@ -41,6 +41,11 @@ pub struct CallThreadState {
     panic: Cell<Option<Box<dyn Any + Send>>>,
     /// Where the last throw resumes (read by `cljit_throw`).
     resume: UnsafeCell<arch::Resume>,
+    /// The runtime limits of the store this call runs in.
+    limits: *const VmRuntimeLimits,
+    /// The store's `last_exit_fp` when this call began: the exit of the
+    /// enclosing wasm call of the same store, if any, restored at the end.
+    saved_exit_fp: usize,
     prev: *const CallThreadState,
 }
 
@@ -58,6 +63,29 @@ pub fn current_state() -> Option<&'static CallThreadState> {
     // resets CURRENT before returning). The 'static is a lie confined to the
     // crate: callers use the reference only while that call is active.
     unsafe { ptr.as_ref() }
+}
+
+/// Where the wasm frames of the store whose runtime limits are `limits`
+/// are on this thread, innermost first: for each of its wasm calls in
+/// progress, the frame pointer of the call's last exit (0 if none yet) and
+/// its entry's stack pointer, above which none of its frames lie.
+pub(crate) fn wasm_activations(limits: *const VmRuntimeLimits) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    // SAFETY: `limits` is the live runtime limits of a store in use on this
+    // thread.
+    let mut exit_fp = unsafe { (*limits).last_exit_fp };
+    let mut state = current_state();
+    while let Some(s) = state {
+        if std::ptr::eq(s.limits, limits) {
+            found.push((exit_fp, s.stack_top()));
+            exit_fp = s.saved_exit_fp;
+        }
+        // SAFETY: `prev` is null or the state of an enclosing
+        // `catch_traps` call on this thread, still running since this one
+        // is.
+        state = unsafe { s.prev.as_ref() };
+    }
+    found
 }
 
 /// The stack pointer of the outermost wasm call's entry on this thread:
@@ -214,13 +242,21 @@ pub unsafe fn catch_traps(
         host_error: Cell::new(None),
         panic: Cell::new(None),
         resume: UnsafeCell::new(arch::Resume::default()),
+        limits,
+        // SAFETY: per the caller's contract.
+        saved_exit_fp: unsafe { (*limits).last_exit_fp },
         prev: CURRENT.with(Cell::get),
     };
+    // SAFETY: per the caller's contract.
+    unsafe { (*limits).last_exit_fp = 0 };
     CURRENT.with(|c| c.set(&state));
     let trapped = call(state.jmp_buf.get());
     CURRENT.with(|c| c.set(state.prev));
     // SAFETY: per the caller's contract.
-    unsafe { (*limits).stack_limit = old_limit };
+    unsafe {
+        (*limits).stack_limit = old_limit;
+        (*limits).last_exit_fp = state.saved_exit_fp;
+    }
 
     if !trapped {
         return Ok(());

@@ -115,6 +115,10 @@ pub struct VmRuntimeLimits {
     /// The store's GC heap's free-list heads, one per size class, from
     /// which compiled code pops small objects (see `gc/heap.rs`).
     pub gc_free: *mut usize,
+    /// The frame pointer of the last exit from wasm that may collect (see
+    /// `gc/collect.rs`): a wasm-to-host trampoline's or a collecting
+    /// builtin's adapter's frame, whose record leads to the wasm frames.
+    pub last_exit_fp: usize,
 }
 
 impl Default for VmRuntimeLimits {
@@ -124,6 +128,7 @@ impl Default for VmRuntimeLimits {
             stack_limit: 0,
             interrupt_page: std::ptr::null(),
             gc_free: std::ptr::null_mut(),
+            last_exit_fp: 0,
         }
     }
 }
@@ -343,6 +348,19 @@ mod tests {
         assert_eq!(
             offset_of!(VmRuntimeLimits, gc_free) as u32,
             o.runtime_limits_gc_free()
+        );
+        assert_eq!(
+            offset_of!(VmRuntimeLimits, last_exit_fp) as u32,
+            o.runtime_limits_last_exit_fp()
+        );
+        // The collecting builtins' adapters hard-code both in assembly.
+        assert_eq!(
+            crate::arch::VMCTX_RUNTIME_LIMITS as u32,
+            o.vmctx_runtime_limits()
+        );
+        assert_eq!(
+            crate::arch::LIMITS_LAST_EXIT_FP as u32,
+            o.runtime_limits_last_exit_fp()
         );
         assert_eq!(
             size_of::<VmRuntimeLimits>() as u32,
