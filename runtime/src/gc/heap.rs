@@ -687,14 +687,18 @@ impl GcHeap {
         for (class, &slot) in free.iter().enumerate() {
             self.free.set(class, slot);
         }
-        // Grow by at least what is live before the next collection, so
-        // collecting costs time in proportion to allocation; keep the
-        // lowest spare chunks that growth would ask for again.
-        let growth = live.max(collect_floor(self.limit));
+        // Collect next when the heap holds twice what is live (or the live
+        // bytes plus the floor), so collecting costs time in proportion to
+        // allocation: the free slots of the chunks in use come first. When
+        // survivors are scattered over more chunks than that, the heap
+        // still grows by the floor, so a program whose objects change size
+        // class does not collect for every chunk. Keep the lowest spare
+        // chunks that growth would ask for again.
+        let floor = collect_floor(self.limit);
         let in_use = self.footprint - self.spare.len() * self.chunk_bytes;
-        self.collect_at = in_use + growth;
+        self.collect_at = (live + live.max(floor)).max(in_use + floor);
         self.spare.sort_unstable_by(|a, b| b.cmp(a));
-        let keep = (growth / self.chunk_bytes).min(self.spare.len());
+        let keep = ((self.collect_at - in_use) / self.chunk_bytes).min(self.spare.len());
         let mut kept = self.spare.split_off(self.spare.len() - keep);
         self.release_spares();
         self.spare.append(&mut kept);
@@ -786,6 +790,32 @@ mod tests {
         assert!(heap.alloc(150_000, 1, GcKind::Array).is_some());
         assert!(heap.spare.is_empty());
         assert_eq!(heap.footprint(), 3 * heap.chunk_bytes + 150_000);
+    }
+
+    #[test]
+    fn scattered_survivors_do_not_raise_the_next_collection_by_the_live_size() {
+        let mut heap = GcHeap::default();
+        // 4 MiB of 64-byte objects, one in four kept: every chunk stays.
+        let objects: Vec<usize> = (0..65_536)
+            .map(|_| heap.alloc(64, 1, GcKind::Struct).expect("room"))
+            .collect();
+        for &o in objects.iter().step_by(4) {
+            heap.mark(o);
+        }
+        heap.sweep();
+        let in_use = heap.chunks.len() * heap.chunk_bytes;
+        assert_eq!(in_use, 4 << 20);
+        // 1 MiB live: the next collection comes when the free slots and
+        // one more MiB (the floor) are used, not another live size later.
+        assert_eq!(heap.collect_at, in_use + COLLECT_MIN_BYTES);
+        // All of it live: the heap may grow to twice that.
+        let mut heap = GcHeap::default();
+        for _ in 0..65_536 {
+            let o = heap.alloc(64, 1, GcKind::Struct).expect("room");
+            heap.mark(o);
+        }
+        heap.sweep();
+        assert_eq!(heap.collect_at, 2 * (4 << 20));
     }
 
     #[test]
