@@ -327,19 +327,7 @@ pub struct ExternRef {
     root: Option<Root>,
 }
 
-impl PartialEq for ExternRef {
-    fn eq(&self, other: &ExternRef) -> bool {
-        (self.store, self.word) == (other.store, other.word)
-    }
-}
-
-impl Eq for ExternRef {}
-
-impl std::hash::Hash for ExternRef {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.store, self.word).hash(state);
-    }
-}
+crate::gc::handle_identity!(ExternRef);
 
 impl ExternRef {
     /// Wraps `value` in a new reference owned by `store`.

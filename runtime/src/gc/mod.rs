@@ -121,19 +121,29 @@ pub struct AnyRef {
     root: Option<Root>,
 }
 
-impl PartialEq for AnyRef {
-    fn eq(&self, other: &AnyRef) -> bool {
-        (self.store, self.word) == (other.store, other.word)
-    }
-}
+/// Implements equality and hashing for a handle type with `store` and
+/// `word` fields by those two: handles to one reference are equal
+/// whatever their roots.
+macro_rules! handle_identity {
+    ($handle:ty) => {
+        impl PartialEq for $handle {
+            fn eq(&self, other: &$handle) -> bool {
+                (self.store, self.word) == (other.store, other.word)
+            }
+        }
 
-impl Eq for AnyRef {}
+        impl Eq for $handle {}
 
-impl std::hash::Hash for AnyRef {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.store, self.word).hash(state);
-    }
+        impl std::hash::Hash for $handle {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                (self.store, self.word).hash(state);
+            }
+        }
+    };
 }
+pub(crate) use handle_identity;
+
+handle_identity!(AnyRef);
 
 /// The kind byte, type id and root of a new host handle to `word`, a
 /// non-null reference word of `store`, rooting the object if it is a
