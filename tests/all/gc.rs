@@ -511,3 +511,48 @@ fn the_splay_workload_keeps_its_tree_whole_through_collections() {
     );
     assert!(collections >= 20, "only {collections} collections");
 }
+
+#[test]
+fn a_module_without_gc_types_keeps_objects_it_holds_as_externrefs() {
+    let engine = engine(false);
+    // A makes boxes and hands them out as `externref`s; B, which declares
+    // no struct or array type, holds one across a call that collects.
+    let a = cljit::Module::new(
+        &engine,
+        r#"(module
+            (type $box (struct (field i32)))
+            (func (export "make") (param i32) (result externref)
+                (extern.convert_any (struct.new $box (local.get 0))))
+            (func (export "get") (param externref) (result i32)
+                (struct.get $box 0 (ref.cast (ref $box) (any.convert_extern (local.get 0)))))
+            (func (export "churn") (param $n i32)
+                (loop $l
+                    (drop (struct.new $box (local.get $n)))
+                    (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))"#,
+    )
+    .unwrap();
+    let b = cljit::Module::new(
+        &engine,
+        r#"(module
+            (import "a" "make" (func $make (param i32) (result externref)))
+            (import "a" "get" (func $get (param externref) (result i32)))
+            (import "a" "churn" (func $churn (param i32)))
+            (func (export "hold") (param i32) (result i32)
+                (local $e externref)
+                (local.set $e (call $make (local.get 0)))
+                (call $churn (i32.const 100000))
+                (call $get (local.get $e))))"#,
+    )
+    .unwrap();
+    let mut store = small_heap_store(&engine, 256 * 1024);
+    let mut linker = cljit::Linker::new(&engine);
+    let a = linker.instantiate(&mut store, &a).unwrap();
+    linker.instance(&mut store, "a", a).unwrap();
+    let b = linker.instantiate(&mut store, &b).unwrap();
+    let hold = b.get_typed_func::<i32, i32>(&store, "hold").unwrap();
+    let (_, before) = store.gc_heap_stats();
+    for i in 0..20 {
+        assert_eq!(hold.call(&mut store, 7000 + i).unwrap(), 7000 + i);
+    }
+    assert!(store.gc_heap_stats().1 >= before + 20, "collections ran");
+}

@@ -17,10 +17,27 @@ use super::{FuncTranslator, TResult};
 use crate::module_info::ModuleInfo;
 use crate::types::{self, ValType};
 
-/// Whether any value of `info`'s functions may point into the GC heap:
-/// only modules with struct or array types make objects.
+/// Whether any value of `info`'s functions may point into the GC heap: a
+/// module that has struct or array types, or that can receive a
+/// reference of the `any` or `extern` hierarchy (another module's object
+/// as an `externref`, say) through a function type, a global or a table.
+/// A module with none of those has no way to get one.
 pub(crate) fn module_has_gc_values(info: &ModuleInfo) -> bool {
-    info.types.values().any(|t| t.as_func().is_none())
+    info.types.values().any(|t| match t.as_func() {
+        None => true,
+        Some(f) => f
+            .params()
+            .iter()
+            .chain(f.results())
+            .any(|&v| may_point_into_heap(v)),
+    }) || info
+        .globals
+        .values()
+        .any(|g| may_point_into_heap(g.content))
+        || info
+            .tables
+            .values()
+            .any(|t| may_point_into_heap(ValType::Ref(t.element)))
 }
 
 /// Whether a value of type `ty` may point into the GC heap.
