@@ -197,7 +197,7 @@ impl ModuleInfo {
         self.types[self.functions[index]].func()
     }
 
-    /// The kind of type `index` (a validated index), as [`Kinds`] looks it
+    /// The kind of type `index` (a validated index), as `Kinds` looks it
     /// up.
     pub fn type_kind(&self, index: u32) -> TypeKind {
         self.types
