@@ -556,3 +556,38 @@ fn a_module_without_gc_types_keeps_objects_it_holds_as_externrefs() {
     }
     assert!(store.gc_heap_stats().1 >= before + 20, "collections ran");
 }
+
+#[test]
+fn lazily_compiled_and_tiered_up_code_keeps_its_roots() {
+    // `cljit run` compiles lazily; functions start in the fast tier and
+    // hot ones are recompiled while their old frames are still running.
+    // Both tiers' stack maps must be found.
+    for threshold in [0, 50] {
+        let mut config = cljit::Config::new();
+        config
+            .lazy_compilation(true)
+            .lazy_tier_up_threshold(threshold)
+            .lazy_tier_up_sync(true);
+        let engine = cljit::Engine::new(&config).unwrap();
+        let module = cljit::Module::new(&engine, include_str!("../../benches/gc/gc.wat")).unwrap();
+        let mut store = small_heap_store(&engine, 6 << 20);
+        let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+        let run = instance
+            .get_typed_func::<(i32, i32), i32>(&store, "splay_run")
+            .unwrap();
+        assert_eq!(
+            run.call(&mut store, (500, 200)).unwrap(),
+            500,
+            "threshold {threshold}"
+        );
+        assert!(store.gc_heap_stats().1 >= 10, "collections ran");
+
+        let module = cljit::Module::new(&engine, PROGRAMS).unwrap();
+        let mut store = small_heap_store(&engine, 256 * 1024);
+        let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
+        let list = instance.get_typed_func::<i32, i32>(&store, "list").unwrap();
+        for _ in 0..50 {
+            assert_eq!(list.call(&mut store, 4000).unwrap(), 4000 * 3999 / 2);
+        }
+    }
+}
