@@ -412,7 +412,9 @@ impl ExternRef {
     ///
     /// `word` must be an `i31`, a host value or a live object of `store`.
     pub(crate) unsafe fn from_word(store: &StoreOpaque, word: NonZeroUsize) -> ExternRef {
-        // SAFETY: per the contract.
+        // SAFETY: `word` is an `i31`, a host value or a live object of
+        // `store` (this function's contract): each starts with a header or
+        // is tagged, which is what `describe_and_root` needs.
         let (kind, type_id, root) = unsafe { crate::gc::describe_and_root(store, word.get()) };
         ExternRef::from_parts(store.id(), word, kind, type_id, root)
     }

@@ -95,7 +95,9 @@ impl FreeLists {
     }
 
     fn set(&mut self, class: usize, slot: usize) {
-        // SAFETY: as in `head`.
+        // SAFETY: the heads are this heap's own allocation, alive until
+        // its drop; compiled code writes them only while the store is
+        // borrowed by the call it runs in, never at the same time as this.
         unsafe { (*self.0.as_ptr())[class] = slot }
     }
 }

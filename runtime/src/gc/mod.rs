@@ -159,7 +159,8 @@ pub(crate) unsafe fn describe_and_root(
     if is_i31_word(word) {
         return (0, 0, None);
     }
-    // SAFETY: per the contract, `word` points at a header.
+    // SAFETY: a non-`i31` word is a live object or host value (this
+    // function's contract), so it points at a header of 8 bytes.
     let (kind, type_id) = unsafe {
         (
             *((word + HEADER_KIND_OFFSET as usize) as *const u8),
@@ -259,7 +260,8 @@ impl AnyRef {
     ///
     /// `word` must be an `i31` or a live object of `store`.
     pub(crate) unsafe fn from_word(store: &StoreOpaque, word: NonZeroUsize) -> AnyRef {
-        // SAFETY: per the contract.
+        // SAFETY: `word` is an `i31` or a live object of `store` (this
+        // function's contract), which is what `describe_and_root` needs.
         let (kind, type_id, root) = unsafe { describe_and_root(store, word.get()) };
         AnyRef {
             store: store.id(),

@@ -243,11 +243,13 @@ pub unsafe fn catch_traps(
         panic: Cell::new(None),
         resume: UnsafeCell::new(arch::Resume::default()),
         limits,
-        // SAFETY: per the caller's contract.
+        // SAFETY: `limits` is the store's live `VmRuntimeLimits` (this
+        // function's contract), a plain struct this thread may read.
         saved_exit_fp: unsafe { (*limits).last_exit_fp },
         prev: CURRENT.with(Cell::get),
     };
-    // SAFETY: per the caller's contract.
+    // SAFETY: as just read, `limits` is live; no wasm of this store runs
+    // while its host side is in this call, so nothing else writes it.
     unsafe { (*limits).last_exit_fp = 0 };
     CURRENT.with(|c| c.set(&state));
     let trapped = call(state.jmp_buf.get());
