@@ -18,8 +18,11 @@
 //! while longer; nothing live is freed, because compiled code keeps an
 //! `exnref` nowhere else (it never stores one in linear memory). An
 //! exception the host has a handle to ([`crate::ExnRef`]) is pinned until
-//! the store ends. The GC proposal's collector will replace the stack scan
-//! with Cranelift's precise stack maps.
+//! the store ends. The GC heap's collector reads wasm frames through
+//! Cranelift's stack maps instead (`gc/collect.rs`); this one could too
+//! once every place compiled code keeps an exception is declared to
+//! Cranelift: `exnref` operand values, and the legacy `try` translation's
+//! own variable holding the caught exception.
 
 use cljit_compiler::types::{HeapType, ValType};
 
