@@ -589,16 +589,14 @@ impl Compiler {
         let pointer = self.isa.pointer_type();
         let mut stack_maps = std::collections::BTreeMap::new();
         for (return_offset, span, map) in code.buffer.user_stack_maps() {
-            let slots: Vec<u32> = map
+            let slots = map
                 .entries()
-                .filter(|&(ty, _)| ty == pointer)
-                .map(|(_, offset)| offset)
-                .collect();
-            if map.entries().any(|(ty, _)| ty != pointer) {
-                return Err(codegen_error(
-                    "a stack map entry of a non-pointer type".into(),
-                ));
-            }
+                .map(|(ty, offset)| {
+                    (ty == pointer).then_some(offset).ok_or_else(|| {
+                        codegen_error("a stack map entry of a non-pointer type".into())
+                    })
+                })
+                .collect::<CompileResult<Vec<u32>>>()?;
             stack_maps.insert(*return_offset, (*span, slots));
         }
         let mut handlers = HandlerTable::default();

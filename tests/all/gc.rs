@@ -486,22 +486,32 @@ fn handles_a_host_function_gets_end_when_it_returns() {
     assert!(error.contains("root ended"), "{error}");
 }
 
-#[test]
-fn the_splay_workload_keeps_its_tree_whole_through_collections() {
-    let engine = engine(false);
-    let module = cljit::Module::new(&engine, include_str!("../../benches/gc/gc.wat")).unwrap();
-    // 500 nodes of about 6.6 KB each (their payload trees): 3.3 MB live
-    // in a 6 MiB heap, with 32,000 changes allocating some 200 MB more.
-    // (When frames were scanned conservatively, stale slots kept removed
-    // nodes alive, and through them more, until 16 MiB did not suffice.)
-    let mut store = small_heap_store(&engine, 6 << 20);
+/// Runs `splay_run` of `benches/gc/gc.wat` (500 nodes, `rounds` rounds of
+/// 80 changes) in a store of `engine` whose heap is capped at 6 MiB;
+/// returns its result (the node count, or -1 if the tree is not whole)
+/// and the store.
+fn splay_in_six_mib(
+    engine: &cljit::Engine,
+    rounds: i32,
+) -> (i32, cljit::Store<cljit::StoreLimits>) {
+    let module = cljit::Module::new(engine, include_str!("../../benches/gc/gc.wat")).unwrap();
+    let mut store = small_heap_store(engine, 6 << 20);
     let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
     let run = instance
         .get_typed_func::<(i32, i32), i32>(&store, "splay_run")
         .unwrap();
+    (run.call(&mut store, (500, rounds)).unwrap(), store)
+}
+
+#[test]
+fn the_splay_workload_keeps_its_tree_whole_through_collections() {
+    // 500 nodes of about 6.6 KB each (their payload trees): 3.3 MB live
+    // in a 6 MiB heap, with 32,000 changes allocating some 200 MB more.
+    // (When frames were scanned conservatively, stale slots kept removed
+    // nodes alive, and through them more, until 16 MiB did not suffice.)
+    let (nodes, store) = splay_in_six_mib(&engine(false), 400);
     assert_eq!(
-        run.call(&mut store, (500, 400)).unwrap(),
-        500,
+        nodes, 500,
         "an in-order walk finds 500 nodes, keys increasing, payloads whole"
     );
     let (footprint, collections) = store.gc_heap_stats();
@@ -569,17 +579,8 @@ fn lazily_compiled_and_tiered_up_code_keeps_its_roots() {
             .lazy_tier_up_threshold(threshold)
             .lazy_tier_up_sync(true);
         let engine = cljit::Engine::new(&config).unwrap();
-        let module = cljit::Module::new(&engine, include_str!("../../benches/gc/gc.wat")).unwrap();
-        let mut store = small_heap_store(&engine, 6 << 20);
-        let instance = cljit::Instance::new(&mut store, &module, &[]).unwrap();
-        let run = instance
-            .get_typed_func::<(i32, i32), i32>(&store, "splay_run")
-            .unwrap();
-        assert_eq!(
-            run.call(&mut store, (500, 200)).unwrap(),
-            500,
-            "threshold {threshold}"
-        );
+        let (nodes, store) = splay_in_six_mib(&engine, 200);
+        assert_eq!(nodes, 500, "threshold {threshold}");
         assert!(store.gc_heap_stats().1 >= 10, "collections ran");
 
         let module = cljit::Module::new(&engine, PROGRAMS).unwrap();

@@ -114,19 +114,20 @@ impl FuncTranslator<'_, '_> {
     /// will store when `stored` (`struct.new`; `struct.new_default` stores
     /// none).
     fn new_struct(&mut self, ty: u32, stored: bool) -> Value {
-        let (fields, offsets) = self.struct_fields(ty);
-        let CompositeType::Struct(s) = &self.info.types[TypeIndex::from_u32(ty)] else {
+        let info = self.info;
+        let CompositeType::Struct(s) = &info.types[TypeIndex::from_u32(ty)] else {
             unreachable!("validated: a struct type");
         };
-        let size = struct_layout(s, self.offsets.pointer_size() as u8).size;
-        let id = self.signature_id(TypeIndex::from_u32(ty));
+        let pointer = self.offsets.pointer_size() as u8;
+        let layout = struct_layout(s, pointer);
+        let size = layout.size;
         let written: Vec<(u32, u32)> = if stored {
-            let pointer = self.offsets.pointer_size() as u8;
-            let sizes = fields.iter().map(|&f| storage_bytes(f, pointer));
-            offsets.iter().copied().zip(sizes).collect()
+            let sizes = s.fields.iter().map(|f| storage_bytes(f.storage, pointer));
+            layout.offsets.iter().copied().zip(sizes).collect()
         } else {
             Vec::new()
         };
+        let id = self.signature_id(TypeIndex::from_u32(ty));
         self.alloc_object(id, size, GcKind::Struct, &written, |this, id| {
             let size = this.iconst32(size);
             this.call_builtin(Builtin::struct_new, &[id, size])
@@ -174,7 +175,7 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .store(MemFlagsData::trusted(), next, heads, head as i32);
-        // The header: the type id, then the kind byte; mark and pin bytes
+        // The header: the type id, then the kind byte; the mark byte
         // clear.
         let id64 = self.builder.ins().uextend(types::I64, id);
         let header = self

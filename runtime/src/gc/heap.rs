@@ -30,7 +30,8 @@ use std::sync::Arc;
 
 use cljit_compiler::abi::gc::{
     ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, FREE_NEXT_OFFSET, GcKind, HEADER_KIND_OFFSET,
-    HEADER_MARK_OFFSET, INLINE_ALLOC_MAX_BYTES, inline_size_class, storage_bytes, struct_layout,
+    HEADER_MARK_OFFSET, INLINE_ALLOC_MAX_BYTES, SIZE_CLASS_STEP, inline_size_class, storage_bytes,
+    struct_layout,
 };
 use cljit_compiler::types::{CompositeType, HeapType, StorageType, ValType};
 
@@ -341,7 +342,14 @@ impl GcHeap {
     /// size class (see [`inline_size_class`]); they stay where they are as
     /// long as the heap lives.
     pub(crate) fn free_heads(&self) -> *mut usize {
-        const _: () = assert!(CLASSES[(INLINE_ALLOC_MAX_BYTES / 16) as usize - 1] == 128);
+        const _: () = {
+            // The inline classes are the first ones, `SIZE_CLASS_STEP` apart.
+            let mut i = 0;
+            while i < (INLINE_ALLOC_MAX_BYTES / SIZE_CLASS_STEP) as usize {
+                assert!(CLASSES[i] == SIZE_CLASS_STEP * (i as u32 + 1));
+                i += 1;
+            }
+        };
         self.free.0.as_ptr().cast()
     }
 
