@@ -57,10 +57,17 @@ enum Features {
     /// cljit's defaults and one more proposal it supports but leaves off
     /// (a misc script asks with a first line `;;! -W NAME=y`).
     DefaultWith(&'static str),
+    /// cljit's defaults with one more proposal and less others (the
+    /// threads folder, written before multi-memory).
+    DefaultWithWithout(&'static str, &'static [&'static str]),
 }
 
 impl Features {
     fn apply(self, config: &mut Config) {
+        if let Features::DefaultWithWithout(with, without) = self {
+            Features::DefaultWith(with).apply(config);
+            Features::DefaultWithout(without).apply(config);
+        }
         if let Features::DefaultWith(name) = self {
             config
                 .wasm_feature(name, true)
@@ -172,6 +179,13 @@ const SUITES: &[Suite] = &[
         file_count: 17,
         assertions: 657,
         features: Features::Default,
+    },
+    Suite {
+        prefix: "threads",
+        files: || proposal(Proposal::Threads).collect(),
+        file_count: 4,
+        assertions: 444,
+        features: Features::DefaultWithWithout("threads", &["multi-memory", "reference-types"]),
     },
     Suite {
         prefix: "wide-arithmetic",

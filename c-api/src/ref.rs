@@ -78,6 +78,15 @@ impl wasm_ref_t {
             Extern::Global(g) => Obj::Global(g),
             Extern::Table(t) => Obj::Table(t),
             Extern::Memory(m) => Obj::Memory(m),
+            // `wasm.h` has no shared memories: C sees one as a memory of
+            // the store.
+            Extern::SharedMemory(m) => {
+                // SAFETY: `store` is the live store the extern came from,
+                // used from this thread (the C API's contract for every
+                // call taking a store).
+                let store = unsafe { &mut *store };
+                Obj::Memory(crate::rt::Memory::from_shared(&mut store.store, &m))
+            }
             Extern::Tag(t) => Obj::Tag(t),
         };
         wasm_ref_t::boxed(store, obj)

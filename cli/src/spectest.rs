@@ -2,12 +2,13 @@
 //! <https://github.com/WebAssembly/spec/tree/main/interpreter#spectest-host-module>
 
 use cljit::{
-    AsContextMut, Global, GlobalType, Linker, Memory, MemoryType, Ref, RefType, Result, Table,
-    TableType, Val, ValType,
+    AsContextMut, Global, GlobalType, Linker, Memory, MemoryType, Ref, RefType, Result,
+    SharedMemory, Table, TableType, Val, ValType, WasmFeatures,
 };
 
 /// Defines `spectest` in `linker`: the print functions (silent), the four
-/// 666 globals, a 10..20 funcref table and a 1..2 page memory.
+/// 666 globals, a 10..20 funcref table and a 1..2 page memory (and, with
+/// the threads proposal, a shared one).
 ///
 /// # Errors
 ///
@@ -48,5 +49,15 @@ pub fn link_spectest<T: 'static>(
 
     let memory = Memory::new(&mut store, MemoryType::new(1, Some(2)))?;
     linker.define("spectest", "memory", memory)?;
+
+    // The threads proposal's scripts import a shared one.
+    let engine = store.as_context_mut().engine().clone();
+    if engine.config().features().contains(WasmFeatures::THREADS) {
+        let ty = MemoryType {
+            shared: true,
+            ..MemoryType::new(1, Some(2))
+        };
+        linker.define("spectest", "shared_memory", SharedMemory::new(&engine, ty)?)?;
+    }
     Ok(())
 }

@@ -70,9 +70,10 @@ pub fn default_features() -> WasmFeatures {
 
 /// The features cljit can compile; enabling anything else is refused.
 /// Beyond the defaults: the legacy exception instructions, off by default
-/// as in V8 (wasmtime has none).
+/// as in V8 (wasmtime has none), and threads (shared memories and atomics),
+/// off by default as in wasmtime's C API and CLI (`-W threads=y`).
 pub fn supported_features() -> WasmFeatures {
-    default_features() | WasmFeatures::LEGACY_EXCEPTIONS
+    default_features() | WasmFeatures::LEGACY_EXCEPTIONS | WasmFeatures::THREADS
 }
 
 /// The proposals a feature needs enabled alongside it to validate anything.

@@ -475,9 +475,6 @@ fn table_type(
 }
 
 fn memory_type(ty: &wasmparser::MemoryType, offset: u64) -> CompileResult<MemoryType> {
-    if ty.shared {
-        return Err(unsupported(Some(offset), "shared memories"));
-    }
     let page_size_log2 = match ty.page_size_log2 {
         None => crate::types::DEFAULT_PAGE_SIZE_LOG2,
         // The validator allows exactly 1 and 64 KiB.

@@ -672,7 +672,7 @@ pub struct MemoryType {
     /// Whether addresses are 64-bit (memory64 proposal): `i64` indices,
     /// always bounds-checked explicitly.
     pub memory64: bool,
-    /// Whether the memory is shared (threads proposal; not yet supported).
+    /// Whether the memory is shared between threads (threads proposal).
     pub shared: bool,
     /// The page size's base-2 logarithm: 16 (64 KiB, the default) or 0
     /// (custom-page-sizes proposal).

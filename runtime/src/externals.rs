@@ -6,6 +6,7 @@ use cljit_compiler::types::{GlobalType, MemoryType, TableType, ValType};
 use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::memory::LinearMemory;
+use crate::memory::shared::{SharedMemory, StoreMemory};
 use crate::module::ExternType;
 use crate::store::{AsContext, AsContextMut, GlobalSlot, StoreId, StoreOpaque};
 use crate::values::{Ref, Val};
@@ -14,7 +15,7 @@ use crate::vm::val_raw::ValRaw;
 use crate::vm::vmcontext::VmGlobalDefinition;
 
 /// Anything an instance can import or export.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -22,6 +23,9 @@ pub enum Extern {
     Table(Table),
     /// A linear memory.
     Memory(Memory),
+    /// A shared linear memory (threads proposal), which belongs to no
+    /// store.
+    SharedMemory(SharedMemory),
     /// A global.
     Global(Global),
     /// An exception tag.
@@ -41,6 +45,14 @@ impl Extern {
     pub fn into_memory(self) -> Option<Memory> {
         match self {
             Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The shared memory, if this is one.
+    pub fn into_shared_memory(self) -> Option<SharedMemory> {
+        match self {
+            Extern::SharedMemory(m) => Some(m),
             _ => None,
         }
     }
@@ -75,6 +87,9 @@ impl Extern {
             Extern::Func(f) => f.store_id(),
             Extern::Table(t) => t.store,
             Extern::Memory(m) => m.store,
+            // Any store may use a shared memory (instantiation checks the
+            // engine's layout).
+            Extern::SharedMemory(_) => return true,
             Extern::Global(g) => g.store,
             Extern::Tag(t) => t.store_id(),
         };
@@ -96,6 +111,7 @@ impl Extern {
             Extern::Func(f) => ExternType::Func(f.ty_in_store(store)),
             Extern::Table(t) => ExternType::Table(t.get_storage(store).ty()),
             Extern::Memory(m) => ExternType::Memory(m.get(store).ty()),
+            Extern::SharedMemory(m) => ExternType::Memory(m.ty()),
             Extern::Global(g) => ExternType::Global(store.globals[g.index(store)].ty),
             Extern::Tag(t) => ExternType::Tag(t.ty_in_store(store)),
         }
@@ -111,6 +127,12 @@ impl From<Func> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
+    }
+}
+
+impl From<SharedMemory> for Extern {
+    fn from(m: SharedMemory) -> Extern {
+        Extern::SharedMemory(m)
     }
 }
 
@@ -164,20 +186,35 @@ impl Memory {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
         if ty.shared {
-            return Err(Error::msg("shared memories are not supported"));
+            return Err(Error::msg(
+                "a shared memory belongs to no store: make it with `SharedMemory::new`",
+            ));
         }
         store.check_new_memory(&ty)?;
         let engine = store.engine();
         let memory = LinearMemory::new(ty, engine.config().tunables(), engine.memory_pool(), None)
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
-        store.memories.push(memory);
+        store.memories.push(StoreMemory::Owned(memory));
         Ok(Memory {
             store: store.id(),
             index: store.memories.len() - 1,
         })
     }
 
-    fn get<'a>(&self, store: &'a StoreOpaque) -> &'a LinearMemory {
+    /// A handle in `store` for shared memory `shared`, to use it through
+    /// the store-bound API (its bytes as a slice, `read`, `write`); the
+    /// store keeps the memory alive.
+    pub fn from_shared(mut store: impl AsContextMut, shared: &SharedMemory) -> Memory {
+        let mut cx = store.as_context_mut();
+        let store = cx.opaque_mut();
+        store.memories.push(StoreMemory::Shared(shared.clone()));
+        Memory {
+            store: store.id(),
+            index: store.memories.len() - 1,
+        }
+    }
+
+    fn get<'a>(&self, store: &'a StoreOpaque) -> &'a StoreMemory {
         &store.memories[self.index(store)]
     }
 
@@ -192,7 +229,8 @@ impl Memory {
 
     /// Current size in pages.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        self.get(store.as_context().opaque()).pages()
+        let memory = self.get(store.as_context().opaque());
+        memory.byte_size() as u64 >> memory.ty().page_size_log2
     }
 
     /// Current size in bytes.
@@ -226,6 +264,23 @@ impl Memory {
         let index = self.index(&cx.0.opaque);
         let inner = cx.0;
         (inner.opaque.memories[index].data_mut(), &mut inner.data)
+    }
+
+    /// As [`Memory::data_and_store_mut`], for a shared memory that an
+    /// instance of the store uses (imports or defines): `None` if none
+    /// does. Other threads may be using the bytes at the same time.
+    pub fn shared_data_and_store_mut<'a, T: 'a>(
+        shared: &SharedMemory,
+        store: impl Into<crate::store::StoreContextMut<'a, T>>,
+    ) -> Option<(&'a mut [u8], &'a mut T)> {
+        let cx = store.into();
+        let inner = cx.0;
+        let slot = inner
+            .opaque
+            .memories
+            .iter_mut()
+            .find(|m| m.as_shared().is_some_and(|m| SharedMemory::same(m, shared)))?;
+        Some((slot.data_mut(), &mut inner.data))
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`.

@@ -84,6 +84,16 @@ impl Instance {
         self.get_export(store, name)?.into_memory()
     }
 
+    /// The exported shared memory `name` (which [`Self::get_memory`]
+    /// does not return).
+    pub fn get_shared_memory(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Option<crate::memory::shared::SharedMemory> {
+        self.get_export(store, name)?.into_shared_memory()
+    }
+
     /// The exported table `name`.
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
@@ -106,7 +116,11 @@ fn export(store: &StoreOpaque, data: &InstanceData, index: EntityIndex) -> Exter
             Extern::Table(Table::from_index(store.id(), data.tables[t.index()]))
         }
         EntityIndex::Memory(m) => {
-            Extern::Memory(Memory::from_index(store.id(), data.memories[m.index()]))
+            let index = data.memories[m.index()];
+            match store.memories[index].as_shared() {
+                Some(shared) => Extern::SharedMemory(shared.clone()),
+                None => Extern::Memory(Memory::from_index(store.id(), index)),
+            }
         }
         EntityIndex::Global(g) => {
             Extern::Global(Global::from_index(store.id(), data.globals[g.index()]))

@@ -36,6 +36,7 @@ use crate::gc::GcHeap;
 use crate::instance::Instance;
 use crate::libcalls;
 use crate::memory::LinearMemory;
+use crate::memory::shared::{SharedMemory, StoreMemory};
 use crate::module::{ExternType, Module};
 use crate::store::instance_data::InstanceData;
 use crate::store::{AsContextMut, GlobalSlot, StoreContextMut, StoreOpaque};
@@ -267,6 +268,33 @@ fn link_imports(
                 // SAFETY: the offset names memory `mi`'s definition pointer.
                 unsafe { data.vmctx.write(offsets.vmctx_memory(mi.as_u32()), def) };
             }
+            (EntityIndex::Memory(mi), Extern::SharedMemory(memory)) => {
+                let actual = memory.ty();
+                if !memory_matches(&actual, &info.memories[mi]) {
+                    return Err(mismatch(ExternType::Memory(actual)));
+                }
+                // Code compiled for one layout (guard pages, or explicit
+                // checks) must not reach a memory laid out for another.
+                let (ours, theirs) = (
+                    store.engine().config().tunables(),
+                    memory.engine().config().tunables(),
+                );
+                if (ours.memory_reservation, ours.memory_guard_size)
+                    != (theirs.memory_reservation, theirs.memory_guard_size)
+                {
+                    return Err(Error::msg(format!(
+                        "import `{m}::{n}`: the shared memory was made by an engine with \
+                         another memory layout (reservation and guard size)"
+                    )));
+                }
+                store.memories.push(StoreMemory::Shared(memory.clone()));
+                let index = store.memories.len() - 1;
+                let def = store.memories[index].definition_ptr();
+                data.memories.push(index);
+                // SAFETY: the offset names memory `mi`'s definition pointer;
+                // the store's clone keeps the shared memory alive.
+                unsafe { data.vmctx.write(offsets.vmctx_memory(mi.as_u32()), def) };
+            }
             (EntityIndex::Global(g), Extern::Global(global)) => {
                 let index = global.index(store);
                 let slot = &store.globals[index];
@@ -321,6 +349,11 @@ fn define_memories(
         let image = images.get(n).and_then(Option::as_ref);
         let memory = LinearMemory::new(*ty, &tunables, store.engine().memory_pool(), image)
             .map_err(|e| Error::msg(format!("failed to allocate memory: {e}")))?;
+        let memory = if ty.shared {
+            StoreMemory::Shared(SharedMemory::from_memory(store.engine(), memory))
+        } else {
+            StoreMemory::Owned(memory)
+        };
         store.memories.push(memory);
         let index = store.memories.len() - 1;
         let def = store.memories[index].definition_ptr();

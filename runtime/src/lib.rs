@@ -74,6 +74,8 @@ pub use limits::{
     ResourceLimiter, StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::Linker;
+pub use memory::parking::WaitResult;
+pub use memory::shared::SharedMemory;
 pub use module::{ExternType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use values::{ExternRef, Ref, V128, Val};

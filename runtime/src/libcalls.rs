@@ -19,6 +19,7 @@ use cljit_compiler::foreach_builtin_function;
 
 use crate::arch;
 use crate::error::Result;
+use crate::memory::parking::{self, Cell};
 use crate::store::StoreOpaque;
 use crate::store::instance_data::InstanceData;
 use crate::traps;
@@ -180,6 +181,35 @@ unsafe extern "C" fn memory_init(
     };
     mem.data_mut()[d].copy_from_slice(&bytes[s]);
     OK
+}
+
+unsafe extern "C" fn memory_atomic_wait32(
+    _vmctx: *mut u8,
+    addr: *mut u8,
+    expected: u32,
+    timeout: u64,
+) -> u32 {
+    let cell = Cell::U32(addr.cast(), expected);
+    // SAFETY: compiled code passes the native address of an aligned cell
+    // inside a shared memory's accessible length (checked explicitly, see
+    // `translate/atomics.rs`); its instance keeps the memory mapped, and a
+    // shared memory never moves or shrinks.
+    unsafe { parking::wait(cell, parking::timeout_of(timeout as i64)) as u32 }
+}
+
+unsafe extern "C" fn memory_atomic_wait64(
+    _vmctx: *mut u8,
+    addr: *mut u8,
+    expected: u64,
+    timeout: u64,
+) -> u32 {
+    let cell = Cell::U64(addr.cast(), expected);
+    // SAFETY: as in `memory_atomic_wait32`, for an 8-byte aligned cell.
+    unsafe { parking::wait(cell, parking::timeout_of(timeout as i64)) as u32 }
+}
+
+unsafe extern "C" fn memory_atomic_notify(_vmctx: *mut u8, addr: *mut u8, count: u32) -> u32 {
+    parking::notify(addr as usize, count)
 }
 
 unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {

@@ -32,7 +32,7 @@ enum Definition<T> {
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
-            Definition::Extern(e) => Definition::Extern(*e),
+            Definition::Extern(e) => Definition::Extern(e.clone()),
             Definition::HostFunc(ty, id, f) => Definition::HostFunc(ty.clone(), *id, Arc::clone(f)),
         }
     }
@@ -44,6 +44,16 @@ pub struct Linker<T> {
     /// By module name, then field name (looked up without allocating).
     definitions: HashMap<String, HashMap<String, Definition<T>>>,
     allow_shadowing: bool,
+}
+
+impl<T> Clone for Linker<T> {
+    fn clone(&self) -> Self {
+        Linker {
+            engine: self.engine.clone(),
+            definitions: self.definitions.clone(),
+            allow_shadowing: self.allow_shadowing,
+        }
+    }
 }
 
 impl<T> std::fmt::Debug for Linker<T> {
@@ -214,6 +224,11 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
+    /// Whether `module::name` is defined.
+    pub fn is_defined(&self, module: &str, name: &str) -> bool {
+        self.lookup(module, name).is_some()
+    }
+
     /// The definition of `module::name` in `store`, if any.
     pub fn get(
         &self,
@@ -227,7 +242,7 @@ impl<T: 'static> Linker<T> {
 
     fn materialize(&self, cx: &mut StoreContextMut<'_, T>, def: &Definition<T>) -> Extern {
         match def {
-            Definition::Extern(e) => *e,
+            Definition::Extern(e) => e.clone(),
             // The id is the linker's engine's: a store of another engine
             // registers the type with its own.
             Definition::HostFunc(ty, id, host) if Engine::same(&self.engine, cx.engine()) => {

@@ -15,6 +15,7 @@ mod memory;
 mod memory_images;
 mod parallel;
 mod simd;
+mod threads;
 mod traps;
 mod wasi;
 

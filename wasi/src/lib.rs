@@ -45,7 +45,7 @@ pub use command::{initialize, start};
 pub use ctx::{DirAccess, WasiCtx, WasiCtxBuilder};
 pub use errno::{Errno, WasiResult};
 pub use pipe::{DEFAULT_CAPTURE_LIMIT, MemoryInput, MemoryOutput};
-pub use preview1::add_to_linker;
+pub use preview1::{add_to_linker, add_to_linker_shared};
 
 /// The import module names WASI preview1 programs use: the current one and
 /// the older `wasi_unstable`.

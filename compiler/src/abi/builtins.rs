@@ -69,6 +69,12 @@ macro_rules! foreach_builtin_function {
             array_init_elem(vmctx: vmctx, array: pointer, elem: i32, dst: i32, src: i32, len: i32) -> i32;
             /// Copies `len` bytes from `src` to `dst` (which may overlap), for `array.copy`.
             gc_memmove(vmctx: vmctx, dst: pointer, src: pointer, len: i64);
+            /// `memory.atomic.wait32` on a shared memory, at native address `addr` (checked, aligned): 0 woken, 1 not equal, 2 timed out (`timeout` in nanoseconds, negative for none).
+            memory_atomic_wait32(vmctx: vmctx, addr: pointer, expected: i32, timeout: i64) -> i32;
+            /// `memory.atomic.wait64`, as `memory_atomic_wait32`.
+            memory_atomic_wait64(vmctx: vmctx, addr: pointer, expected: i64, timeout: i64) -> i32;
+            /// `memory.atomic.notify` on a shared memory, at native address `addr` (checked, aligned): wakes up to `count` waiters and returns how many it woke.
+            memory_atomic_notify(vmctx: vmctx, addr: pointer, count: i32) -> i32;
         }
     };
 }

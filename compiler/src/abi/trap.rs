@@ -60,11 +60,16 @@ pub enum Trap {
     /// A struct or array did not fit in the store's GC heap, even after a
     /// collection.
     GcHeapOutOfMemory = 21,
+    /// An atomic access, wait or notify at an address that is not a
+    /// multiple of its size.
+    HeapMisaligned = 22,
+    /// `memory.atomic.wait32`/`wait64` on a memory that is not shared.
+    AtomicWaitNonSharedMemory = 23,
 }
 
 impl Trap {
     /// All trap kinds, in code order.
-    pub const ALL: [Trap; 22] = [
+    pub const ALL: [Trap; 24] = [
         Trap::StackOverflow,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -87,6 +92,8 @@ impl Trap {
         Trap::NullArrayReference,
         Trap::ArrayOutOfBounds,
         Trap::GcHeapOutOfMemory,
+        Trap::HeapMisaligned,
+        Trap::AtomicWaitNonSharedMemory,
     ];
 
     /// The one-byte code stored in trap tables.
@@ -124,6 +131,8 @@ impl Trap {
             Trap::NullArrayReference => "null array reference",
             Trap::ArrayOutOfBounds => "out of bounds array access",
             Trap::GcHeapOutOfMemory => "GC heap out of memory",
+            Trap::HeapMisaligned => "unaligned atomic",
+            Trap::AtomicWaitNonSharedMemory => "expected shared memory",
         }
     }
 }

@@ -68,8 +68,16 @@ impl Default for Tunables {
 
 impl Tunables {
     /// Whether a memory of this type keeps one base address for its whole
-    /// life: its largest possible size fits in the reservation.
+    /// life: its largest possible size fits in the reservation, or it is
+    /// shared (other threads use it while it grows, so it reserves its
+    /// declared maximum, which a shared memory must have, up front).
     pub fn memory_never_moves(&self, ty: &MemoryType) -> bool {
+        ty.shared || self.fits_reservation(ty)
+    }
+
+    /// Whether the largest size a memory of this type can reach fits in
+    /// the configured reservation.
+    fn fits_reservation(&self, ty: &MemoryType) -> bool {
         ty.max_bytes() <= self.memory_reservation
     }
 
@@ -81,7 +89,7 @@ impl Tunables {
     /// not end on a host page, and the bytes up to the next one are
     /// accessible.
     pub fn access_needs_no_check(&self, ty: &MemoryType, offset: u64, access_bytes: u64) -> bool {
-        if ty.memory64 || !self.memory_never_moves(ty) || ty.page_size() < WASM_PAGE_BYTES {
+        if ty.memory64 || !self.fits_reservation(ty) || ty.page_size() < WASM_PAGE_BYTES {
             return false;
         }
         let max_index = u64::from(u32::MAX);

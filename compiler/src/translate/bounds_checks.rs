@@ -111,7 +111,7 @@ impl FuncTranslator<'_, '_> {
     /// The end (exclusive) of an access of `access_bytes` at `index` (a
     /// pointer-sized value) plus `offset`, trapping when it does not fit
     /// the pointer: such an access is out of bounds whatever the length.
-    fn access_end(
+    pub(crate) fn access_end(
         &mut self,
         ty: &MemoryType,
         index: Value,

@@ -17,6 +17,7 @@
 //! and forwards every operator of a supported proposal to the method of the
 //! same name, so an operator with no translation is a compile error.
 
+mod atomics;
 mod bounds_checks;
 mod calls;
 mod control;
@@ -340,6 +341,7 @@ macro_rules! translate_op {
     (exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (legacy_exceptions $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     (gc $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
+    (threads $($rest:tt)*) => { translate_op!(@forward $($rest)*) };
     // Everything else is refused (validation normally refuses it first,
     // since those features are never enabled).
     ($proposal:ident $this:ident $op:ident $visit:ident $($arg:ident)*) => {{

@@ -13,9 +13,12 @@
 
 pub mod image;
 pub mod mmap;
+pub mod parking;
 pub mod pool;
+pub mod shared;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cljit_compiler::abi::Tunables;
 use cljit_compiler::types::MemoryType;
@@ -151,7 +154,9 @@ impl LinearMemory {
         let reservation = if may_move {
             tunables.memory_reservation.max(initial)
         } else {
-            tunables.memory_reservation
+            // A shared memory never moves even where others may: it
+            // reserves its whole maximum (which it must declare).
+            tunables.memory_reservation.max(max_bytes)
         };
         let guard_bytes = to_usize(tunables.memory_guard_size).ok_or_else(oom)?;
         let total = to_usize(reservation)
@@ -174,7 +179,7 @@ impl LinearMemory {
         })?;
         let definition = Box::new(VmMemoryDefinition {
             base: mmap.as_ptr(),
-            current_length: initial,
+            current_length: AtomicUsize::new(initial),
         });
         Ok(LinearMemory {
             ty,
@@ -212,7 +217,7 @@ impl LinearMemory {
 
     /// Current size in bytes.
     pub fn byte_size(&self) -> usize {
-        self.definition.current_length
+        self.definition.current_length.load(Ordering::Acquire)
     }
 
     /// Current size in pages (of the memory's page size).
@@ -266,11 +271,16 @@ impl LinearMemory {
         } else {
             return None;
         }
-        self.definition.current_length = new_len;
+        // Release: another thread that sees the new length sees the pages
+        // made accessible before it.
+        self.definition
+            .current_length
+            .store(new_len, Ordering::Release);
         Some(old_pages)
     }
 
     /// The accessible bytes.
+    #[cfg(test)]
     pub fn data(&self) -> &[u8] {
         // SAFETY: [base, base + current_length) is accessible and owned by
         // this memory; `&self` prevents growth (which could move it) while
@@ -279,6 +289,7 @@ impl LinearMemory {
     }
 
     /// The accessible bytes, mutably.
+    #[cfg(test)]
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, with exclusive access through `&mut self`.
         unsafe { std::slice::from_raw_parts_mut(self.base(), self.byte_size()) }

@@ -41,7 +41,7 @@ use self::limits::LimitsState;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::limits::ResourceLimiter;
-use crate::memory::LinearMemory;
+use crate::memory::shared::StoreMemory;
 use crate::module::Module;
 use crate::vm::exn::{ExnSlot, TagSlot};
 use crate::vm::table::TableStorage;
@@ -73,7 +73,7 @@ pub struct StoreOpaque {
         reason = "compiled code and handles hold raw pointers into these; boxes keep them stable"
     )]
     pub(crate) instances: Vec<Box<InstanceData>>,
-    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) memories: Vec<StoreMemory>,
     pub(crate) tables: Vec<TableStorage>,
     pub(crate) globals: Vec<GlobalSlot>,
     /// Exception tags; compiled code holds pointers to their boxed

@@ -42,8 +42,9 @@ pub struct VmFunctionImport {
 pub struct VmMemoryDefinition {
     /// Start of the memory.
     pub base: *mut u8,
-    /// Current length in bytes.
-    pub current_length: usize,
+    /// Current length in bytes: atomic, because a shared memory grows
+    /// while other threads' code reads it (it only ever increases).
+    pub current_length: std::sync::atomic::AtomicUsize,
 }
 
 /// A table's current extent, shared by every instance using it.

@@ -7,7 +7,9 @@
 //! `errno` the guest receives. Only `proc_exit` and `proc_raise` end the
 //! wasm call instead of returning.
 
-use cljit_runtime::{Caller, Error, Extern, GuestMemory, Linker, Result};
+use cljit_runtime::{Caller, Error, Extern, GuestMemory, Linker, Memory, Result};
+
+use std::sync::{Mutex, MutexGuard};
 
 use crate::ctx::WasiCtx;
 use crate::errno::{Errno, WasiResult};
@@ -29,23 +31,88 @@ pub(crate) struct Call<'a, 'm> {
     pub abi: Abi,
 }
 
+/// How WASI functions reach their [`WasiCtx`] in a store's data: directly
+/// (one store, one context), or through a mutex (the stores of a program's
+/// threads share one context; each call holds the lock while it runs).
+pub(crate) trait CtxAccess<T>: Copy + Send + Sync + 'static {
+    /// The context, borrowed or locked for one call.
+    fn ctx(self, data: &mut T) -> CtxGuard<'_>;
+}
+
+/// A context borrowed for one call.
+pub(crate) enum CtxGuard<'a> {
+    Direct(&'a mut WasiCtx),
+    Locked(MutexGuard<'a, WasiCtx>),
+}
+
+impl std::ops::Deref for CtxGuard<'_> {
+    type Target = WasiCtx;
+    fn deref(&self) -> &WasiCtx {
+        match self {
+            CtxGuard::Direct(cx) => cx,
+            CtxGuard::Locked(cx) => cx,
+        }
+    }
+}
+
+impl std::ops::DerefMut for CtxGuard<'_> {
+    fn deref_mut(&mut self) -> &mut WasiCtx {
+        match self {
+            CtxGuard::Direct(cx) => cx,
+            CtxGuard::Locked(cx) => cx,
+        }
+    }
+}
+
+struct Direct<T>(fn(&mut T) -> &mut WasiCtx);
+
+impl<T> Clone for Direct<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Direct<T> {}
+
+impl<T: 'static> CtxAccess<T> for Direct<T> {
+    fn ctx(self, data: &mut T) -> CtxGuard<'_> {
+        CtxGuard::Direct((self.0)(data))
+    }
+}
+
+struct Shared<T>(fn(&mut T) -> &Mutex<WasiCtx>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Shared<T> {}
+
+impl<T: 'static> CtxAccess<T> for Shared<T> {
+    fn ctx(self, data: &mut T) -> CtxGuard<'_> {
+        // A call that panicked mid-way left no half-made change that
+        // matters more than the program going on.
+        CtxGuard::Locked((self.0)(data).lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 fn dispatch<T>(
     caller: &mut Caller<'_, T>,
-    get: fn(&mut T) -> &mut WasiCtx,
+    get: impl CtxAccess<T>,
     abi: Abi,
     f: impl FnOnce(&mut Call<'_, '_>) -> WasiResult<()>,
 ) -> Result<i32> {
-    let memory = match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => m,
-        _ => {
-            return Err(Error::msg(
-                "a WASI call needs the module to export its memory as `memory`",
-            ));
+    let missing = || Error::msg("a WASI call needs the module to export its memory as `memory`");
+    let (bytes, data) = match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => m.data_and_store_mut(caller),
+        Some(Extern::SharedMemory(m)) => {
+            Memory::shared_data_and_store_mut(&m, caller).ok_or_else(missing)?
         }
+        _ => return Err(missing()),
     };
-    let (bytes, data) = memory.data_and_store_mut(caller);
+    let mut cx = get.ctx(data);
     let mut call = Call {
-        cx: get(data),
+        cx: &mut cx,
         mem: GuestMemory::new(bytes),
         abi,
     };
@@ -79,6 +146,25 @@ pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut WasiCtx,
 ) -> Result<()> {
+    add_with(linker, Direct(get))
+}
+
+/// As [`add_to_linker`], for stores that share one [`WasiCtx`] behind a
+/// mutex: the threads of a wasi-threads program, each in its own store.
+/// Each call holds the lock while it runs, so one thread blocked in a
+/// call (reading stdin, `poll_oneoff`) holds up the others' calls.
+///
+/// # Errors
+///
+/// If a name is already defined and shadowing is off.
+pub fn add_to_linker_shared<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &Mutex<WasiCtx>,
+) -> Result<()> {
+    add_with(linker, Shared(get))
+}
+
+fn add_with<T: 'static>(linker: &mut Linker<T>, get: impl CtxAccess<T>) -> Result<()> {
     for (module, abi) in [
         ("wasi_snapshot_preview1", Abi::Preview1),
         ("wasi_unstable", Abi::Unstable),
@@ -144,14 +230,14 @@ pub fn add_to_linker<T: 'static>(
             module,
             "proc_exit",
             move |mut caller: Caller<'_, T>, code: u32| -> Result<()> {
-                Err(proc::proc_exit(get(caller.data_mut()), code))
+                Err(proc::proc_exit(&mut get.ctx(caller.data_mut()), code))
             },
         )?;
         linker.func_wrap(
             module,
             "proc_raise",
             move |mut caller: Caller<'_, T>, sig: u32| -> Result<i32> {
-                proc::proc_raise(get(caller.data_mut()), sig)
+                proc::proc_raise(&mut get.ctx(caller.data_mut()), sig)
             },
         )?;
     }
