@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod exit;
 pub mod flags;
 pub mod spectest;
 pub mod wast;

@@ -57,34 +57,6 @@ fn with_implicit_run(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
     args
 }
 
-/// Prints `error: ...` and the cause chain to stderr. Write failures (a
-/// closed stderr) are ignored: the exit code still tells.
-fn report(error: &anyhow::Error) {
-    use std::io::Write as _;
-    let mut text = format!("error: {error}\n");
-    let causes: Vec<String> = error.chain().skip(1).map(|c| c.to_string()).collect();
-    if !causes.is_empty() {
-        text.push_str("\nCaused by:\n");
-        for (i, cause) in causes.iter().enumerate() {
-            // Continuation lines (a backtrace) line up with the cause.
-            if causes.len() == 1 {
-                let cause = cause.replace('\n', "\n    ");
-                text.push_str(&format!("    {cause}\n"));
-            } else {
-                let cause = cause.replace('\n', "\n      ");
-                text.push_str(&format!("  {i:>2}: {cause}\n"));
-            }
-        }
-    }
-    if let Some(hint) = cljit_cli::flags::disabled_feature_hint(error) {
-        text.push_str(&format!("\nnote: {hint}\n"));
-    }
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
-}
-
-/// Exit status for a trap, as wasmtime uses on Unix (128 + SIGABRT).
-const TRAP_EXIT: u8 = 134;
-
 fn main() -> ExitCode {
     let args = with_implicit_run(std::env::args_os().collect());
     let help = cljit_cli::flags::help_request(&args);
@@ -104,17 +76,6 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            let runtime = error.chain().find_map(|e| e.downcast_ref::<cljit::Error>());
-            if let Some(status) = runtime.and_then(cljit::Error::exit_status) {
-                return ExitCode::from(u8::try_from(status & 0xff).unwrap_or(1));
-            }
-            report(&error);
-            if runtime.and_then(cljit::Error::as_trap).is_some() {
-                ExitCode::from(TRAP_EXIT)
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        Err(error) => ExitCode::from(cljit_cli::exit::status_for(&error)),
     }
 }

@@ -39,6 +39,7 @@ pub mod path;
 pub mod pipe;
 mod preview1;
 mod sys;
+pub mod threads;
 pub mod types;
 
 pub use command::{initialize, start};

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
@@ -101,11 +102,27 @@ fn parse_dir(s: &str) -> Result<(PathBuf, String), String> {
     Ok((PathBuf::from(host), guest.to_string()))
 }
 
-/// What a `cljit run` store holds: the guest's WASI context and the
+/// What a `cljit run` store holds: the guest's WASI context (its own, or
+/// with `-S threads` the one all the program's threads share) and the
 /// limits `-W max-*` set.
 pub struct Host {
-    wasi: WasiCtx,
+    wasi: Option<WasiCtx>,
+    shared_wasi: Option<Arc<Mutex<WasiCtx>>>,
     limits: StoreLimits,
+}
+
+impl Host {
+    fn wasi(&mut self) -> &mut WasiCtx {
+        self.wasi
+            .as_mut()
+            .expect("a store without threads has its own WASI context")
+    }
+
+    fn shared_wasi(&mut self) -> &Mutex<WasiCtx> {
+        self.shared_wasi
+            .as_deref()
+            .expect("a store of a threaded program shares the WASI context")
+    }
 }
 
 impl RunCommand {
@@ -211,16 +228,49 @@ impl RunCommand {
             return Ok(());
         }
         let mut fill_cache = how == "miss" && module.is_lazy();
+        let wasi = self.wasi(&options, &module_path, args)?;
+        let threads = options.wasi_threads;
+        let (wasi, shared_wasi) = if threads {
+            (None, Some(Arc::new(Mutex::new(wasi))))
+        } else {
+            (Some(wasi), None)
+        };
         let host = Host {
-            wasi: self.wasi(&options, &module_path, args)?,
+            wasi,
+            shared_wasi: shared_wasi.clone(),
             limits: options.store_limits()?.unwrap_or_default(),
         };
         let mut store = Store::new(&engine, host);
-        apply_limits(&mut store, &engine, &options)?;
+        apply_limits(&mut store, &options)?;
+        start_timeout(&engine, &options)?;
         let mut linker = Linker::new(&engine);
         if options.wasi_cli != Some(false) {
-            cljit::wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+            if threads {
+                cljit::wasi::add_to_linker_shared(&mut linker, Host::shared_wasi)?;
+            } else {
+                cljit::wasi::add_to_linker(&mut linker, Host::wasi)?;
+            }
         }
+        define_shared_memories(&mut linker, &engine, &module)?;
+        if !threads
+            && module
+                .imports()
+                .any(|(m, n, _)| m == "wasi" && n == "thread-spawn")
+        {
+            bail!(
+                "`{}` uses wasi-threads (it imports `wasi::thread-spawn`): run it with \
+                 `-S threads=y` (and `-W threads=y`)",
+                module_path.display()
+            );
+        }
+        let wasi_threads = match shared_wasi {
+            Some(shared_wasi) => {
+                let threads = thread_support(&engine, &module, &options, shared_wasi)?;
+                cljit::wasi::threads::add_to_linker(&mut linker, &threads)?;
+                Some(threads)
+            }
+            None => None,
+        };
         for (name, path) in &self.preload {
             let (module, how) = load_module(&engine, path, cache.as_ref())?;
             fill_cache |= how == "miss" && module.is_lazy();
@@ -236,6 +286,9 @@ impl RunCommand {
         }
         if options.unknown_imports_default {
             linker.define_unknown_imports_as_default_values(&module)?;
+        }
+        if let Some(threads) = &wasi_threads {
+            threads.set_linker(linker.clone())?;
         }
         if let (true, Some(cache)) = (fill_cache, &cache) {
             // Only if no filler holds the lock: taken and dropped here,
@@ -318,18 +371,30 @@ impl RunCommand {
     }
 }
 
-/// Applies the store-side limits: the limiter for `-W max-*`, fuel, and
-/// the deadline, with the timer thread of `-W timeout` (which advances the
-/// engine's epoch once, making running code trap with `interrupt`).
-fn apply_limits(store: &mut Store<Host>, engine: &Engine, options: &Options) -> anyhow::Result<()> {
+/// Applies the store-side limits, to the main store and to each thread's:
+/// the limiter for `-W max-*`, fuel, and the deadline (see
+/// [`start_timeout`]).
+fn apply_limits(store: &mut Store<Host>, options: &Options) -> anyhow::Result<()> {
     if options.store_limits()?.is_some() {
         store.limiter(|host| &mut host.limits);
     }
     if let Some(fuel) = options.fuel {
         store.set_fuel(fuel)?;
     }
-    if let Some(timeout) = options.timeout {
+    if options.timeout.is_some() {
         store.set_epoch_deadline(1)?;
+    } else if options.epoch_interruption == Some(true) {
+        // Code checks for interrupts, but nothing asked for a deadline.
+        store.set_epoch_deadline(u64::MAX)?;
+    }
+    Ok(())
+}
+
+/// Starts the timer thread of `-W timeout`, which advances the engine's
+/// epoch once, making code running in every store (every thread's) trap
+/// with `interrupt`.
+fn start_timeout(engine: &Engine, options: &Options) -> anyhow::Result<()> {
+    if let Some(timeout) = options.timeout {
         let engine = engine.clone();
         std::thread::Builder::new()
             .name("cljit-timeout".into())
@@ -338,11 +403,74 @@ fn apply_limits(store: &mut Store<Host>, engine: &Engine, options: &Options) -> 
                 engine.increment_epoch();
             })
             .context("failed to start the timeout thread")?;
-    } else if options.epoch_interruption == Some(true) {
-        // Code checks for interrupts, but nothing asked for a deadline.
-        store.set_epoch_deadline(u64::MAX)?;
     }
     Ok(())
+}
+
+/// Defines a new shared memory for each shared memory `module` imports
+/// that nothing defined yet: a wasi-threads program imports the memory
+/// all its threads' instances share (wasmtime does the same).
+fn define_shared_memories(
+    linker: &mut Linker<Host>,
+    engine: &Engine,
+    module: &Module,
+) -> anyhow::Result<()> {
+    for (m, n, ty) in module.imports() {
+        let cljit::ExternType::Memory(ty) = ty else {
+            continue;
+        };
+        if !ty.shared || linker.is_defined(m, n) {
+            continue;
+        }
+        let memory = cljit::SharedMemory::new(engine, ty)
+            .with_context(|| format!("failed to create the shared memory `{m}::{n}`"))?;
+        linker.define(m, n, memory)?;
+    }
+    Ok(())
+}
+
+/// wasi-threads for `module` (`-S threads`): each thread's store shares
+/// `wasi` and has the same limits as the main one; a thread that traps or
+/// exits ends the process with the status the main thread would have.
+fn thread_support(
+    engine: &Engine,
+    module: &Module,
+    options: &Options,
+    wasi: Arc<Mutex<WasiCtx>>,
+) -> anyhow::Result<cljit::wasi::threads::WasiThreads<Host>> {
+    if !engine
+        .config()
+        .features()
+        .contains(cljit::WasmFeatures::THREADS)
+    {
+        bail!("`-S threads` needs the threads proposal: add `-W threads=y`");
+    }
+    let engine = engine.clone();
+    let options = options.clone();
+    let limits = options.store_limits()?.unwrap_or_default();
+    let new_store = move || -> cljit::Result<Store<Host>> {
+        let host = Host {
+            wasi: None,
+            shared_wasi: Some(Arc::clone(&wasi)),
+            limits: limits.clone(),
+        };
+        let mut store = Store::new(&engine, host);
+        apply_limits(&mut store, &options).map_err(|e| cljit::Error::msg(format!("{e:#}")))?;
+        Ok(store)
+    };
+    let on_error = |error: cljit::Error| {
+        let error = anyhow::Error::new(error).context("failed to run a wasi thread");
+        let status = crate::exit::status_for(&error);
+        // The whole program ends, as wasi-threads asks of a trap or an
+        // exit in any thread.
+        let _ = std::io::stdout().flush();
+        std::process::exit(i32::from(status));
+    };
+    Ok(cljit::wasi::threads::WasiThreads::new(
+        module.clone(),
+        new_store,
+        on_error,
+    ))
 }
 
 /// Modules whose code section is smaller compile eagerly under `run`'s

@@ -262,7 +262,7 @@ pub const WASI: &[Key] = &[
     key("cli-exit-with-code", Bool, Only(false), "WASI preview2 exit-with-code"),
     key("common", Bool, Yes, "deprecated name of cli"),
     key("nn", Bool, Only(false), "wasi-nn"),
-    key("threads", Bool, Only(false), "wasi-threads"),
+    key("threads", Bool, Yes, "wasi-threads: `wasi::thread-spawn` (needs -W threads)"),
     key("http", Bool, Only(false), "wasi-http"),
     key("http-outgoing-body-buffer-chunks", Integer, No, "wasi-http: buffered writes"),
     key("http-outgoing-body-chunk-size", Bytes, No, "wasi-http: largest write"),

@@ -119,6 +119,8 @@ pub struct Options {
     pub inherit_env: bool,
     /// `-S tcplisten`.
     pub tcplisten: Vec<String>,
+    /// `-S threads`: wasi-threads (`thread-spawn`).
+    pub wasi_threads: bool,
     /// Groups whose `help` was asked for.
     pub help: Vec<Group>,
 }
@@ -438,6 +440,7 @@ impl Options {
             (Group::Wasi, "cli" | "common") => self.wasi_cli = Some(boolean(&value)),
             (Group::Wasi, "preview2") => {}
             (Group::Wasi, "inherit-env") => self.inherit_env = boolean(&value),
+            (Group::Wasi, "threads") => self.wasi_threads = boolean(&value),
             (Group::Wasi, "tcplisten") => {
                 let Value::Text(addr) = value else {
                     unreachable!("text")

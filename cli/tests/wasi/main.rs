@@ -12,4 +12,5 @@ mod pypi;
 mod python;
 mod sandbox;
 mod support;
+mod threads;
 mod yosys;

@@ -1,0 +1,174 @@
+//! wasi-threads: the `wasi` module's `thread-spawn`, which starts a thread
+//! running a new instance of the same module on the same shared memory.
+//!
+//! <https://github.com/WebAssembly/wasi-threads>
+//!
+//! ```text
+//!  guest pthread_create ─► wasi::thread-spawn(start_arg) ─► tid (or < 0)
+//!                                  │ (a new OS thread)
+//!          new store (the embedder's) ─► instantiate the module with the
+//!          same linker (its shared memory import included)
+//!                                  ─► wasi_thread_start(tid, start_arg)
+//! ```
+//!
+//! Each thread has its own store, so its own fuel, deadline and limiter,
+//! as the embedder's store factory sets them up; the stores share the
+//! memory and, through [`add_to_linker_shared`](crate::add_to_linker_shared),
+//! one WASI context. How a thread that ends badly (a trap, `proc_exit`)
+//! ends the program is the embedder's choice ([`WasiThreads::new`]'s
+//! `on_error`): the CLI exits the process, as wasi-threads asks.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use cljit_runtime::{Caller, Error, Linker, Module, Result, Store, Val};
+
+/// The highest thread id wasi-threads allows (ids are positive and fit 29
+/// bits, leaving the rest of an `i32` to the guest's mutexes).
+const MAX_TID: u32 = 0x1FFF_FFFF;
+
+/// What `thread-spawn` returns when no thread could be started (wasi-threads
+/// leaves negative values to the host; `-EAGAIN`).
+const SPAWN_FAILED: i32 = -6;
+
+/// Native stack for each wasm thread: room for the engine's wasm stack
+/// limit and the host frames under it.
+const THREAD_STACK_BYTES: usize = 16 << 20;
+
+/// The state `thread-spawn` needs: the module every thread instantiates,
+/// the linker it is instantiated with, how to make a thread's store, and
+/// what to do when a thread fails. Cheap to clone.
+pub struct WasiThreads<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for WasiThreads<T> {
+    fn clone(&self) -> Self {
+        WasiThreads {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+type NewStore<T> = dyn Fn() -> Result<Store<T>> + Send + Sync;
+type OnError = dyn Fn(Error) + Send + Sync;
+
+struct Inner<T> {
+    module: Module,
+    linker: OnceLock<Linker<T>>,
+    new_store: Box<NewStore<T>>,
+    on_error: Box<OnError>,
+    next_tid: AtomicU32,
+}
+
+impl<T> std::fmt::Debug for WasiThreads<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasiThreads")
+            .field(
+                "spawned",
+                &(self.inner.next_tid.load(Ordering::Relaxed) - 1),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> WasiThreads<T> {
+    /// Threads of `module`: each gets a store from `new_store`, and a
+    /// thread whose `wasi_thread_start` fails (traps, or exits through
+    /// `proc_exit`) hands the error to `on_error`, on its own thread.
+    pub fn new(
+        module: Module,
+        new_store: impl Fn() -> Result<Store<T>> + Send + Sync + 'static,
+        on_error: impl Fn(Error) + Send + Sync + 'static,
+    ) -> WasiThreads<T> {
+        WasiThreads {
+            inner: Arc::new(Inner {
+                module,
+                linker: OnceLock::new(),
+                new_store: Box::new(new_store),
+                on_error: Box::new(on_error),
+                next_tid: AtomicU32::new(1),
+            }),
+        }
+    }
+
+    /// Sets the linker threads are instantiated with: the complete one,
+    /// with `thread-spawn` and the shared memory defined. Until it is set,
+    /// `thread-spawn` fails; it can be set once.
+    ///
+    /// # Errors
+    ///
+    /// If it was set already.
+    pub fn set_linker(&self, linker: Linker<T>) -> Result<()> {
+        self.inner
+            .linker
+            .set(linker)
+            .map_err(|_| Error::msg("the wasi-threads linker is already set"))
+    }
+
+    /// Starts a thread running `wasi_thread_start(tid, start_arg)`:
+    /// returns its id, or a negative value when it could not start.
+    fn spawn(&self, start_arg: i32) -> i32 {
+        if self.inner.linker.get().is_none() {
+            return SPAWN_FAILED;
+        }
+        let tid = self.inner.next_tid.fetch_add(1, Ordering::Relaxed);
+        if tid > MAX_TID {
+            return SPAWN_FAILED;
+        }
+        let inner = Arc::clone(&self.inner);
+        let started = std::thread::Builder::new()
+            .name(format!("wasi-thread-{tid}"))
+            .stack_size(THREAD_STACK_BYTES)
+            .spawn(move || {
+                if let Err(error) = inner.run(tid, start_arg) {
+                    (inner.on_error)(error);
+                }
+            });
+        match started {
+            Ok(_) => tid as i32,
+            Err(_) => SPAWN_FAILED,
+        }
+    }
+}
+
+impl<T: Send + 'static> Inner<T> {
+    /// A thread's life: its store, its instance, its entry point.
+    fn run(&self, tid: u32, start_arg: i32) -> Result<()> {
+        let linker = self.linker.get().expect("checked before spawning");
+        let mut store = (self.new_store)()?;
+        let instance = linker.instantiate(&mut store, &self.module)?;
+        let start = instance
+            .get_func(&store, "wasi_thread_start")
+            .ok_or_else(|| Error::msg("a wasi-threads module must export `wasi_thread_start`"))?;
+        let args = [Val::I32(tid as i32), Val::I32(start_arg)];
+        start.call(&mut store, &args, &mut [])
+    }
+}
+
+/// Defines `wasi::thread-spawn` in `linker`, starting threads of
+/// `threads`' module. Call [`WasiThreads::set_linker`] with the finished
+/// linker afterwards.
+///
+/// # Errors
+///
+/// If the name is already defined and shadowing is off.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    threads: &WasiThreads<T>,
+) -> Result<()> {
+    // Weak: the linker is inside `threads` (see `set_linker`), and a
+    // strong reference here would keep both alive forever.
+    let weak = Arc::downgrade(&threads.inner);
+    linker.func_wrap(
+        "wasi",
+        "thread-spawn",
+        move |_: Caller<'_, T>, start_arg: i32| -> i32 {
+            match weak.upgrade() {
+                Some(inner) => WasiThreads { inner }.spawn(start_arg),
+                None => SPAWN_FAILED,
+            }
+        },
+    )?;
+    Ok(())
+}
