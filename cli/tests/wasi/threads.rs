@@ -201,3 +201,28 @@ fn a_threaded_program_needs_both_flags() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("-W threads=y"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_thread_sleeping_in_a_wasi_call_does_not_hold_up_the_others() {
+    // Were the shared WASI context locked across the worker's hour-long
+    // poll_oneoff, the main thread's calls would wait for it: the run
+    // would never end, and the watchdog below would fail the test.
+    let wasm = thread_program("sleeper");
+    let mut child = crate::support::cljit()
+        .args(["run", "--no-cache", "-W", "threads=y", "-S", "threads=y"])
+        .arg(&wasm)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the main thread was held up by the sleeping worker");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_ok(&o, "tick\ntick\ntick\ntick\ntick\n");
+}

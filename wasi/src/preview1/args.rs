@@ -11,7 +11,7 @@ fn sizes(
     count: u32,
     size: u32,
 ) -> WasiResult<()> {
-    let items = list(c.cx);
+    let items = list(&c.cx);
     let n = u32::try_from(items.len()).map_err(|_| Errno::Overflow)?;
     let bytes: usize = items.iter().map(|a| a.len() + 1).sum();
     let bytes = u32::try_from(bytes).map_err(|_| Errno::Overflow)?;
@@ -26,7 +26,7 @@ fn get(
     ptrs: u32,
     buf: u32,
 ) -> WasiResult<()> {
-    let items: Vec<Vec<u8>> = list(c.cx).to_vec();
+    let items: Vec<Vec<u8>> = list(&c.cx).to_vec();
     let mut at = buf;
     for (i, item) in items.iter().enumerate() {
         let slot = (i as u32)

@@ -26,7 +26,7 @@ mod sock;
 
 /// One WASI call's view of the world.
 pub(crate) struct Call<'a, 'm> {
-    pub cx: &'a mut WasiCtx,
+    pub cx: CtxGuard<'a>,
     pub mem: GuestMemory<'m>,
     pub abi: Abi,
 }
@@ -39,10 +39,38 @@ pub(crate) trait CtxAccess<T>: Copy + Send + Sync + 'static {
     fn ctx(self, data: &mut T) -> CtxGuard<'_>;
 }
 
-/// A context borrowed for one call.
+/// A context borrowed, or locked, for one call.
 pub(crate) enum CtxGuard<'a> {
     Direct(&'a mut WasiCtx),
-    Locked(MutexGuard<'a, WasiCtx>),
+    Locked {
+        mutex: &'a Mutex<WasiCtx>,
+        /// `None` only inside [`CtxGuard::unlocked`].
+        guard: Option<MutexGuard<'a, WasiCtx>>,
+    },
+}
+
+fn lock(mutex: &Mutex<WasiCtx>) -> MutexGuard<'_, WasiCtx> {
+    // A call that panicked mid-way left no half-made change that matters
+    // more than the program going on.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl CtxGuard<'_> {
+    /// Runs `f`, which blocks and touches no part of the context, with a
+    /// shared context unlocked, so that the other threads' calls go on
+    /// meanwhile (a thread sleeping in `poll_oneoff` must not stop another
+    /// from writing).
+    pub(crate) fn unlocked<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        match self {
+            CtxGuard::Direct(_) => f(),
+            CtxGuard::Locked { mutex, guard } => {
+                drop(guard.take());
+                let result = f();
+                *guard = Some(lock(mutex));
+                result
+            }
+        }
+    }
 }
 
 impl std::ops::Deref for CtxGuard<'_> {
@@ -50,7 +78,7 @@ impl std::ops::Deref for CtxGuard<'_> {
     fn deref(&self) -> &WasiCtx {
         match self {
             CtxGuard::Direct(cx) => cx,
-            CtxGuard::Locked(cx) => cx,
+            CtxGuard::Locked { guard, .. } => guard.as_ref().expect("locked outside `unlocked`"),
         }
     }
 }
@@ -59,7 +87,7 @@ impl std::ops::DerefMut for CtxGuard<'_> {
     fn deref_mut(&mut self) -> &mut WasiCtx {
         match self {
             CtxGuard::Direct(cx) => cx,
-            CtxGuard::Locked(cx) => cx,
+            CtxGuard::Locked { guard, .. } => guard.as_mut().expect("locked outside `unlocked`"),
         }
     }
 }
@@ -90,9 +118,11 @@ impl<T> Copy for Shared<T> {}
 
 impl<T: 'static> CtxAccess<T> for Shared<T> {
     fn ctx(self, data: &mut T) -> CtxGuard<'_> {
-        // A call that panicked mid-way left no half-made change that
-        // matters more than the program going on.
-        CtxGuard::Locked((self.0)(data).lock().unwrap_or_else(|e| e.into_inner()))
+        let mutex = (self.0)(data);
+        CtxGuard::Locked {
+            mutex,
+            guard: Some(lock(mutex)),
+        }
     }
 }
 
@@ -110,9 +140,8 @@ fn dispatch<T>(
         }
         _ => return Err(missing()),
     };
-    let mut cx = get.ctx(data);
     let mut call = Call {
-        cx: &mut cx,
+        cx: get.ctx(data),
         mem: GuestMemory::new(bytes),
         abi,
     };
@@ -151,8 +180,10 @@ pub fn add_to_linker<T: 'static>(
 
 /// As [`add_to_linker`], for stores that share one [`WasiCtx`] behind a
 /// mutex: the threads of a wasi-threads program, each in its own store.
-/// Each call holds the lock while it runs, so one thread blocked in a
-/// call (reading stdin, `poll_oneoff`) holds up the others' calls.
+/// Each call holds the lock while it runs, except while `poll_oneoff`
+/// waits (so a sleeping thread does not stop the others); a thread
+/// blocked reading a pipe, socket or terminal holds up the others' calls
+/// until its read returns.
 ///
 /// # Errors
 ///

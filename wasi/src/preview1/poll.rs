@@ -168,15 +168,20 @@ pub(crate) fn poll_oneoff(
                 Sub::Fd { .. } => None,
             })
             .min();
-        loop {
-            let now = sys::clock_gettime(libc::CLOCK_MONOTONIC)?;
-            let timeout = earliest.map(|d| d.saturating_sub(now));
-            match sys::poll(&mut pollfds, timeout) {
-                Ok(_) => break,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
+        // The wait needs only the raw descriptors: the other threads of a
+        // threaded program may make calls meanwhile (one that closes a
+        // polled descriptor races as it would natively).
+        c.cx.unlocked(|| -> WasiResult<()> {
+            loop {
+                let now = sys::clock_gettime(libc::CLOCK_MONOTONIC)?;
+                let timeout = earliest.map(|d| d.saturating_sub(now));
+                match sys::poll(&mut pollfds, timeout) {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e.into()),
+                }
             }
-        }
+        })?;
         let now = sys::clock_gettime(libc::CLOCK_MONOTONIC)?;
         for (userdata, sub) in &pending {
             match *sub {
