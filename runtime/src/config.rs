@@ -204,6 +204,12 @@ impl Config {
         self
     }
 
+    /// The stack budget [`Config::max_wasm_stack`] set: what a thread
+    /// that runs wasm needs at least, with room for host frames on top.
+    pub fn wasm_stack_budget(&self) -> usize {
+        self.max_wasm_stack
+    }
+
     /// Cranelift's optimisation level.
     pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
         self.tunables.opt_level = level;

@@ -31,9 +31,13 @@ const MAX_TID: u32 = 0x1FFF_FFFF;
 /// leaves negative values to the host; `-EAGAIN`).
 const SPAWN_FAILED: i32 = -6;
 
-/// Native stack for each wasm thread: room for the engine's wasm stack
-/// limit and the host frames under it.
+/// Native stack for each wasm thread, at least: the engine's wasm stack
+/// budget plus [`HOST_STACK_BYTES`] when that is more.
 const THREAD_STACK_BYTES: usize = 16 << 20;
+
+/// Room for the host frames under and between the wasm ones (the
+/// thread's start, instantiation, host calls).
+const HOST_STACK_BYTES: usize = 4 << 20;
 
 /// The state `thread-spawn` needs: the module every thread instantiates,
 /// the linker it is instantiated with, how to make a thread's store, and
@@ -106,6 +110,15 @@ impl<T: Send + 'static> WasiThreads<T> {
             .map_err(|_| Error::msg("the wasi-threads linker is already set"))
     }
 
+    /// The native stack a thread gets: enough that the wasm stack budget,
+    /// not the thread's stack, is what deep recursion runs into.
+    fn stack_bytes(&self) -> usize {
+        let budget = self.inner.module.engine().config().wasm_stack_budget();
+        budget
+            .saturating_add(HOST_STACK_BYTES)
+            .max(THREAD_STACK_BYTES)
+    }
+
     /// Starts a thread running `wasi_thread_start(tid, start_arg)`:
     /// returns its id, or a negative value when it could not start.
     fn spawn(&self, start_arg: i32) -> i32 {
@@ -119,7 +132,7 @@ impl<T: Send + 'static> WasiThreads<T> {
         let inner = Arc::clone(&self.inner);
         let started = std::thread::Builder::new()
             .name(format!("wasi-thread-{tid}"))
-            .stack_size(THREAD_STACK_BYTES)
+            .stack_size(self.stack_bytes())
             .spawn(move || {
                 if let Err(error) = inner.run(tid, start_arg) {
                     (inner.on_error)(error);

@@ -226,3 +226,20 @@ fn a_thread_sleeping_in_a_wasi_call_does_not_hold_up_the_others() {
     let o = child.wait_with_output().unwrap();
     assert_ok(&o, "tick\ntick\ntick\ntick\ntick\n");
 }
+
+#[test]
+fn a_thread_gets_the_stack_the_wasm_stack_budget_asks_for() {
+    let deep = crate::support::wat("deep_thread");
+    let deep = deep.to_str().unwrap();
+    let threads = ["run", "--no-cache", "-W", "threads=y", "-S", "threads=y"];
+    let o = run(&[&threads[..], &["-W", "max-wasm-stack=268435456", deep]].concat());
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    // With the default budget the recursion is a trap, in the thread.
+    let o = run(&[&threads[..], &[deep]].concat());
+    assert_eq!(o.status.code(), Some(134), "stderr:\n{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("call stack exhausted"),
+        "{}",
+        stderr(&o)
+    );
+}
