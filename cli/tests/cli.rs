@@ -180,8 +180,12 @@ fn preload_makes_exports_importable() {
 
 #[test]
 fn wasm_feature_and_memory_flags() {
-    let o = cljit(&["run", "-W", "threads=y", "examples/fib.wat"]);
-    assert_error(&o, 1, "the threads proposal is not supported by cljit yet");
+    let o = cljit(&["run", "-W", "stack-switching=y", "examples/fib.wat"]);
+    assert_error(
+        &o,
+        1,
+        "the stack-switching proposal is not supported by cljit yet",
+    );
     let o = cljit(&["run", "-W", "warp-drive=y", "examples/fib.wat"]);
     assert_error(&o, 1, "unknown option `-W warp-drive`");
     let o = cljit(&[
@@ -291,7 +295,8 @@ fn wasm_feature_and_memory_flags() {
     assert_error(&o, 1, "threads");
     assert!(
         stderr(&o).contains(
-            "note: the module uses the `threads` proposal, which cljit does not support yet"
+            "note: the module uses the `threads` proposal, which is disabled; \
+             `-W threads=y` enables it"
         ),
         "{}",
         stderr(&o)

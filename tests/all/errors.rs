@@ -43,12 +43,12 @@ fn disabled_feature(error: &cljit::Error) -> Option<&'static str> {
 #[test]
 fn unsupported_features_are_refused_clearly() {
     let mut config = Config::new();
-    config.wasm_feature("threads", true).unwrap();
+    config.wasm_feature("stack-switching", true).unwrap();
     let error = Engine::new(&config).unwrap_err();
     assert!(
         error
             .to_string()
-            .contains("not supported by cljit yet: threads"),
+            .contains("not supported by cljit yet: stack-switching"),
         "{error}"
     );
     assert!(Config::new().wasm_feature("teleportation", true).is_err());
