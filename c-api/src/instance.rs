@@ -90,7 +90,7 @@ pub extern "C" fn wasm_instance_exports(
                 Some(
                     i.exports(store)
                         .into_iter()
-                        .map(|(_, ext)| Some(wasm_ref_t::from_extern(instance.store, ext)))
+                        .map(|(_, ext)| wasm_ref_t::from_extern(instance.store, ext))
                         .collect(),
                 )
             })

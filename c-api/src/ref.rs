@@ -71,8 +71,9 @@ impl wasm_ref_t {
         })
     }
 
-    /// A reference to a runtime extern of `store`.
-    pub(crate) fn from_extern(store: *mut wasm_store_t, ext: Extern) -> Box<wasm_ref_t> {
+    /// A reference to a runtime extern of `store` (`None` only for a
+    /// shared memory the store's engine cannot use).
+    pub(crate) fn from_extern(store: *mut wasm_store_t, ext: Extern) -> Option<Box<wasm_ref_t>> {
         let obj = match ext {
             Extern::Func(f) => Obj::Func(f),
             Extern::Global(g) => Obj::Global(g),
@@ -85,11 +86,11 @@ impl wasm_ref_t {
                 // used from this thread (the C API's contract for every
                 // call taking a store).
                 let store = unsafe { &mut *store };
-                Obj::Memory(crate::rt::Memory::from_shared(&mut store.store, &m))
+                Obj::Memory(crate::rt::Memory::from_shared(&mut store.store, &m).ok()?)
             }
             Extern::Tag(t) => Obj::Tag(t),
         };
-        wasm_ref_t::boxed(store, obj)
+        Some(wasm_ref_t::boxed(store, obj))
     }
 
     fn key(&self) -> Option<ObjectKey> {

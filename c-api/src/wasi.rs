@@ -328,7 +328,7 @@ fn resolve(store: &mut wasm_store_t, module: &wasm_ref_t) -> Option<Vec<Option<B
             ));
             return None;
         };
-        imports.push(Some(wasm_ref_t::from_extern(store_ptr, ext)));
+        imports.push(wasm_ref_t::from_extern(store_ptr, ext));
     }
     Some(imports)
 }

@@ -202,16 +202,22 @@ impl Memory {
     }
 
     /// A handle in `store` for shared memory `shared`, to use it through
-    /// the store-bound API (its bytes as a slice, `read`, `write`); the
-    /// store keeps the memory alive.
-    pub fn from_shared(mut store: impl AsContextMut, shared: &SharedMemory) -> Memory {
+    /// the store-bound API (its bytes as a slice, `read`, `write`, or as
+    /// an import); the store keeps the memory alive.
+    ///
+    /// # Errors
+    ///
+    /// If the store's engine lays memories out unlike the one that made
+    /// `shared` (see instantiation, which checks the same).
+    pub fn from_shared(mut store: impl AsContextMut, shared: &SharedMemory) -> Result<Memory> {
         let mut cx = store.as_context_mut();
         let store = cx.opaque_mut();
+        shared.check_layout(store.engine())?;
         store.memories.push(StoreMemory::Shared(shared.clone()));
-        Memory {
+        Ok(Memory {
             store: store.id(),
             index: store.memories.len() - 1,
-        }
+        })
     }
 
     fn get<'a>(&self, store: &'a StoreOpaque) -> &'a StoreMemory {

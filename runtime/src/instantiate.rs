@@ -273,20 +273,9 @@ fn link_imports(
                 if !memory_matches(&actual, &info.memories[mi]) {
                     return Err(mismatch(ExternType::Memory(actual)));
                 }
-                // Code compiled for one layout (guard pages, or explicit
-                // checks) must not reach a memory laid out for another.
-                let (ours, theirs) = (
-                    store.engine().config().tunables(),
-                    memory.engine().config().tunables(),
-                );
-                if (ours.memory_reservation, ours.memory_guard_size)
-                    != (theirs.memory_reservation, theirs.memory_guard_size)
-                {
-                    return Err(Error::msg(format!(
-                        "import `{m}::{n}`: the shared memory was made by an engine with \
-                         another memory layout (reservation and guard size)"
-                    )));
-                }
+                memory
+                    .check_layout(store.engine())
+                    .map_err(|e| Error::msg(format!("import `{m}::{n}`: {e}")))?;
                 store.memories.push(StoreMemory::Shared(memory.clone()));
                 let index = store.memories.len() - 1;
                 let def = store.memories[index].definition_ptr();

@@ -239,7 +239,7 @@ fn an_instance_exports_its_own_shared_memory_to_other_threads() {
     };
     assert_eq!(handle.join().unwrap(), 42);
     // A store-bound view of it reads the same bytes.
-    let view = cljit::Memory::from_shared(&mut store, &memory);
+    let view = cljit::Memory::from_shared(&mut store, &memory).unwrap();
     assert_eq!(view.data(&store)[16], 42);
     assert!(matches!(
         cljit::Memory::new(&mut store, shared(1, 2)),
@@ -254,7 +254,10 @@ fn a_shared_memory_of_another_layout_is_refused() {
     let module = Module::new(&guarded, WORKER).unwrap();
     let memory = SharedMemory::new(&explicit, shared(1, 4)).unwrap();
     let mut store = Store::new(&guarded, ());
-    let e = Instance::new(&mut store, &module, &[memory.into()]).unwrap_err();
+    let e = Instance::new(&mut store, &module, &[memory.clone().into()]).unwrap_err();
+    assert!(e.to_string().contains("another memory layout"), "{e}");
+    // Nor can a store-bound view of it be made.
+    let e = cljit::Memory::from_shared(&mut store, &memory).unwrap_err();
     assert!(e.to_string().contains("another memory layout"), "{e}");
     // An unshared import type does not match a shared memory.
     let unshared =

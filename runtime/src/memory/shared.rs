@@ -145,11 +145,6 @@ impl SharedMemory {
         self.0.definition
     }
 
-    /// The engine whose layout the memory follows.
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.0.engine
-    }
-
     /// Grows by `delta` pages, returning the old size in pages.
     ///
     /// # Errors
@@ -224,6 +219,31 @@ impl SharedMemory {
         let cell = self.cell(offset, 8)?;
         // SAFETY: as in `atomic_wait32`, for an 8-byte aligned cell.
         Ok(unsafe { parking::wait(Cell::U64(cell as *const AtomicU64, expected), timeout) })
+    }
+
+    /// Refuses to let code compiled by `engine` use this memory unless
+    /// both engines lay memories out alike: code compiled for guard pages
+    /// has no bounds checks, so it must never reach a memory reserved
+    /// without them.
+    ///
+    /// # Errors
+    ///
+    /// If the layouts (reservation and guard size) differ.
+    pub(crate) fn check_layout(&self, engine: &Engine) -> Result<()> {
+        let (ours, theirs) = (
+            engine.config().tunables(),
+            self.0.engine.config().tunables(),
+        );
+        if (ours.memory_reservation, ours.memory_guard_size)
+            == (theirs.memory_reservation, theirs.memory_guard_size)
+        {
+            Ok(())
+        } else {
+            Err(Error::msg(
+                "the shared memory was made by an engine with another memory layout \
+                 (reservation and guard size)",
+            ))
+        }
     }
 
     /// Whether two handles are the same memory.
