@@ -263,6 +263,11 @@ impl RunCommand {
                 module_path.display()
             );
         }
+        if threads && !self.preload.is_empty() {
+            // A preloaded instance lives in the main thread's store; a
+            // thread's store could not import from it.
+            bail!("`--preload` cannot be combined with `-S threads` (wasi-threads)");
+        }
         let wasi_threads = match shared_wasi {
             Some(shared_wasi) => {
                 let threads = thread_support(&engine, &module, &options, shared_wasi)?;
@@ -459,6 +464,15 @@ fn thread_support(
         Ok(store)
     };
     let on_error = |error: cljit::Error| {
+        // Two threads failing at once: the first reports and exits, the
+        // second waits for the process to end (`exit` is not safe to run
+        // twice at once, and one report is what the user should see).
+        static ENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if ENDING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            loop {
+                std::thread::park();
+            }
+        }
         let error = anyhow::Error::new(error).context("failed to run a wasi thread");
         let status = crate::exit::status_for(&error);
         // The whole program ends, as wasi-threads asks of a trap or an

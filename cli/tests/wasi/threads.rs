@@ -200,6 +200,16 @@ fn a_threaded_program_needs_both_flags() {
     let o = run(&["run", "--no-cache", "-S", "threads=y", wasm]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("-W threads=y"), "{}", stderr(&o));
+    let lib = crate::support::wat("spin_thread");
+    let preload = format!("lib={}", lib.display());
+    let both = ["run", "--no-cache", "-W", "threads=y", "-S", "threads=y"];
+    let o = run(&[&both[..], &["--preload", &preload, wasm]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`--preload` cannot be combined"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
