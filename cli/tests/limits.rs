@@ -258,8 +258,8 @@ fn bad_values_say_what_each_key_expects() {
         ("-W", "trap-on-grow-failure=maybe", "expected y or n"),
         (
             "-W",
-            "threads=y",
-            "the threads proposal is not supported by cljit yet",
+            "shared-everything-threads=y",
+            "the shared-everything-threads proposal is not supported by cljit yet",
         ),
         (
             "-W",
