@@ -50,6 +50,20 @@ fn assert_error(o: &Output, code: i32, needle: &str) {
 }
 
 #[test]
+fn the_threads_example_counts_primes_on_four_threads() {
+    let o = cljit(&[
+        "run",
+        "-W",
+        "threads=y",
+        "-S",
+        "threads=y",
+        "examples/threads.wat",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "17984\n");
+}
+
+#[test]
 fn invoke_prints_results() {
     let o = cljit(&["run", "--invoke", "fib", "examples/fib.wat", "30"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

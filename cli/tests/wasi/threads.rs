@@ -166,6 +166,27 @@ fn threaded_programs_run_from_the_cache() {
 }
 
 #[test]
+fn threads_compile_lazily_and_tier_up_while_others_run() {
+    // Every function compiled at its first call, by whichever thread
+    // calls it first, then recompiled optimised after one call or never.
+    for flags in [
+        "lazy-min-code-size=0",
+        "lazy-min-code-size=0,lazy-tier-up=1",
+        "lazy-min-code-size=0,lazy-tier-up=0",
+    ] {
+        let o = run_threads("contention", &["-O", flags]);
+        assert_ok(
+            &o,
+            "add32 160000\nadd64 480000\ncas32 320000\nguarded 160000\n",
+        );
+        assert_ok(
+            &run_threads("pool", &["-O", flags]),
+            "sum 499999500000\nchunks 100\n",
+        );
+    }
+}
+
+#[test]
 fn fuel_and_deadlines_apply_in_every_thread() {
     let spin = crate::support::wat("spin_thread");
     let spin = spin.to_str().unwrap();
