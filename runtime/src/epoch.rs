@@ -157,6 +157,11 @@ impl InterruptPage {
             *inaccessible = interrupted;
         }
         self.interrupted.store(interrupted, Ordering::SeqCst);
+        if interrupted {
+            // A guest of this store may be blocked in memory.atomic.wait:
+            // wake every waiter to look at its store's flag.
+            crate::memory::parking::wake_all();
+        }
     }
 
     /// Whether the region is inaccessible.

@@ -14,7 +14,7 @@
 //! anything, as WebAssembly 2.0 requires.
 
 use cljit_compiler::abi::VmOffsets;
-use cljit_compiler::abi::{Builtin, GROW_TRAP};
+use cljit_compiler::abi::{Builtin, GROW_TRAP, WAIT_INTERRUPTED};
 use cljit_compiler::foreach_builtin_function;
 
 use crate::arch;
@@ -183,29 +183,50 @@ unsafe extern "C" fn memory_init(
     OK
 }
 
+/// A wait of compiled code: its result, or [`WAIT_INTERRUPTED`] once the
+/// store's epoch deadline has passed.
+///
+/// # Safety
+///
+/// `vmctx` must be the calling instance's vmctx, and `cell` an aligned
+/// cell inside the accessible length of a shared memory that instance
+/// uses.
+unsafe fn wait_in_store(vmctx: *mut u8, cell: Cell, timeout: u64) -> u32 {
+    // SAFETY: the caller passes its own live vmctx.
+    let (store, _) = unsafe { context(vmctx) };
+    let page = store.interrupt_page();
+    let interrupted = || page.is_some_and(|p| p.is_interrupted());
+    // SAFETY: the cell is aligned and inside a shared memory's accessible
+    // length (this function's contract); the instance keeps that memory
+    // mapped for the call, and a shared memory never moves or shrinks.
+    match unsafe { parking::wait(cell, parking::timeout_of(timeout as i64), &interrupted) } {
+        Some(result) => result as u32,
+        None => WAIT_INTERRUPTED as u32,
+    }
+}
+
 unsafe extern "C" fn memory_atomic_wait32(
-    _vmctx: *mut u8,
+    vmctx: *mut u8,
     addr: *mut u8,
     expected: u32,
     timeout: u64,
 ) -> u32 {
-    let cell = Cell::U32(addr.cast(), expected);
-    // SAFETY: compiled code passes the native address of an aligned cell
-    // inside a shared memory's accessible length (checked explicitly, see
-    // `translate/atomics.rs`); its instance keeps the memory mapped, and a
-    // shared memory never moves or shrinks.
-    unsafe { parking::wait(cell, parking::timeout_of(timeout as i64)) as u32 }
+    // SAFETY: compiled code passes its own vmctx and the native address of
+    // a 4-byte aligned cell inside a shared memory's accessible length,
+    // both checked before the call (see `translate/atomics.rs`).
+    unsafe { wait_in_store(vmctx, Cell::U32(addr.cast(), expected), timeout) }
 }
 
 unsafe extern "C" fn memory_atomic_wait64(
-    _vmctx: *mut u8,
+    vmctx: *mut u8,
     addr: *mut u8,
     expected: u64,
     timeout: u64,
 ) -> u32 {
-    let cell = Cell::U64(addr.cast(), expected);
-    // SAFETY: as in `memory_atomic_wait32`, for an 8-byte aligned cell.
-    unsafe { parking::wait(cell, parking::timeout_of(timeout as i64)) as u32 }
+    // SAFETY: compiled code passes its own vmctx and the native address of
+    // an 8-byte aligned cell inside a shared memory's accessible length,
+    // both checked before the call (see `translate/atomics.rs`).
+    unsafe { wait_in_store(vmctx, Cell::U64(addr.cast(), expected), timeout) }
 }
 
 unsafe extern "C" fn memory_atomic_notify(_vmctx: *mut u8, addr: *mut u8, count: u32) -> u32 {

@@ -293,3 +293,32 @@ fn fuel_is_per_store_so_per_thread() {
     let value = load.call(&mut store, 0).unwrap();
     assert!((10_000..11_000).contains(&value), "{value}");
 }
+
+#[test]
+fn an_epoch_deadline_ends_a_wait_that_nothing_would_end() {
+    let mut config = Config::new();
+    config.wasm_feature("threads", true).unwrap();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, WORKER).unwrap();
+    let memory = SharedMemory::new(&engine, shared(1, 4)).unwrap();
+    let (mut store, instance) = worker(&engine, &module, &memory);
+    store.set_epoch_deadline(1).unwrap();
+    let wait = instance
+        .get_typed_func::<(i32, i32, i64), i32>(&store, "wait")
+        .unwrap();
+    let ticker = {
+        let engine = engine.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    // No timeout, and no thread will notify: only the deadline ends it.
+    let e = wait.call(&mut store, (0, 0, -1)).unwrap_err();
+    assert_eq!(e.as_trap(), Some(Trap::Interrupt), "{e}");
+    ticker.join().unwrap();
+    // A fresh deadline lets the store wait again, and time out.
+    store.set_epoch_deadline(10).unwrap();
+    assert_eq!(wait.call(&mut store, (0, 0, 1_000_000)).unwrap(), 2);
+}

@@ -69,7 +69,7 @@ macro_rules! foreach_builtin_function {
             array_init_elem(vmctx: vmctx, array: pointer, elem: i32, dst: i32, src: i32, len: i32) -> i32;
             /// Copies `len` bytes from `src` to `dst` (which may overlap), for `array.copy`.
             gc_memmove(vmctx: vmctx, dst: pointer, src: pointer, len: i64);
-            /// `memory.atomic.wait32` on a shared memory, at native address `addr` (checked, aligned): 0 woken, 1 not equal, 2 timed out (`timeout` in nanoseconds, negative for none).
+            /// `memory.atomic.wait32` on a shared memory, at native address `addr` (checked, aligned): 0 woken, 1 not equal, 2 timed out (`timeout` in nanoseconds, negative for none), or [`WAIT_INTERRUPTED`].
             memory_atomic_wait32(vmctx: vmctx, addr: pointer, expected: i32, timeout: i64) -> i32;
             /// `memory.atomic.wait64`, as `memory_atomic_wait32`.
             memory_atomic_wait64(vmctx: vmctx, addr: pointer, expected: i64, timeout: i64) -> i32;
@@ -85,6 +85,12 @@ macro_rules! foreach_builtin_function {
 /// [`Trap::HostError`], which stands for the recorded error). Other results
 /// are the old size, or `-1` when the memory or table did not grow.
 pub const GROW_TRAP: i64 = -2;
+
+/// What `memory_atomic_wait32` and `wait64` return when the store's epoch
+/// deadline passed while the thread waited (or before): compiled code
+/// traps with [`Trap::Interrupt`], so a guest cannot wait its way past a
+/// deadline. Other results are the instruction's own 0, 1 or 2.
+pub const WAIT_INTERRUPTED: i32 = 3;
 
 /// What `array_new_data` and `array_new_elem` return when the segment
 /// holds fewer than the elements asked for: not an object's address (those

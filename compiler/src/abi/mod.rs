@@ -16,7 +16,9 @@ pub mod trap;
 pub mod tunables;
 pub mod vmoffsets;
 
-pub use builtins::{ARRAY_NEW_OUT_OF_BOUNDS, Builtin, BuiltinType, GROW_TRAP, HOST_THROWS};
+pub use builtins::{
+    ARRAY_NEW_OUT_OF_BOUNDS, Builtin, BuiltinType, GROW_TRAP, HOST_THROWS, WAIT_INTERRUPTED,
+};
 pub use handlers::{HandlerClause, HandlerSite, HandlerTable};
 pub use hotness::HotnessCounter;
 pub use trap::{AddressMap, Trap, TrapTable};

@@ -13,7 +13,10 @@
 //! ordinary ones (guard pages or an explicit check); the waits and notify
 //! hand a native address to the runtime, so theirs is always checked
 //! explicitly, whatever the layout. A wait on an unshared memory traps
-//! (nothing could ever notify it); a notify on one wakes no one.
+//! (nothing could ever notify it); a notify on one wakes no one. A wait
+//! ends with [`Trap::Interrupt`] when the store's epoch deadline passes
+//! (the runtime returns `WAIT_INTERRUPTED`), so deadlines bound waiting
+//! guests too.
 //!
 //! [`memory_address`]: FuncTranslator::memory_address
 
@@ -22,7 +25,7 @@ use wasmparser::MemArg;
 
 use super::memory::memory_of;
 use super::{FuncTranslator, TResult};
-use crate::abi::{Builtin, Trap};
+use crate::abi::{Builtin, Trap, WAIT_INTERRUPTED};
 
 /// The integer type of an access of `bytes` bytes.
 fn access_type(bytes: u32) -> ir::Type {
@@ -189,6 +192,12 @@ impl FuncTranslator<'_, '_> {
         let result = self
             .call_builtin(builtin, &[addr, expected, timeout])
             .expect("a wait returns a value");
+        // The store's deadline passed while the thread waited.
+        let interrupted =
+            self.builder
+                .ins()
+                .icmp_imm_s(IntCC::Equal, result, i64::from(WAIT_INTERRUPTED));
+        self.trapnz(interrupted, Trap::Interrupt);
         self.push(result);
         Ok(())
     }

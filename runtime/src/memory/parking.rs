@@ -13,6 +13,12 @@
 //! notifier (which stored to the cell first) takes the same lock to find
 //! it. A real block, not a spin: the thread sleeps on the condition
 //! variable until notified or timed out.
+//!
+//! A waiting guest stays subject to its store's deadline: a wait also
+//! ends when the caller's `interrupted` check says so, which it asks when
+//! it starts and whenever it wakes, and [`wake_all`] (called when an
+//! epoch deadline passes) wakes every waiter to ask. Otherwise a guest
+//! could wait forever under `-W timeout`.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -102,23 +108,31 @@ impl Cell {
 }
 
 /// Blocks while `cell` holds its expected value until a [`notify`] of its
-/// address wakes this thread, or `timeout` passes (`None`: no timeout).
+/// address wakes this thread, or `timeout` passes (`None`: no timeout), or
+/// `interrupted` returns true: then `None`.
 ///
 /// # Safety
 ///
 /// The cell's pointer must be aligned and stay valid (mapped) for the
 /// whole call: a shared memory's cell, kept alive by the caller's instance.
-pub unsafe fn wait(cell: Cell, timeout: Option<Duration>) -> WaitResult {
+pub unsafe fn wait(
+    cell: Cell,
+    timeout: Option<Duration>,
+    interrupted: &dyn Fn() -> bool,
+) -> Option<WaitResult> {
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let addr = cell.addr();
     let bucket = bucket(addr);
     let mut queue = lock(bucket);
+    if interrupted() {
+        return None;
+    }
     // SAFETY: the caller guarantees the cell is live and aligned.
     if !unsafe { cell.holds_expected() } {
-        return WaitResult::Mismatch;
+        return Some(WaitResult::Mismatch);
     }
     if timeout == Some(Duration::ZERO) {
-        return WaitResult::TimedOut;
+        return Some(WaitResult::TimedOut);
     }
     let ticket = queue.next_ticket;
     queue.next_ticket += 1;
@@ -135,13 +149,17 @@ pub unsafe fn wait(cell: Cell, timeout: Option<Duration>) -> WaitResult {
             .expect("a waiter stays queued until it leaves");
         if queue.waiters[at].woken {
             queue.waiters.remove(at);
-            return WaitResult::Ok;
+            return Some(WaitResult::Ok);
+        }
+        if interrupted() {
+            queue.waiters.remove(at);
+            return None;
         }
         let now = Instant::now();
         match deadline {
             Some(deadline) if now >= deadline => {
                 queue.waiters.remove(at);
-                return WaitResult::TimedOut;
+                return Some(WaitResult::TimedOut);
             }
             Some(deadline) => {
                 queue = bucket
@@ -185,6 +203,19 @@ pub fn notify(addr: usize, count: u32) -> u32 {
     woken
 }
 
+/// Wakes every waiting thread to look again at whether it was notified,
+/// timed out or interrupted (each bucket's lock is taken, so a waiter
+/// that is about to sleep is asleep by the time it is woken).
+pub fn wake_all() {
+    for bucket in &LOT {
+        let queue = lock(bucket);
+        if !queue.waiters.is_empty() {
+            bucket.wake.notify_all();
+        }
+        drop(queue);
+    }
+}
+
 /// The timeout a wait instruction's `i64` operand means: nanoseconds, or
 /// none when negative.
 pub fn timeout_of(nanos: i64) -> Option<Duration> {
@@ -199,13 +230,20 @@ mod tests {
     #[test]
     fn a_mismatch_returns_at_once_and_a_timeout_times_out() {
         let cell = AtomicU32::new(7);
-        // SAFETY: `cell` is a live, aligned local for both calls.
+        let never = &|| false;
+        // SAFETY: `cell` is a live, aligned local for every call.
         unsafe {
-            assert_eq!(wait(Cell::U32(&cell, 8), None), WaitResult::Mismatch);
+            assert_eq!(
+                wait(Cell::U32(&cell, 8), None, never),
+                Some(WaitResult::Mismatch)
+            );
             let start = Instant::now();
             let timeout = Some(Duration::from_millis(20));
-            assert_eq!(wait(Cell::U32(&cell, 7), timeout), WaitResult::TimedOut);
+            let r = wait(Cell::U32(&cell, 7), timeout, never);
+            assert_eq!(r, Some(WaitResult::TimedOut));
             assert!(start.elapsed() >= Duration::from_millis(20));
+            // Interrupted before it starts: no wait at all.
+            assert_eq!(wait(Cell::U32(&cell, 7), None, &|| true), None);
         }
         assert_eq!(notify(&cell as *const _ as usize, 1), 0);
     }
@@ -219,7 +257,7 @@ mod tests {
                 let cell = Arc::clone(&cell);
                 std::thread::spawn(move || {
                     // SAFETY: the Arc keeps the cell alive for the call.
-                    unsafe { wait(Cell::U64(Arc::as_ptr(&cell), 0), None) }
+                    unsafe { wait(Cell::U64(Arc::as_ptr(&cell), 0), None, &|| false) }
                 })
             })
             .collect();
@@ -236,8 +274,31 @@ mod tests {
         assert_eq!(notify(addr, 2), 2);
         assert_eq!(notify(addr, 5), 1);
         for t in threads {
-            assert_eq!(t.join().unwrap(), WaitResult::Ok);
+            assert_eq!(t.join().unwrap(), Some(WaitResult::Ok));
         }
         assert_eq!(notify(addr, 1), 0);
+    }
+
+    #[test]
+    fn wake_all_lets_an_interrupted_waiter_go() {
+        use std::sync::atomic::AtomicBool;
+        let cell = Arc::new(AtomicU32::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let addr = Arc::as_ptr(&cell) as usize;
+        let waiter = {
+            let (cell, stop) = (Arc::clone(&cell), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let interrupted = || stop.load(Ordering::SeqCst);
+                // SAFETY: the Arc keeps the cell alive for the call.
+                unsafe { wait(Cell::U32(Arc::as_ptr(&cell), 0), None, &interrupted) }
+            })
+        };
+        while lock(bucket(addr)).waiters.iter().all(|w| w.addr != addr) {
+            std::thread::yield_now();
+        }
+        stop.store(true, Ordering::SeqCst);
+        wake_all();
+        assert_eq!(waiter.join().unwrap(), None);
+        assert!(lock(bucket(addr)).waiters.iter().all(|w| w.addr != addr));
     }
 }

@@ -200,9 +200,11 @@ impl SharedMemory {
         timeout: Option<std::time::Duration>,
     ) -> Result<WaitResult> {
         let cell = self.cell(offset, 4)?;
+        let cell = Cell::U32(cell as *const AtomicU32, expected);
         // SAFETY: the cell is aligned and in bounds of this memory, which
-        // `self` keeps mapped for the call.
-        Ok(unsafe { parking::wait(Cell::U32(cell as *const AtomicU32, expected), timeout) })
+        // `self` keeps mapped for the call (a shared memory never moves or
+        // shrinks).
+        Ok(unsafe { parking::wait(cell, timeout, &|| false) }.expect("never interrupted"))
     }
 
     /// `memory.atomic.wait64` from the host, as [`Self::atomic_wait32`].
@@ -217,8 +219,11 @@ impl SharedMemory {
         timeout: Option<std::time::Duration>,
     ) -> Result<WaitResult> {
         let cell = self.cell(offset, 8)?;
-        // SAFETY: as in `atomic_wait32`, for an 8-byte aligned cell.
-        Ok(unsafe { parking::wait(Cell::U64(cell as *const AtomicU64, expected), timeout) })
+        let cell = Cell::U64(cell as *const AtomicU64, expected);
+        // SAFETY: the cell is 8-byte aligned and in bounds of this memory,
+        // which `self` keeps mapped for the call (a shared memory never
+        // moves or shrinks).
+        Ok(unsafe { parking::wait(cell, timeout, &|| false) }.expect("never interrupted"))
     }
 
     /// Refuses to let code compiled by `engine` use this memory unless

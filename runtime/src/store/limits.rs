@@ -100,6 +100,11 @@ unsafe fn call_limiter<T>(store: *mut StoreOpaque, f: &mut dyn FnMut(&mut dyn Re
 }
 
 impl StoreOpaque {
+    /// The store's interrupt page, when its engine checks epochs.
+    pub(crate) fn interrupt_page(&self) -> Option<&InterruptPage> {
+        self.limits_state.interrupt.as_ref().map(|i| &*i.page)
+    }
+
     /// Installs the hook that reaches a limiter stored in `StoreInner<T>`.
     pub(crate) fn install_limiter<T>(&mut self) {
         self.limits_state.limiter = Some(call_limiter::<T>);
