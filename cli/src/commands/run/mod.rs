@@ -10,9 +10,17 @@ use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
 use cljit::wasi::{DirAccess, WasiCtx, WasiCtxBuilder};
-use cljit::{Engine, Func, Instance, Linker, Module, Store, StoreLimits, Val, ValType};
+use cljit::{Engine, Instance, Linker, Module, Store, StoreLimits};
 
 use crate::flags::{CacheConfigFile, CacheLocation, CommonOptions, Options};
+
+mod cache_fill;
+mod threads;
+mod values;
+
+use self::cache_fill::{CACHE_FILL_ENV, fill_lock, spawn_cache_fill};
+use self::threads::{define_shared_memories, thread_support};
+use self::values::{format_value, invoke};
 
 /// Runs a WebAssembly module.
 #[derive(clap::Args, Debug)]
@@ -412,151 +420,10 @@ fn start_timeout(engine: &Engine, options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Defines a new shared memory for each shared memory `module` imports
-/// that nothing defined yet: a wasi-threads program imports the memory
-/// all its threads' instances share (wasmtime does the same).
-fn define_shared_memories(
-    linker: &mut Linker<Host>,
-    engine: &Engine,
-    module: &Module,
-) -> anyhow::Result<()> {
-    for (m, n, ty) in module.imports() {
-        let cljit::ExternType::Memory(ty) = ty else {
-            continue;
-        };
-        if !ty.shared || linker.is_defined(m, n) {
-            continue;
-        }
-        let memory = cljit::SharedMemory::new(engine, ty)
-            .with_context(|| format!("failed to create the shared memory `{m}::{n}`"))?;
-        linker.define(m, n, memory)?;
-    }
-    Ok(())
-}
-
-/// wasi-threads for `module` (`-S threads`): each thread's store shares
-/// `wasi` and has the same limits as the main one; a thread that traps or
-/// exits ends the process with the status the main thread would have.
-fn thread_support(
-    engine: &Engine,
-    module: &Module,
-    options: &Options,
-    wasi: Arc<Mutex<WasiCtx>>,
-) -> anyhow::Result<cljit::wasi::threads::WasiThreads<Host>> {
-    if !engine
-        .config()
-        .features()
-        .contains(cljit::WasmFeatures::THREADS)
-    {
-        bail!("`-S threads` needs the threads proposal: add `-W threads=y`");
-    }
-    let engine = engine.clone();
-    let options = options.clone();
-    let limits = options.store_limits()?.unwrap_or_default();
-    let new_store = move || -> cljit::Result<Store<Host>> {
-        let host = Host {
-            wasi: None,
-            shared_wasi: Some(Arc::clone(&wasi)),
-            limits: limits.clone(),
-        };
-        let mut store = Store::new(&engine, host);
-        apply_limits(&mut store, &options).map_err(|e| cljit::Error::msg(format!("{e:#}")))?;
-        Ok(store)
-    };
-    let on_error = |error: cljit::Error| {
-        // Two threads failing at once: the first reports and exits, the
-        // second waits for the process to end (`exit` is not safe to run
-        // twice at once, and one report is what the user should see).
-        static ENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if ENDING.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            loop {
-                std::thread::park();
-            }
-        }
-        let error = anyhow::Error::new(error).context("failed to run a wasi thread");
-        let status = crate::exit::status_for(&error);
-        // The whole program ends, as wasi-threads asks of a trap or an
-        // exit in any thread.
-        let _ = std::io::stdout().flush();
-        std::process::exit(i32::from(status));
-    };
-    Ok(cljit::wasi::threads::WasiThreads::new(
-        module.clone(),
-        new_store,
-        on_error,
-    ))
-}
-
 /// Modules whose code section is smaller compile eagerly under `run`'s
 /// default lazy compilation: whole, they compile in a few tens of
 /// milliseconds on two cores, and then go to the cache.
 const DEFAULT_LAZY_MIN_CODE_BYTES: usize = 256 * 1024;
-
-/// Set in the environment of the process `spawn_cache_fill` starts.
-const CACHE_FILL_ENV: &str = "CLJIT_CACHE_FILL";
-
-/// Starts this command again, in the background at the lowest priority, to
-/// compile the lazily loaded modules whole into the cache (`run` with
-/// [`CACHE_FILL_ENV`] set compiles, stores and exits), so the next run of
-/// the same module is a cache hit. This process does not wait for it: it
-/// may exit first, and the compile goes on.
-fn spawn_cache_fill() {
-    use std::os::unix::process::CommandExt as _;
-    use std::process::{Command, Stdio};
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut command = Command::new(exe);
-    command
-        .args(std::env::args_os().skip(1))
-        .env(CACHE_FILL_ENV, "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // Its own process group, so a Ctrl-C at the terminal stops the run but
-    // not the compile; the same session, so that the scheduler weighs it
-    // against this one (a new session is a new autogroup, which would get
-    // an equal share of the CPU whatever its priority).
-    command.process_group(0);
-    // SAFETY: between fork and exec the child only calls `nice` and
-    // `sched_setscheduler` on itself, both async-signal-safe, and reads
-    // only its own stack.
-    #[allow(unsafe_code, reason = "lowering the child's priority before exec")]
-    unsafe {
-        command.pre_exec(|| {
-            libc::nice(19);
-            let param = libc::sched_param { sched_priority: 0 };
-            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-            Ok(())
-        });
-    }
-    if let Ok(mut child) = command.spawn() {
-        // Reaped if this process outlives it; never waited for at exit.
-        std::thread::spawn(move || child.wait());
-    }
-}
-
-/// The lock a background compile of the module at `path` holds in the
-/// cache directory `dir` (named by the file's device and inode), if no
-/// other process holds it. Released when the file is closed (at exit).
-fn fill_lock(dir: &Path, path: &Path) -> Option<std::fs::File> {
-    use std::os::fd::AsRawFd as _;
-    use std::os::unix::fs::MetadataExt as _;
-    let meta = std::fs::metadata(path).ok()?;
-    std::fs::create_dir_all(dir).ok()?;
-    let lock = dir.join(format!("fill-{:x}-{:x}.lock", meta.dev(), meta.ino()));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock)
-        .ok()?;
-    // SAFETY: flock on a descriptor this function owns; it blocks nothing
-    // (LOCK_NB) and touches no memory.
-    #[allow(unsafe_code, reason = "an advisory file lock")]
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    locked.then_some(file)
-}
 
 /// Loads the module at `path`: an artifact (recognised by its magic) as
 /// it is, a wasm module from the cache when there is one, else compiled.
@@ -675,133 +542,4 @@ fn initialize(store: &mut Store<Host>, instance: Instance) -> anyhow::Result<()>
         init.call(&mut *store, &[], &mut [])?;
     }
     Ok(())
-}
-
-fn invoke(store: &mut Store<Host>, func: Func, args: &[String]) -> anyhow::Result<Vec<Val>> {
-    let ty = func.ty(&*store);
-    if args.len() != ty.params().len() {
-        bail!(
-            "the function takes {} argument(s) of type {ty}, but {} were given",
-            ty.params().len(),
-            args.len()
-        );
-    }
-    let params = ty
-        .params()
-        .iter()
-        .zip(args)
-        .enumerate()
-        .map(|(i, (&t, a))| parse_value(t, a).with_context(|| format!("argument {}", i + 1)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-    func.call(&mut *store, &params, &mut results)?;
-    Ok(results)
-}
-
-/// Parses a command-line argument as a value of type `ty`.
-fn parse_value(ty: ValType, s: &str) -> anyhow::Result<Val> {
-    let bad = || anyhow!("`{s}` is not a valid {ty}");
-    Ok(match ty {
-        ValType::I32 => Val::I32(
-            s.parse::<i32>()
-                .or_else(|_| s.parse::<u32>().map(|v| v as i32))
-                .map_err(|_| bad())?,
-        ),
-        ValType::I64 => Val::I64(
-            s.parse::<i64>()
-                .or_else(|_| s.parse::<u64>().map(|v| v as i64))
-                .map_err(|_| bad())?,
-        ),
-        ValType::F32 => Val::from(s.parse::<f32>().map_err(|_| bad())?),
-        ValType::F64 => Val::from(s.parse::<f64>().map_err(|_| bad())?),
-        ValType::V128 => Val::V128(parse_v128(s).ok_or_else(bad)?),
-        ValType::Ref(_) => {
-            bail!("cannot pass a {ty} argument from the command line")
-        }
-    })
-}
-
-/// Parses a `v128` argument: a decimal or `0x` hexadecimal 128-bit integer
-/// (how wasmtime prints one), or the text format's lane syntax, such as
-/// `i32x4 1 2 3 4` or `f32x4 0.5 -1 inf nan`.
-fn parse_v128(s: &str) -> Option<u128> {
-    let s = s.trim();
-    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        return u128::from_str_radix(&hex.replace('_', ""), 16).ok();
-    }
-    if let Ok(v) = s.parse::<u128>() {
-        return Some(v);
-    }
-    let buffer = wast::parser::ParseBuffer::new(s).ok()?;
-    let lanes = wast::parser::parse::<wast::core::V128Const>(&buffer).ok()?;
-    Some(u128::from_le_bytes(lanes.to_le_bytes()))
-}
-
-/// Formats a result the way wasmtime prints it.
-fn format_value(v: &Val) -> String {
-    match v {
-        Val::I32(v) => v.to_string(),
-        Val::I64(v) => v.to_string(),
-        Val::F32(bits) => f32::from_bits(*bits).to_string(),
-        Val::F64(bits) => f64::from_bits(*bits).to_string(),
-        Val::V128(v) => v.to_string(),
-        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
-            "null".to_string()
-        }
-        Val::FuncRef(Some(_)) => "<funcref>".to_string(),
-        Val::ExternRef(Some(_)) => "<externref>".to_string(),
-        Val::ExnRef(Some(_)) => "<exnref>".to_string(),
-        Val::AnyRef(Some(a)) => match a.as_i31() {
-            Some(i) => format!("i31 {}", i.get_i32()),
-            None => "<anyref>".to_string(),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_arguments_by_type() {
-        assert_eq!(parse_value(ValType::I32, "-3").unwrap().i32(), Some(-3));
-        assert_eq!(
-            parse_value(ValType::I32, "4294967295").unwrap().i32(),
-            Some(-1)
-        );
-        assert_eq!(parse_value(ValType::I64, "12").unwrap().i64(), Some(12));
-        assert_eq!(parse_value(ValType::F64, "1.5").unwrap().f64(), Some(1.5));
-        assert!(parse_value(ValType::I32, "1.5").is_err());
-        assert!(parse_value(ValType::FUNCREF, "0").is_err());
-    }
-
-    #[test]
-    fn parses_v128_forms() {
-        assert_eq!(parse_v128("5"), Some(5));
-        assert_eq!(parse_v128("0xff_00"), Some(0xff00));
-        assert_eq!(parse_v128(&u128::MAX.to_string()), Some(u128::MAX));
-        assert_eq!(
-            parse_v128("i32x4 1 2 3 -1"),
-            Some(1 | 2 << 32 | 3 << 64 | (0xffff_ffffu128 << 96))
-        );
-        assert_eq!(parse_v128("i64x2 0 1"), Some(1 << 64));
-        assert_eq!(
-            parse_v128("f32x4 1 0 0 0"),
-            Some(u128::from(1f32.to_bits()))
-        );
-        assert_eq!(parse_v128("i8x16 1 2"), None);
-        assert_eq!(parse_v128("-1"), None);
-        assert_eq!(
-            parse_v128("0x1_0000_0000_0000_0000_0000_0000_0000_0000"),
-            None
-        );
-        assert_eq!(format_value(&Val::V128(1 << 64)), "18446744073709551616");
-    }
-
-    #[test]
-    fn formats_results() {
-        assert_eq!(format_value(&Val::I32(-1)), "-1");
-        assert_eq!(format_value(&Val::from(2.5f32)), "2.5");
-        assert_eq!(format_value(&Val::FuncRef(None)), "null");
-    }
 }
