@@ -322,3 +322,81 @@ fn an_epoch_deadline_ends_a_wait_that_nothing_would_end() {
     store.set_epoch_deadline(10).unwrap();
     assert_eq!(wait.call(&mut store, (0, 0, 1_000_000)).unwrap(), 2);
 }
+
+#[test]
+fn wasi_threads_caps_the_threads_running_at_once() {
+    use cljit::Linker;
+    use cljit::wasi::threads::{self, WasiThreads};
+
+    let engine = threads_engine(false);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "env" "memory" (memory 1 1 shared))
+          (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+          (func (export "wasi_thread_start") (param i32 i32)
+            ;; Count in, then block until released.
+            (drop (i32.atomic.rmw.add (i32.const 4) (i32.const 1)))
+            (block $go
+              (loop $wait
+                (br_if $go (i32.atomic.load (i32.const 0)))
+                (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1)))
+                (br $wait))))
+          (func (export "spawn") (result i32) (call $spawn (i32.const 0)))
+          (func (export "count") (result i32) (i32.atomic.load (i32.const 4)))
+          (func (export "release")
+            (i32.atomic.store (i32.const 0) (i32.const 1))
+            (drop (memory.atomic.notify (i32.const 0) (i32.const -1)))))"#,
+    )
+    .unwrap();
+    let memory = SharedMemory::new(&engine, shared(1, 1)).unwrap();
+    let store_engine = engine.clone();
+    let threads = WasiThreads::new(
+        module.clone(),
+        move || Ok(Store::new(&store_engine, ())),
+        |error| panic!("a thread failed: {error}"),
+    );
+    threads.max_threads(2);
+    let mut linker = Linker::new(&engine);
+    linker.define("env", "memory", memory.clone()).unwrap();
+    threads::add_to_linker(&mut linker, &threads).unwrap();
+    threads.set_linker(linker.clone()).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let spawn = instance.get_typed_func::<(), i32>(&store, "spawn").unwrap();
+    let (first, second) = (
+        spawn.call(&mut store, ()).unwrap(),
+        spawn.call(&mut store, ()).unwrap(),
+    );
+    assert!(first > 0 && second > first, "{first} {second}");
+    // Two are running (or about to): a third is refused.
+    assert!(spawn.call(&mut store, ()).unwrap() < 0);
+    let count = instance.get_typed_func::<(), i32>(&store, "count").unwrap();
+    let start = Instant::now();
+    while count.call(&mut store, ()).unwrap() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the threads never started"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    instance
+        .get_typed_func::<(), ()>(&store, "release")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
+    // Once they have ended, there is room again.
+    let start = Instant::now();
+    loop {
+        let tid = spawn.call(&mut store, ()).unwrap();
+        if tid > 0 {
+            assert!(tid > second);
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the threads never ended"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -39,6 +39,12 @@ const THREAD_STACK_BYTES: usize = 16 << 20;
 /// thread's start, instantiation, host calls).
 const HOST_STACK_BYTES: usize = 4 << 20;
 
+/// How many spawned threads may run at once unless the embedder says
+/// otherwise ([`WasiThreads::max_threads`]): a guest asking for more gets
+/// a failed spawn (`pthread_create` returns `EAGAIN`), not a process full
+/// of OS threads.
+pub const DEFAULT_MAX_THREADS: u32 = 1024;
+
 /// The state `thread-spawn` needs: the module every thread instantiates,
 /// the linker it is instantiated with, how to make a thread's store, and
 /// what to do when a thread fails. Cheap to clone.
@@ -63,6 +69,9 @@ struct Inner<T> {
     new_store: Box<NewStore<T>>,
     on_error: Box<OnError>,
     next_tid: AtomicU32,
+    /// Spawned threads still running, and how many may.
+    live: AtomicU32,
+    max_live: AtomicU32,
 }
 
 impl<T> std::fmt::Debug for WasiThreads<T> {
@@ -92,8 +101,17 @@ impl<T: Send + 'static> WasiThreads<T> {
                 new_store: Box::new(new_store),
                 on_error: Box::new(on_error),
                 next_tid: AtomicU32::new(1),
+                live: AtomicU32::new(0),
+                max_live: AtomicU32::new(DEFAULT_MAX_THREADS),
             }),
         }
+    }
+
+    /// Caps the spawned threads running at once (the main thread not
+    /// counted); a spawn beyond it fails, as the guest's libc expects of
+    /// a system out of threads.
+    pub fn max_threads(&self, max: u32) {
+        self.inner.max_live.store(max, Ordering::Relaxed);
     }
 
     /// Sets the linker threads are instantiated with: the complete one,
@@ -125,8 +143,15 @@ impl<T: Send + 'static> WasiThreads<T> {
         if self.inner.linker.get().is_none() {
             return SPAWN_FAILED;
         }
+        let max = self.inner.max_live.load(Ordering::Relaxed);
+        let live = self.inner.live.fetch_add(1, Ordering::SeqCst);
+        if live >= max {
+            self.inner.live.fetch_sub(1, Ordering::SeqCst);
+            return SPAWN_FAILED;
+        }
         let tid = self.inner.next_tid.fetch_add(1, Ordering::Relaxed);
         if tid > MAX_TID {
+            self.inner.live.fetch_sub(1, Ordering::SeqCst);
             return SPAWN_FAILED;
         }
         let inner = Arc::clone(&self.inner);
@@ -134,13 +159,18 @@ impl<T: Send + 'static> WasiThreads<T> {
             .name(format!("wasi-thread-{tid}"))
             .stack_size(self.stack_bytes())
             .spawn(move || {
-                if let Err(error) = inner.run(tid, start_arg) {
+                let outcome = inner.run(tid, start_arg);
+                inner.live.fetch_sub(1, Ordering::SeqCst);
+                if let Err(error) = outcome {
                     (inner.on_error)(error);
                 }
             });
         match started {
             Ok(_) => tid as i32,
-            Err(_) => SPAWN_FAILED,
+            Err(_) => {
+                self.inner.live.fetch_sub(1, Ordering::SeqCst);
+                SPAWN_FAILED
+            }
         }
     }
 }
