@@ -43,7 +43,10 @@ struct SharedInner {
 // Guest bytes are shared with other threads by design, as wasm threads
 // share memory (racy accesses are the guest's, like native code's).
 unsafe impl Send for SharedInner {}
-// SAFETY: as above: every mutation goes through the mutex or an atomic.
+// SAFETY: shared references from many threads are sound: the memory's
+// state changes only under the mutex (growth) or through an atomic (the
+// length); the guest's bytes are meant to be shared, racing as native
+// threads' shared memory does.
 unsafe impl Sync for SharedInner {}
 
 impl std::fmt::Debug for SharedMemory {
@@ -336,9 +339,11 @@ impl StoreMemory {
 
     /// The accessible bytes, mutably (see [`Self::data`] on sharing).
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `data`; for an owned memory `&mut self` is
-        // exclusive, for a shared one the bytes are shared with other
-        // threads by the guest's own design.
+        // SAFETY: [base, base + length) is accessible and stays so while
+        // `&mut self` lives: an owned memory cannot grow or move without
+        // this borrow, and a shared one never moves or shrinks. For an
+        // owned memory the borrow is exclusive; a shared one's bytes are
+        // shared with other threads by the guest's own design.
         unsafe { std::slice::from_raw_parts_mut(self.base(), self.byte_size()) }
     }
 
