@@ -235,8 +235,7 @@ impl Memory {
 
     /// Current size in pages.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        let memory = self.get(store.as_context().opaque());
-        memory.byte_size() as u64 >> memory.ty().page_size_log2
+        self.get(store.as_context().opaque()).pages()
     }
 
     /// Current size in bytes.

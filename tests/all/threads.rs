@@ -10,9 +10,15 @@ use cljit::{
     Config, Engine, Extern, Instance, MemoryType, Module, SharedMemory, Store, Trap, WaitResult,
 };
 
-fn threads_engine(explicit_bounds_checks: bool) -> Engine {
+/// A configuration with the threads proposal on.
+fn threads_config() -> Config {
     let mut config = Config::new();
     config.wasm_feature("threads", true).unwrap();
+    config
+}
+
+fn threads_engine(explicit_bounds_checks: bool) -> Engine {
+    let mut config = threads_config();
     if explicit_bounds_checks {
         config.memory_reservation(0).memory_guard_size(0);
     }
@@ -268,8 +274,7 @@ fn a_shared_memory_of_another_layout_is_refused() {
 
 #[test]
 fn fuel_is_per_store_so_per_thread() {
-    let mut config = Config::new();
-    config.wasm_feature("threads", true).unwrap();
+    let mut config = threads_config();
     config.consume_fuel(true);
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(&engine, WORKER).unwrap();
@@ -296,8 +301,7 @@ fn fuel_is_per_store_so_per_thread() {
 
 #[test]
 fn an_epoch_deadline_ends_a_wait_that_nothing_would_end() {
-    let mut config = Config::new();
-    config.wasm_feature("threads", true).unwrap();
+    let mut config = threads_config();
     config.epoch_interruption(true);
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(&engine, WORKER).unwrap();

@@ -76,11 +76,7 @@ impl FuncTranslator<'_, '_> {
         let flags = self.heap_flags();
         let access = access_type(bytes);
         let v = self.builder.ins().atomic_load(access, flags, addr);
-        let v = if access == result {
-            v
-        } else {
-            self.builder.ins().uextend(result, v)
-        };
+        let v = self.widen_to(v, result);
         self.push(v);
         Ok(())
     }

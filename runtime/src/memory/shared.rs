@@ -203,11 +203,7 @@ impl SharedMemory {
         timeout: Option<std::time::Duration>,
     ) -> Result<WaitResult> {
         let cell = self.cell(offset, 4)?;
-        let cell = Cell::U32(cell as *const AtomicU32, expected);
-        // SAFETY: the cell is aligned and in bounds of this memory, which
-        // `self` keeps mapped for the call (a shared memory never moves or
-        // shrinks).
-        Ok(unsafe { parking::wait(cell, timeout, &|| false) }.expect("never interrupted"))
+        Ok(self.wait(Cell::U32(cell as *const AtomicU32, expected), timeout))
     }
 
     /// `memory.atomic.wait64` from the host, as [`Self::atomic_wait32`].
@@ -222,11 +218,16 @@ impl SharedMemory {
         timeout: Option<std::time::Duration>,
     ) -> Result<WaitResult> {
         let cell = self.cell(offset, 8)?;
-        let cell = Cell::U64(cell as *const AtomicU64, expected);
-        // SAFETY: the cell is 8-byte aligned and in bounds of this memory,
-        // which `self` keeps mapped for the call (a shared memory never
-        // moves or shrinks).
-        Ok(unsafe { parking::wait(cell, timeout, &|| false) }.expect("never interrupted"))
+        Ok(self.wait(Cell::U64(cell as *const AtomicU64, expected), timeout))
+    }
+
+    /// A host wait on `cell`, which [`Self::cell`] checked (the host has no
+    /// deadline to interrupt it).
+    fn wait(&self, cell: Cell, timeout: Option<std::time::Duration>) -> WaitResult {
+        // SAFETY: `cell` came from `Self::cell`, so it is aligned to its
+        // size and in bounds of this memory, which `self` keeps mapped for
+        // the call (a shared memory never moves or shrinks).
+        unsafe { parking::wait(cell, timeout, &|| false) }.expect("never interrupted")
     }
 
     /// Refuses to let code compiled by `engine` use this memory unless
@@ -283,6 +284,14 @@ impl StoreMemory {
         match self {
             StoreMemory::Owned(m) => m.byte_size(),
             StoreMemory::Shared(m) => m.data_size(),
+        }
+    }
+
+    /// Current size in pages (of the memory's page size).
+    pub(crate) fn pages(&self) -> u64 {
+        match self {
+            StoreMemory::Owned(m) => m.pages(),
+            StoreMemory::Shared(m) => m.size(),
         }
     }
 
